@@ -1,0 +1,42 @@
+using System.CommandLine;
+using Dupa.Core.Errors;
+using Dupa.Core.Files;
+
+namespace Dupa.Cli.Commands;
+
+public static class HistoryCommand
+{
+    public static Command Build()
+    {
+        var path = new Argument<string>("PATH") { Description = "A file in the vault" };
+        var command = Globals.NewCommand("history", "List the versions of a file.", "dupa history /docs/notes.txt");
+        command.Add(path);
+        command.SetAction(result =>
+        {
+            var vaultPath = VaultPath.Parse(result.GetValue(path)!);
+            using var vault = Globals.Open(result, writable: false);
+            var node = vault.State.Get(vaultPath) ?? throw new DupaException(ErrorCode.NotFound, $"'{vaultPath}' is not in the vault");
+            var versions = node.Versions.Select((v, i) => new
+            {
+                version = i + 1,
+                stored = v.Time.Time,
+                size = v.Size,
+                mtime = DateTimeOffset.FromUnixTimeMilliseconds(v.MtimeNs / 1_000_000),
+                device = v.Ref.Device.Hex[..8],
+                id = v.Ref.ToString(),
+            }).ToList();
+            if (result.GetValue(Globals.Json))
+            {
+                Output.Json(versions);
+                return ExitCodes.Ok;
+            }
+            Console.WriteLine($"{"VERSION",7}  {"STORED",-19}  {"SIZE",12}  {"MODIFIED",-19}  DEVICE");
+            foreach (var v in versions)
+            {
+                Console.WriteLine($"{v.version,7}  {Output.Time(v.stored),-19}  {v.size,12}  {Output.Time(v.mtime),-19}  {v.device}");
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

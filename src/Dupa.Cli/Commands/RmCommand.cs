@@ -1,0 +1,34 @@
+using System.CommandLine;
+using Dupa.Core.Vaults;
+
+namespace Dupa.Cli.Commands;
+
+public static class RmCommand
+{
+    public static Command Build()
+    {
+        var paths = new Argument<string[]>("PATH") { Description = "Files or directories to move to the trash", Arity = ArgumentArity.OneOrMore };
+        var command = Globals.NewCommand("rm", "Move files or directories to the trash (restore them with 'dupa trash restore').", "dupa rm /docs/old.txt");
+        command.Add(paths);
+        command.SetAction(result =>
+        {
+            using var vault = Globals.Open(result, writable: true);
+            var removed = new List<object>();
+            foreach (var path in result.GetValue(paths)!)
+            {
+                var item = TrashCommands.Remove(vault, path);
+                removed.Add(new { path, trashItem = item.Short });
+                if (!result.GetValue(Globals.Json))
+                {
+                    Console.WriteLine($"moved {path} to the trash (item {item.Short})");
+                }
+            }
+            if (result.GetValue(Globals.Json))
+            {
+                Output.Json(removed);
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,96 @@
+using System.CommandLine;
+using Dupa.Core.Manifest;
+using Dupa.Core.Vaults;
+
+namespace Dupa.Cli.Commands;
+
+public static class TrashCommand
+{
+    public static Command Build()
+    {
+        var command = Globals.NewCommand("trash", "List, restore or empty the trash.", "dupa trash ls");
+        command.Add(BuildLs());
+        command.Add(BuildRestore());
+        command.Add(BuildEmpty());
+        return command;
+    }
+
+    private static Command BuildLs()
+    {
+        var command = Globals.NewCommand("ls", "List what is in the trash.", "dupa trash ls");
+        command.SetAction(result =>
+        {
+            using var vault = Globals.Open(result, writable: false);
+            var items = vault.State.Trash.OrderByDescending(t => t.DeletedAt).Select(t => new
+            {
+                item = t.Id.Short,
+                path = t.Path,
+                deleted = t.DeletedAt.Time,
+                type = t.Root.Type,
+                files = t.Nodes.Count(n => n.Type == NodeType.File),
+                size = t.Nodes.Where(n => n.Type == NodeType.File).Sum(n => n.Current.Size),
+            }).ToList();
+            if (result.GetValue(Globals.Json))
+            {
+                Output.Json(items);
+                return ExitCodes.Ok;
+            }
+            foreach (var i in items)
+            {
+                Console.WriteLine($"{i.item}  {Output.Time(i.deleted)}  {Output.Size(i.size),10}  {i.path}{(i.type == NodeType.Directory ? "/" : "")}");
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command BuildRestore()
+    {
+        var item = new Argument<string>("ITEM") { Description = "The trash item (its ID from 'dupa trash ls', or the path it was deleted from)" };
+        var to = new Option<string?>("--to") { Description = "Restore to this vault path instead of where it was", HelpName = "PATH" };
+        var command = Globals.NewCommand("restore", "Put a trash item back.", "dupa trash restore /docs/old.txt");
+        command.Add(item);
+        command.Add(to);
+        command.SetAction(result =>
+        {
+            using var vault = Globals.Open(result, writable: true);
+            var found = TrashCommands.Find(vault, result.GetValue(item)!);
+            var path = TrashCommands.Restore(vault, found, result.GetValue(to));
+            if (result.GetValue(Globals.Json))
+            {
+                Output.Json(new { item = found.Id.Short, path });
+            }
+            else
+            {
+                Console.WriteLine($"restored {path}");
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static Command BuildEmpty()
+    {
+        var items = new Argument<string[]>("ITEM") { Description = "Only these items (default: everything in the trash)", Arity = ArgumentArity.ZeroOrMore };
+        var command = Globals.NewCommand("empty", "Purge trash items for good: their data can no longer be restored.", "dupa trash empty");
+        command.Add(items);
+        command.SetAction(result =>
+        {
+            using var vault = Globals.Open(result, writable: true);
+            var chosen = result.GetValue(items) is { Length: > 0 } given
+                ? given.Select(i => TrashCommands.Find(vault, i)).Distinct().ToList()
+                : vault.State.Trash.ToList();
+            var purged = TrashCommands.Purge(vault, chosen);
+            if (result.GetValue(Globals.Json))
+            {
+                Output.Json(new { purged });
+            }
+            else
+            {
+                Console.WriteLine($"purged {purged} trash item(s)");
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}

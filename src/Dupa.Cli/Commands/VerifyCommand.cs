@@ -1,0 +1,44 @@
+using System.CommandLine;
+using Dupa.Core.Vaults;
+
+namespace Dupa.Cli.Commands;
+
+public static class VerifyCommand
+{
+    public static Command Build()
+    {
+        var quick = new Option<bool>("--quick") { Description = "Check structure only (logs, signatures, index, references); do not read every chunk" };
+        var command = Globals.NewCommand("verify", "Check that everything in the vault is intact; exit code 5 names what is damaged.", "dupa verify");
+        command.Add(quick);
+        command.SetAction(result =>
+        {
+            var json = result.GetValue(Globals.Json);
+            using var vault = Globals.Open(result, writable: false, tolerateDamage: true);
+            var report = new Verifier(vault).Run(result.GetValue(quick));
+            if (json)
+            {
+                Output.Json(new { clean = report.IsClean, problems = report.Problems, notes = report.Notes, report.Entries, report.Packs, report.Chunks, report.BytesRead });
+            }
+            else
+            {
+                foreach (var note in report.Notes)
+                {
+                    Console.WriteLine($"note: {note}");
+                }
+                foreach (var problem in report.Problems)
+                {
+                    Console.WriteLine($"DAMAGED {problem}");
+                }
+                Console.WriteLine(report.IsClean
+                    ? $"no problems: {report.Entries} log entries, {report.Packs} packs, {report.Chunks} chunks ({Output.Size(report.BytesRead)} read)"
+                    : $"{report.Problems.Count} problem(s) found");
+            }
+            if (!report.IsClean)
+            {
+                Console.Error.WriteLine($"dupa: verify found {report.Problems.Count} problem(s); first: {report.Problems[0]}");
+            }
+            return report.IsClean ? ExitCodes.Ok : ExitCodes.Damaged;
+        });
+        return command;
+    }
+}

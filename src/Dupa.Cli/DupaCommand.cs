@@ -1,0 +1,36 @@
+using System.CommandLine;
+using Dupa.Cli.Commands;
+
+namespace Dupa.Cli;
+
+/// <summary>The <c>dupa</c> command tree.</summary>
+public static class DupaCommand
+{
+    public static RootCommand Build()
+    {
+        var root = new RootCommand("""
+            D.U.P.A: an encrypted, deduplicated, versioned file vault.
+
+            The vault is --vault DIR or $DUPA_VAULT; the passphrase comes from --passphrase-file,
+            $DUPA_PASSPHRASE, or a prompt. Exit codes are listed in the README.
+            """)
+        {
+            Globals.Vault,
+            Globals.PassphraseFile,
+            Globals.Json,
+            InitCommand.Build(),
+            PutCommand.Build(),
+            GetCommand.Build(),
+            LsCommand.Build(),
+            HistoryCommand.Build(),
+            RmCommand.Build(),
+            TrashCommand.Build(),
+            VerifyCommand.Build(),
+            StatsCommand.Build(),
+            PasswdCommand.Build(),
+            RecoverCommand.Build(),
+            IndexCommand.Build(),
+        };
+        return root;
+    }
+}

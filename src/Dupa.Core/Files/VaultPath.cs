@@ -1,0 +1,93 @@
+using System.Text;
+using Dupa.Core.Errors;
+
+namespace Dupa.Core.Files;
+
+/// <summary>
+/// Paths inside a vault: absolute, '/'-separated, normalized ("/Photos/2024/a.jpg", the root is "/").
+/// Parsing is the one place where untrusted path text is checked: no "..", no ".", no NUL or control
+/// characters, components of at most 255 UTF-8 bytes, at most 4096 bytes in all.
+/// </summary>
+public static class VaultPath
+{
+    public const string Root = "/";
+    public const int MaxLength = 4096;
+    public const int MaxComponentLength = 255;
+
+    /// <summary>Normalizes a user-given vault path ("docs/a.txt", "/docs//a.txt/") or throws InvalidInput.</summary>
+    public static string Parse(string text)
+    {
+        if (string.IsNullOrEmpty(text))
+        {
+            throw Invalid(text, "the path is empty");
+        }
+        var parts = text.Split('/', StringSplitOptions.RemoveEmptyEntries);
+        foreach (var part in parts)
+        {
+            CheckComponent(text, part);
+        }
+        var path = "/" + string.Join('/', parts);
+        if (Encoding.UTF8.GetByteCount(path) > MaxLength)
+        {
+            throw Invalid(text, $"the path is longer than {MaxLength} bytes");
+        }
+        return path;
+    }
+
+    /// <summary>Checks one name (a file or directory name) as it would become a path component.</summary>
+    public static void CheckComponent(string context, string name)
+    {
+        if (name is "." or ".." || name.Length == 0)
+        {
+            throw Invalid(context, $"'{name}' is not allowed as a name");
+        }
+        foreach (var c in name)
+        {
+            if (c == '\0' || char.IsControl(c) || c == '/')
+            {
+                throw Invalid(context, "names cannot hold control characters, NUL or '/'");
+            }
+        }
+        if (char.IsSurrogate(name[^1]) && !char.IsLowSurrogate(name[^1]))
+        {
+            throw Invalid(context, "the name is not valid UTF-16");
+        }
+        if (Encoding.UTF8.GetByteCount(name) > MaxComponentLength)
+        {
+            throw Invalid(context, $"a name is longer than {MaxComponentLength} bytes");
+        }
+    }
+
+    public static string Combine(string directory, string name) =>
+        directory == Root ? "/" + name : directory + "/" + name;
+
+    public static string Parent(string path)
+    {
+        var slash = path.LastIndexOf('/');
+        return slash <= 0 ? Root : path[..slash];
+    }
+
+    public static string Name(string path) => path == Root ? "" : path[(path.LastIndexOf('/') + 1)..];
+
+    /// <summary>True when <paramref name="path"/> is <paramref name="ancestor"/> or below it.</summary>
+    public static bool IsAtOrBelow(string path, string ancestor) =>
+        ancestor == Root || path == ancestor || (path.StartsWith(ancestor, StringComparison.Ordinal) && path.Length > ancestor.Length && path[ancestor.Length] == '/');
+
+    /// <summary>The ancestors of a path from the top down, without the root and without the path itself.</summary>
+    public static IEnumerable<string> Ancestors(string path)
+    {
+        for (var i = path.IndexOf('/', 1); i > 0; i = path.IndexOf('/', i + 1))
+        {
+            yield return path[..i];
+        }
+    }
+
+    private static DupaException Invalid(string text, string why) =>
+        new(ErrorCode.InvalidInput, $"invalid vault path '{Printable(text)}': {why}");
+
+    private static string Printable(string text)
+    {
+        var shown = text.Length > 80 ? text[..80] + "…" : text;
+        return new string(shown.Select(c => char.IsControl(c) ? '?' : c).ToArray());
+    }
+}

@@ -1,0 +1,289 @@
+using Dupa.Core.Crypto;
+using Dupa.Core.Errors;
+using Dupa.Core.Storage;
+using Microsoft.Data.Sqlite;
+
+namespace Dupa.Core.Index;
+
+/// <summary>Where a chunk is stored.</summary>
+public readonly record struct ChunkLocation(string Pack, long Offset, int Length, BlobKind Kind);
+
+/// <summary>The last entry of a device's log that the index has taken in.</summary>
+public readonly record struct LogHead(long Sequence, byte[] Hash, long Length);
+
+/// <summary>What <c>put</c> remembers of a source file so that an unchanged file is skipped without being read.</summary>
+public readonly record struct SeenFile(long Size, long MtimeNs, ulong Inode, string Version);
+
+/// <summary>
+/// The vault's SQLite index (docs/format.md, The index): chunk locations, log heads and put's change cache.
+/// Derived and rebuildable; it holds no plaintext name or path. WAL mode, so readers in other processes see a
+/// consistent snapshot while the one writer commits.
+/// </summary>
+public sealed class VaultIndex : IDisposable
+{
+    public const string FileName = "index.db";
+    private const int SchemaVersion = 1;
+
+    private readonly SqliteConnection _connection;
+    private readonly Lock _gate = new();
+
+    private VaultIndex(SqliteConnection connection) => _connection = connection;
+
+    public static VaultIndex Open(string vaultDirectory, bool readOnly)
+    {
+        var builder = new SqliteConnectionStringBuilder
+        {
+            DataSource = Path.Combine(vaultDirectory, FileName),
+            // Readers open read-write but query-only, so the last connection to close folds the WAL back into
+            // the database and removes the -wal and -shm files; a missing index is not created by a reader.
+            Mode = readOnly ? SqliteOpenMode.ReadWrite : SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+            DefaultTimeout = 30,
+        };
+        var connection = new SqliteConnection(builder.ToString());
+        try
+        {
+            connection.Open();
+            var index = new VaultIndex(connection);
+            if (!readOnly)
+            {
+                index.Execute("PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;");
+                index.CreateSchema();
+            }
+            else
+            {
+                index.Execute("PRAGMA query_only=1;");
+            }
+            return index;
+        }
+        catch (SqliteException e)
+        {
+            connection.Dispose();
+            throw new IntegrityException("index", $"the index cannot be opened ({e.Message}); run 'dupa index rebuild'", e);
+        }
+    }
+
+    private void CreateSchema()
+    {
+        Execute($"""
+            CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS packs (id INTEGER PRIMARY KEY, hash TEXT NOT NULL UNIQUE, size INTEGER NOT NULL);
+            CREATE TABLE IF NOT EXISTS chunks (id BLOB PRIMARY KEY, pack INTEGER NOT NULL REFERENCES packs(id), offset INTEGER NOT NULL,
+                length INTEGER NOT NULL, kind INTEGER NOT NULL) WITHOUT ROWID;
+            CREATE INDEX IF NOT EXISTS chunks_by_pack ON chunks(pack);
+            CREATE TABLE IF NOT EXISTS log_heads (device BLOB PRIMARY KEY, sequence INTEGER NOT NULL, hash BLOB NOT NULL, length INTEGER NOT NULL) WITHOUT ROWID;
+            CREATE TABLE IF NOT EXISTS seen_files (key BLOB PRIMARY KEY, size INTEGER NOT NULL, mtime_ns INTEGER NOT NULL, inode INTEGER NOT NULL,
+                version TEXT NOT NULL) WITHOUT ROWID;
+            INSERT OR IGNORE INTO meta (key, value) VALUES ('schema', '{SchemaVersion}');
+            """);
+    }
+
+    public bool Contains(ChunkId id) => TryGetChunk(id, out _);
+
+    public bool TryGetChunk(ChunkId id, out ChunkLocation location)
+    {
+        lock (_gate)
+        {
+            using var command = Command("SELECT p.hash, c.offset, c.length, c.kind FROM chunks c JOIN packs p ON p.id = c.pack WHERE c.id = $id", ("$id", id.ToArray()));
+            using var reader = command.ExecuteReader();
+            if (reader.Read())
+            {
+                location = new ChunkLocation(reader.GetString(0), reader.GetInt64(1), reader.GetInt32(2), (BlobKind)reader.GetInt32(3));
+                return true;
+            }
+            location = default;
+            return false;
+        }
+    }
+
+    /// <summary>Records a durable pack and its chunks in one transaction.</summary>
+    public void AddPack(PackInfo pack)
+    {
+        lock (_gate)
+        {
+            using var transaction = _connection.BeginTransaction();
+            using (var insertPack = Command("INSERT OR REPLACE INTO packs (hash, size) VALUES ($hash, $size) RETURNING id", ("$hash", pack.Hash), ("$size", pack.Size)))
+            {
+                var packId = (long)insertPack.ExecuteScalar()!;
+                using var insertChunk = Command("INSERT OR IGNORE INTO chunks (id, pack, offset, length, kind) VALUES ($id, $pack, $offset, $length, $kind)",
+                    ("$id", Array.Empty<byte>()), ("$pack", packId), ("$offset", 0L), ("$length", 0), ("$kind", 0));
+                foreach (var entry in pack.Entries)
+                {
+                    insertChunk.Parameters["$id"].Value = entry.Id.ToArray();
+                    insertChunk.Parameters["$offset"].Value = entry.Offset;
+                    insertChunk.Parameters["$length"].Value = entry.Length;
+                    insertChunk.Parameters["$kind"].Value = (int)entry.Kind;
+                    insertChunk.ExecuteNonQuery();
+                }
+            }
+            transaction.Commit();
+        }
+    }
+
+    /// <summary>Forgets a pack and its chunks (a pack that no log entry came to refer to).</summary>
+    public void RemovePack(string hash)
+    {
+        lock (_gate)
+        {
+            using var transaction = _connection.BeginTransaction();
+            using (var chunks = Command("DELETE FROM chunks WHERE pack = (SELECT id FROM packs WHERE hash = $hash)", ("$hash", hash)))
+            {
+                chunks.ExecuteNonQuery();
+            }
+            using (var pack = Command("DELETE FROM packs WHERE hash = $hash", ("$hash", hash)))
+            {
+                pack.ExecuteNonQuery();
+            }
+            transaction.Commit();
+        }
+    }
+
+    public IReadOnlyList<(string Hash, long Size)> Packs()
+    {
+        lock (_gate)
+        {
+            using var command = Command("SELECT hash, size FROM packs ORDER BY hash");
+            using var reader = command.ExecuteReader();
+            var packs = new List<(string, long)>();
+            while (reader.Read())
+            {
+                packs.Add((reader.GetString(0), reader.GetInt64(1)));
+            }
+            return packs;
+        }
+    }
+
+    /// <summary>Every chunk the index knows, with its location.</summary>
+    public IReadOnlyList<(ChunkId Id, ChunkLocation Location)> Chunks()
+    {
+        lock (_gate)
+        {
+            using var command = Command("SELECT c.id, p.hash, c.offset, c.length, c.kind FROM chunks c JOIN packs p ON p.id = c.pack");
+            using var reader = command.ExecuteReader();
+            var chunks = new List<(ChunkId, ChunkLocation)>();
+            while (reader.Read())
+            {
+                var id = (byte[])reader.GetValue(0);
+                if (id.Length != ChunkId.Size)
+                {
+                    throw new IntegrityException("index", "a chunk row has a malformed ID");
+                }
+                chunks.Add((ChunkId.Read(id), new ChunkLocation(reader.GetString(1), reader.GetInt64(2), reader.GetInt32(3), (BlobKind)reader.GetInt32(4))));
+            }
+            return chunks;
+        }
+    }
+
+    public Dictionary<DeviceId, LogHead> LogHeads()
+    {
+        lock (_gate)
+        {
+            using var command = Command("SELECT device, sequence, hash, length FROM log_heads");
+            using var reader = command.ExecuteReader();
+            var heads = new Dictionary<DeviceId, LogHead>();
+            while (reader.Read())
+            {
+                var device = (byte[])reader.GetValue(0);
+                var hash = (byte[])reader.GetValue(2);
+                if (device.Length != DeviceId.Size || hash.Length != 32)
+                {
+                    throw new IntegrityException("index", "a log head row is malformed");
+                }
+                heads[new DeviceId(device)] = new LogHead(reader.GetInt64(1), hash, reader.GetInt64(3));
+            }
+            return heads;
+        }
+    }
+
+    public void SetLogHead(DeviceId device, LogHead head)
+    {
+        lock (_gate)
+        {
+            using var command = Command("INSERT OR REPLACE INTO log_heads (device, sequence, hash, length) VALUES ($d, $s, $h, $l)",
+                ("$d", device.Bytes.ToArray()), ("$s", head.Sequence), ("$h", head.Hash), ("$l", head.Length));
+            command.ExecuteNonQuery();
+        }
+    }
+
+    public SeenFile? TryGetSeen(byte[] key)
+    {
+        lock (_gate)
+        {
+            using var command = Command("SELECT size, mtime_ns, inode, version FROM seen_files WHERE key = $k", ("$k", key));
+            using var reader = command.ExecuteReader();
+            return reader.Read() ? new SeenFile(reader.GetInt64(0), reader.GetInt64(1), (ulong)reader.GetInt64(2), reader.GetString(3)) : null;
+        }
+    }
+
+    public void SetSeen(IEnumerable<(byte[] Key, SeenFile File)> files)
+    {
+        lock (_gate)
+        {
+            using var transaction = _connection.BeginTransaction();
+            using var command = Command("INSERT OR REPLACE INTO seen_files (key, size, mtime_ns, inode, version) VALUES ($k, $s, $m, $i, $v)",
+                ("$k", Array.Empty<byte>()), ("$s", 0L), ("$m", 0L), ("$i", 0L), ("$v", ""));
+            foreach (var (key, file) in files)
+            {
+                command.Parameters["$k"].Value = key;
+                command.Parameters["$s"].Value = file.Size;
+                command.Parameters["$m"].Value = file.MtimeNs;
+                command.Parameters["$i"].Value = (long)file.Inode;
+                command.Parameters["$v"].Value = file.Version;
+                command.ExecuteNonQuery();
+            }
+            transaction.Commit();
+        }
+    }
+
+    /// <summary>Empties every derived table, before a rebuild.</summary>
+    public void Clear()
+    {
+        lock (_gate)
+        {
+            Execute("DELETE FROM chunks; DELETE FROM packs; DELETE FROM log_heads; DELETE FROM seen_files;");
+        }
+    }
+
+    /// <summary>SQLite's own structural check; returns its complaints, empty when clean.</summary>
+    public IReadOnlyList<string> CheckStructure()
+    {
+        lock (_gate)
+        {
+            using var command = Command("PRAGMA integrity_check");
+            using var reader = command.ExecuteReader();
+            var problems = new List<string>();
+            while (reader.Read())
+            {
+                var line = reader.GetString(0);
+                if (line != "ok")
+                {
+                    problems.Add(line);
+                }
+            }
+            return problems;
+        }
+    }
+
+    private void Execute(string sql)
+    {
+        using var command = Command(sql);
+        command.ExecuteNonQuery();
+    }
+
+    private SqliteCommand Command(string sql, params (string Name, object Value)[] parameters)
+    {
+        var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+        return command;
+    }
+
+    public void Dispose()
+    {
+        _connection.Dispose();
+        SqliteConnection.ClearAllPools();
+    }
+}

@@ -1,0 +1,44 @@
+using Dupa.Core.Storage;
+
+namespace Dupa.Core.Manifest;
+
+/// <summary>The content of a file version: its chunks inline, or a chunk-list blob holding them.</summary>
+public sealed record FileContent(IReadOnlyList<ChunkRef> Chunks, ChunkId? List, int Count)
+{
+    public static readonly FileContent Empty = new([], null, 0);
+}
+
+/// <summary>One version of a file, symlink or directory. <see cref="Ref"/> names it for good.</summary>
+public sealed record FileVersion(OpRef Ref, Hlc Time, NodeType Type, long Size, long MtimeNs, int Mode, string? Target, FileContent Content);
+
+/// <summary>
+/// A live path in the tree: a lineage of versions since the file was created at this path (a directory keeps
+/// only its latest metadata).
+/// </summary>
+public sealed class Node
+{
+    internal Node(string path, OpRef lineage, FileVersion first)
+    {
+        Path = path;
+        Lineage = lineage;
+        Versions = [first];
+    }
+
+    public string Path { get; internal set; }
+
+    public OpRef Lineage { get; }
+
+    public List<FileVersion> Versions { get; }
+
+    public FileVersion Current => Versions[^1];
+
+    public NodeType Type => Current.Type;
+
+    public string Name => Files.VaultPath.Name(Path);
+}
+
+/// <summary>What one <c>trash</c> took out of the tree: the path and everything that was below it.</summary>
+public sealed record TrashItem(OpRef Id, string Path, Hlc DeletedAt, IReadOnlyList<Node> Nodes)
+{
+    public Node Root => Nodes[0];
+}

@@ -1,0 +1,57 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+
+namespace Dupa.Core.Manifest;
+
+/// <summary>One change to the vault, as recorded in a log entry's encrypted payload (docs/format.md, Payload).</summary>
+[JsonPolymorphic(TypeDiscriminatorPropertyName = "op")]
+[JsonDerivedType(typeof(PutOp), "put")]
+[JsonDerivedType(typeof(TrashOp), "trash")]
+[JsonDerivedType(typeof(RestoreOp), "restore")]
+[JsonDerivedType(typeof(PurgeOp), "purge")]
+[JsonDerivedType(typeof(DeviceOp), "device")]
+[JsonDerivedType(typeof(CheckpointOp), "checkpoint")]
+public abstract record Operation;
+
+[JsonConverter(typeof(JsonStringEnumConverter<NodeType>))]
+public enum NodeType
+{
+    [JsonStringEnumMemberName("file")] File,
+    [JsonStringEnumMemberName("dir")] Directory,
+    [JsonStringEnumMemberName("symlink")] Symlink,
+}
+
+/// <summary>A chunk of a file: its ID (base64) and plaintext length.</summary>
+public sealed record ChunkRef(string Id, int Len);
+
+/// <summary>A new version of a file or symlink, or a directory's metadata. Content is inline chunks or a list blob.</summary>
+public sealed record PutOp(string Path, NodeType Type, long Size, long Mtime, int Mode) : Operation
+{
+    public string? Target { get; init; }
+    public IReadOnlyList<ChunkRef>? Chunks { get; init; }
+    public string? List { get; init; }
+    public int? Count { get; init; }
+}
+
+public sealed record TrashOp(string Path) : Operation;
+
+public sealed record RestoreOp(string Item, string Path) : Operation;
+
+public sealed record PurgeOp(string Item) : Operation;
+
+public sealed record DeviceOp(string Device) : Operation;
+
+public sealed record CheckpointOp(IReadOnlyDictionary<string, long> Heads, string State) : Operation;
+
+/// <summary>The plaintext of a log entry's payload.</summary>
+public sealed record Payload(IReadOnlyList<Operation> Ops)
+{
+    public byte[] Encode() => JsonSerializer.SerializeToUtf8Bytes(this, ManifestJson.Default.Payload);
+
+    public static Payload Decode(ReadOnlySpan<byte> utf8) =>
+        JsonSerializer.Deserialize(utf8, ManifestJson.Default.Payload) ?? throw new JsonException("empty payload");
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
+[JsonSerializable(typeof(Payload))]
+internal sealed partial class ManifestJson : JsonSerializerContext;

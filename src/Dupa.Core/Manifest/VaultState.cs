@@ -1,0 +1,308 @@
+using System.Security.Cryptography;
+using System.Text;
+using Dupa.Core.Errors;
+using Dupa.Core.Files;
+using Dupa.Core.Storage;
+
+namespace Dupa.Core.Manifest;
+
+/// <summary>An entry's header fields the fold needs, with its decoded operations.</summary>
+public sealed record FoldEntry(Crypto.DeviceId Device, long Sequence, Hlc Clock, IReadOnlyList<Operation> Ops);
+
+/// <summary>
+/// The vault's state: a deterministic fold of all devices' logs (docs/format.md, The state). Entries are applied
+/// in (clock, device, sequence) order, so the result never depends on the order in which they arrived. The fold
+/// is total: an operation that does not fit (a path that does not parse, a restore of an unknown item) is skipped
+/// and reported in <see cref="Problems"/>, never thrown, so every device computes the same state.
+/// </summary>
+public sealed class VaultState
+{
+    private readonly Dictionary<string, Node> _nodes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, HashSet<string>> _children = new(StringComparer.Ordinal) { [VaultPath.Root] = [] };
+    private readonly Dictionary<OpRef, TrashItem> _trash = [];
+    private readonly HashSet<string> _devices = new(StringComparer.Ordinal);
+    private readonly List<(FoldEntry Entry, CheckpointOp Checkpoint)> _checkpoints = [];
+    private readonly List<string> _problems = [];
+
+    public int EntryCount { get; private set; }
+
+    public Hlc LastClock { get; private set; }
+
+    public IReadOnlyCollection<Node> Nodes => _nodes.Values;
+
+    public IReadOnlyCollection<TrashItem> Trash => _trash.Values;
+
+    public IReadOnlyCollection<string> Devices => _devices;
+
+    public IReadOnlyList<(FoldEntry Entry, CheckpointOp Checkpoint)> Checkpoints => _checkpoints;
+
+    public IReadOnlyList<string> Problems => _problems;
+
+    /// <summary>Sorts entries into fold order and applies those at or before <paramref name="until"/>.</summary>
+    public static VaultState Fold(IEnumerable<FoldEntry> entries, DateTimeOffset? until = null)
+    {
+        var state = new VaultState();
+        var limit = until?.ToUnixTimeMilliseconds() ?? long.MaxValue;
+        foreach (var entry in entries.Where(e => e.Clock.WallMs <= limit).OrderBy(e => e, FoldOrder.Instance))
+        {
+            state.Apply(entry);
+        }
+        return state;
+    }
+
+    public Node? Get(string path) => _nodes.GetValueOrDefault(path);
+
+    public bool IsDirectory(string path) => path == VaultPath.Root || _nodes.GetValueOrDefault(path)?.Type == NodeType.Directory;
+
+    /// <summary>The direct children of a directory, sorted by name (ordinal).</summary>
+    public IReadOnlyList<Node> Children(string directory) =>
+        _children.TryGetValue(directory, out var names)
+            ? names.Order(StringComparer.Ordinal).Select(n => _nodes[VaultPath.Combine(directory, n)]).ToList()
+            : [];
+
+    /// <summary>The node at <paramref name="path"/> and everything below it, parents before children.</summary>
+    public IReadOnlyList<Node> Subtree(string path)
+    {
+        var result = new List<Node>();
+        if (path != VaultPath.Root)
+        {
+            if (!_nodes.TryGetValue(path, out var node))
+            {
+                return result;
+            }
+            result.Add(node);
+        }
+        var stack = new Stack<string>();
+        stack.Push(path);
+        while (stack.Count > 0)
+        {
+            foreach (var child in Children(stack.Pop()).Reverse())
+            {
+                result.Add(child);
+                if (child.Type == NodeType.Directory)
+                {
+                    stack.Push(child.Path);
+                }
+            }
+        }
+        // Keep parents before children in path order for callers that restore trees.
+        return [.. result.OrderBy(n => n.Path, StringComparer.Ordinal)];
+    }
+
+    public TrashItem? GetTrashItem(OpRef id) => _trash.GetValueOrDefault(id);
+
+    public void Apply(FoldEntry entry)
+    {
+        EntryCount++;
+        if (entry.Clock > LastClock)
+        {
+            LastClock = entry.Clock;
+        }
+        for (var i = 0; i < entry.Ops.Count; i++)
+        {
+            var opRef = new OpRef(entry.Device, entry.Sequence, i);
+            try
+            {
+                switch (entry.Ops[i])
+                {
+                    case PutOp put:
+                        ApplyPut(put, opRef, entry.Clock);
+                        break;
+                    case TrashOp trash:
+                        ApplyTrash(VaultPath.Parse(trash.Path), opRef, entry.Clock);
+                        break;
+                    case RestoreOp restore:
+                        ApplyRestore(restore, opRef, entry.Clock);
+                        break;
+                    case PurgeOp purge:
+                        if (!OpRef.TryParse(purge.Item, out var item) || !_trash.Remove(item))
+                        {
+                            _problems.Add($"{opRef.Short}: purge of an unknown trash item");
+                        }
+                        break;
+                    case DeviceOp device:
+                        _devices.Add(device.Device);
+                        break;
+                    case CheckpointOp checkpoint:
+                        _checkpoints.Add((entry, checkpoint));
+                        break;
+                }
+            }
+            catch (DupaException e) when (e.Code == ErrorCode.InvalidInput)
+            {
+                _problems.Add($"{opRef.Short}: {e.Message}");
+            }
+        }
+    }
+
+    private void ApplyPut(PutOp put, OpRef opRef, Hlc clock)
+    {
+        var path = VaultPath.Parse(put.Path);
+        if (path == VaultPath.Root)
+        {
+            return;
+        }
+        var content = put.List is { } list
+            ? new FileContent([], ChunkId.FromBase64(list), put.Count ?? 0)
+            : new FileContent(put.Chunks ?? [], null, put.Chunks?.Count ?? 0);
+        var version = new FileVersion(opRef, clock, put.Type, put.Size, put.Mtime, put.Mode, put.Target, content);
+        EnsureParents(path, opRef, clock);
+        if (_nodes.TryGetValue(path, out var existing))
+        {
+            if (existing.Type == put.Type)
+            {
+                if (put.Type == NodeType.Directory)
+                {
+                    existing.Versions[0] = version;
+                }
+                else
+                {
+                    existing.Versions.Add(version);
+                }
+                return;
+            }
+            // A different kind of node in the way goes to the trash: nothing is lost silently.
+            ApplyTrash(path, opRef, clock);
+        }
+        AddNode(new Node(path, opRef, version));
+    }
+
+    private void EnsureParents(string path, OpRef opRef, Hlc clock)
+    {
+        foreach (var ancestor in VaultPath.Ancestors(path))
+        {
+            if (_nodes.TryGetValue(ancestor, out var node))
+            {
+                if (node.Type == NodeType.Directory)
+                {
+                    continue;
+                }
+                ApplyTrash(ancestor, opRef, clock);
+            }
+            AddNode(new Node(ancestor, opRef, new FileVersion(opRef, clock, NodeType.Directory, 0, clock.WallMs * 1_000_000, 0x1ED /* 0755 */, null, FileContent.Empty)));
+        }
+    }
+
+    private void ApplyTrash(string path, OpRef opRef, Hlc clock)
+    {
+        if (path == VaultPath.Root || !_nodes.ContainsKey(path))
+        {
+            return;
+        }
+        var nodes = Subtree(path);
+        foreach (var node in nodes)
+        {
+            RemoveNode(node.Path);
+        }
+        _trash[opRef] = new TrashItem(opRef, path, clock, nodes);
+    }
+
+    private void ApplyRestore(RestoreOp restore, OpRef opRef, Hlc clock)
+    {
+        if (!OpRef.TryParse(restore.Item, out var id) || !_trash.Remove(id, out var item))
+        {
+            _problems.Add($"{opRef.Short}: restore of an unknown trash item");
+            return;
+        }
+        var target = VaultPath.Parse(restore.Path);
+        if (target == VaultPath.Root)
+        {
+            _problems.Add($"{opRef.Short}: cannot restore over the root");
+            _trash[id] = item;
+            return;
+        }
+        EnsureParents(target, opRef, clock);
+        target = FreeName(target);
+        foreach (var node in item.Nodes)
+        {
+            node.Path = target + node.Path[item.Path.Length..];
+            AddNode(node);
+        }
+    }
+
+    /// <summary>The path itself if free, else "name (restored N).ext" for the smallest free N.</summary>
+    private string FreeName(string path)
+    {
+        if (!_nodes.ContainsKey(path))
+        {
+            return path;
+        }
+        var parent = VaultPath.Parent(path);
+        var name = VaultPath.Name(path);
+        var dot = name.LastIndexOf('.');
+        var (stem, extension) = dot > 0 ? (name[..dot], name[dot..]) : (name, "");
+        for (var n = 1; ; n++)
+        {
+            var candidate = VaultPath.Combine(parent, $"{stem} (restored {n}){extension}");
+            if (!_nodes.ContainsKey(candidate))
+            {
+                return candidate;
+            }
+        }
+    }
+
+    private void AddNode(Node node)
+    {
+        _nodes[node.Path] = node;
+        var parent = VaultPath.Parent(node.Path);
+        if (!_children.TryGetValue(parent, out var siblings))
+        {
+            _children[parent] = siblings = new HashSet<string>(StringComparer.Ordinal);
+        }
+        siblings.Add(node.Name);
+        if (node.Type == NodeType.Directory && !_children.ContainsKey(node.Path))
+        {
+            _children[node.Path] = new HashSet<string>(StringComparer.Ordinal);
+        }
+    }
+
+    private void RemoveNode(string path)
+    {
+        _nodes.Remove(path);
+        _children.Remove(path);
+        if (_children.TryGetValue(VaultPath.Parent(path), out var siblings))
+        {
+            siblings.Remove(VaultPath.Name(path));
+        }
+    }
+
+    /// <summary>SHA-256 over the live nodes and trash items in a canonical order (docs/format.md, state hash).</summary>
+    public byte[] ComputeHash()
+    {
+        using var hash = IncrementalHash.CreateHash(HashAlgorithmName.SHA256);
+        foreach (var (pathBytes, node) in _nodes.Values.Select(n => (Encoding.UTF8.GetBytes(n.Path), n)).OrderBy(p => p.Item1, ByteOrder.Instance))
+        {
+            hash.AppendData(pathBytes);
+            hash.AppendData([0, (byte)node.Type]);
+            hash.AppendData(Encoding.ASCII.GetBytes(node.Current.Ref.ToString()));
+            hash.AppendData([0]);
+        }
+        foreach (var id in _trash.Keys.Select(k => k.ToString()).Order(StringComparer.Ordinal))
+        {
+            hash.AppendData(Encoding.ASCII.GetBytes(id));
+            hash.AppendData([0]);
+        }
+        return hash.GetHashAndReset();
+    }
+
+    private sealed class ByteOrder : IComparer<byte[]>
+    {
+        public static readonly ByteOrder Instance = new();
+
+        public int Compare(byte[]? x, byte[]? y) => x.AsSpan().SequenceCompareTo(y);
+    }
+
+    /// <summary>(clock, device ID bytes, sequence): the one order in which every device folds entries.</summary>
+    public sealed class FoldOrder : IComparer<FoldEntry>
+    {
+        public static readonly FoldOrder Instance = new();
+
+        public int Compare(FoldEntry? x, FoldEntry? y)
+        {
+            var c = x!.Clock.CompareTo(y!.Clock);
+            if (c == 0) c = x.Device.CompareTo(y.Device);
+            if (c == 0) c = x.Sequence.CompareTo(y.Sequence);
+            return c;
+        }
+    }
+}

@@ -1,0 +1,80 @@
+using System.Runtime.InteropServices;
+
+namespace Dupa.Core.Native;
+
+/// <summary>
+/// The few libc calls .NET does not expose: fsync of a directory (so a rename is durable) and statx (for the
+/// inode and nanosecond mtime that change detection needs). statx's layout is the same on every Linux
+/// architecture, unlike struct stat, so one binding serves x86-64 and the Raspberry Pi's arm64 alike.
+/// </summary>
+internal static partial class Posix
+{
+    private const string Libc = "libc";
+    private const int ORdOnly = 0;
+    private const int AtFdCwd = -100;
+    private const int AtSymlinkNoFollow = 0x100;
+    private const uint StatxBasicStats = 0x7ff;
+
+    [LibraryImport(Libc, EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int Open(string path, int flags);
+
+    [LibraryImport(Libc, EntryPoint = "fsync", SetLastError = true)]
+    private static partial int FSync(int fd);
+
+    [LibraryImport(Libc, EntryPoint = "close")]
+    private static partial int Close(int fd);
+
+    [LibraryImport(Libc, EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int Statx(int dirfd, string path, int flags, uint mask, ref StatxBuffer buffer);
+
+    /// <summary>fsync a directory; errors are ignored where the file system cannot sync directories.</summary>
+    public static void SyncDirectory(string directory)
+    {
+        // O_DIRECTORY differs between architectures; O_RDONLY alone opens a directory everywhere.
+        var fd = Open(directory, ORdOnly);
+        if (fd < 0)
+        {
+            return;
+        }
+        try
+        {
+            _ = FSync(fd);
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
+    }
+
+    /// <summary>The inode, mtime and file type bits of a path without following a final symlink, or null where statx is missing.</summary>
+    public static (ulong Inode, long MtimeNs, int Mode)? Stat(string path)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return null;
+        }
+        var buffer = default(StatxBuffer);
+        try
+        {
+            if (Statx(AtFdCwd, path, AtSymlinkNoFollow, StatxBasicStats, ref buffer) != 0)
+            {
+                return null;
+            }
+        }
+        catch (EntryPointNotFoundException)
+        {
+            return null;
+        }
+        return (buffer.Ino, (buffer.MtimeSec * 1_000_000_000L) + buffer.MtimeNsec, buffer.Mode);
+    }
+
+    // struct statx from <linux/stat.h>: 256 bytes, fixed layout on all architectures.
+    [StructLayout(LayoutKind.Explicit, Size = 256)]
+    private struct StatxBuffer
+    {
+        [FieldOffset(28)] public ushort Mode;
+        [FieldOffset(32)] public ulong Ino;
+        [FieldOffset(112)] public long MtimeSec;
+        [FieldOffset(120)] public uint MtimeNsec;
+    }
+}

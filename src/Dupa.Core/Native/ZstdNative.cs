@@ -1,0 +1,24 @@
+using System.Runtime.InteropServices;
+
+namespace Dupa.Core.Native;
+
+/// <summary>libzstd from Debian's libzstd1 (ZstdSharp is not served by the NuGet registry here; docs/native.md).</summary>
+internal static unsafe partial class ZstdNative
+{
+    public const string Library = "libzstd.so.1";
+
+    [LibraryImport(Library, EntryPoint = "ZSTD_compressBound")]
+    public static partial nuint CompressBound(nuint sourceSize);
+
+    [LibraryImport(Library, EntryPoint = "ZSTD_compress")]
+    public static partial nuint Compress(byte* destination, nuint destinationCapacity, byte* source, nuint sourceSize, int level);
+
+    [LibraryImport(Library, EntryPoint = "ZSTD_decompress")]
+    public static partial nuint Decompress(byte* destination, nuint destinationCapacity, byte* source, nuint compressedSize);
+
+    [LibraryImport(Library, EntryPoint = "ZSTD_isError")]
+    public static partial uint IsError(nuint code);
+
+    [LibraryImport(Library, EntryPoint = "ZSTD_getErrorName")]
+    public static partial nint GetErrorName(nuint code);
+}

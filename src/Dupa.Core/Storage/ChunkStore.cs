@@ -1,0 +1,223 @@
+using System.Buffers;
+using Dupa.Core.Errors;
+using Dupa.Core.Files;
+using Dupa.Core.Index;
+using Microsoft.Win32.SafeHandles;
+
+namespace Dupa.Core.Storage;
+
+/// <summary>
+/// The local chunk store: sealed chunks in pack files, located through the index. Adding seals a chunk into
+/// the open pack; <see cref="Flush"/> makes the pack durable and records it in the index, and must come before
+/// any log entry that refers to its chunks. Reads are safe from many threads and processes; one writer adds.
+/// </summary>
+public sealed class ChunkStore : IDisposable
+{
+    private const int MaxOpenPacks = 32;
+
+    private readonly string _vaultDirectory;
+    private readonly VaultIndex _index;
+    private readonly ChunkCodec _codec;
+    private readonly long _packSize;
+    private readonly Dictionary<ChunkId, BlobKind> _pending = [];
+    private readonly Dictionary<string, SafeFileHandle> _openPacks = new(StringComparer.Ordinal);
+    private readonly Lock _readGate = new();
+    private readonly List<string> _uncommittedPacks = [];
+    private PackWriter? _writer;
+
+    public ChunkStore(string vaultDirectory, VaultIndex index, ChunkCodec codec, long packSize)
+    {
+        _vaultDirectory = vaultDirectory;
+        _index = index;
+        _codec = codec;
+        _packSize = packSize;
+    }
+
+    public ChunkCodec Codec => _codec;
+
+    /// <summary>Sealed bytes written since this store was opened (new chunks only).</summary>
+    public long BytesWritten { get; private set; }
+
+    public int ChunksWritten { get; private set; }
+
+    public bool Contains(ChunkId id) => _pending.ContainsKey(id) || _index.Contains(id);
+
+    /// <summary>Seals and stores a chunk unless the store already holds it. Returns true if it was new.</summary>
+    public bool Add(ChunkId id, BlobKind kind, ReadOnlySpan<byte> plaintext)
+    {
+        if (Contains(id))
+        {
+            return false;
+        }
+        var sealedBuffer = ArrayPool<byte>.Shared.Rent(ChunkCodec.MaxSealedSize(plaintext.Length));
+        try
+        {
+            var length = _codec.Seal(id, kind, plaintext, sealedBuffer);
+            _writer ??= new PackWriter(_vaultDirectory);
+            _writer.Add(id, kind, sealedBuffer.AsSpan(0, length));
+            _pending[id] = kind;
+            BytesWritten += length;
+            ChunksWritten++;
+        }
+        catch
+        {
+            // A pack writer that failed once stays failed: drop it with every chunk it held.
+            AbandonPack();
+            throw;
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(sealedBuffer);
+        }
+        if (_writer!.Length >= _packSize)
+        {
+            Flush();
+        }
+        return true;
+    }
+
+    /// <summary>Finishes the open pack, if any: durable on disk, then recorded in the index.</summary>
+    public void Flush()
+    {
+        if (_writer is null)
+        {
+            return;
+        }
+        try
+        {
+            var pack = _writer.Finish();
+            _index.AddPack(pack);
+            _uncommittedPacks.Add(pack.Hash);
+        }
+        finally
+        {
+            _writer.Dispose();
+            _writer = null;
+            _pending.Clear();
+        }
+    }
+
+    /// <summary>A log entry now refers to every pack flushed so far: they are part of the vault.</summary>
+    public void MarkCommitted() => _uncommittedPacks.Clear();
+
+    /// <summary>
+    /// Undoes everything since the last commit: the open pack and every pack flushed after the last log entry,
+    /// which no entry refers to. A put that fails (a full disk) thus leaves the vault as it found it.
+    /// </summary>
+    public void RollBack()
+    {
+        AbandonPack();
+        foreach (var hash in _uncommittedPacks)
+        {
+            _index.RemovePack(hash);
+            DurableFile.TryDelete(Path.Combine(_vaultDirectory, PackFormat.RelativePath(hash)));
+        }
+        _uncommittedPacks.Clear();
+    }
+
+    /// <summary>Drops the open pack and its chunks (an operation failed or was cancelled).</summary>
+    public void AbandonPack()
+    {
+        _writer?.Dispose();
+        _writer = null;
+        _pending.Clear();
+    }
+
+    /// <summary>Reads, authenticates and opens a chunk into a buffer rented from the shared pool; return it after use.</summary>
+    public RentedChunk Read(ChunkId id, BlobKind kind)
+    {
+        if (!_index.TryGetChunk(id, out var location))
+        {
+            throw new IntegrityException($"chunk {id.Short}", "missing from the store");
+        }
+        var sealedBlob = ArrayPool<byte>.Shared.Rent(location.Length);
+        try
+        {
+            var where = $"pack {location.Pack[..12]}";
+            ReadExactly(location, sealedBlob.AsSpan(0, location.Length));
+            var plainLength = ChunkCodec.PlainLength(sealedBlob.AsSpan(0, location.Length));
+            if (plainLength is < 0 or > 64 * 1024 * 1024)
+            {
+                throw new IntegrityException($"chunk {id.Short} in {where}", "the blob header is damaged");
+            }
+            var plaintext = ArrayPool<byte>.Shared.Rent(Math.Max(plainLength, 1));
+            try
+            {
+                var length = _codec.Open(id, kind, sealedBlob.AsSpan(0, location.Length), plaintext, where);
+                return new RentedChunk(plaintext, length);
+            }
+            catch
+            {
+                ArrayPool<byte>.Shared.Return(plaintext);
+                throw;
+            }
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(sealedBlob);
+        }
+    }
+
+    private void ReadExactly(ChunkLocation location, Span<byte> destination)
+    {
+        lock (_readGate)
+        {
+            if (!_openPacks.TryGetValue(location.Pack, out var handle))
+            {
+                if (_openPacks.Count >= MaxOpenPacks)
+                {
+                    foreach (var open in _openPacks.Values)
+                    {
+                        open.Dispose();
+                    }
+                    _openPacks.Clear();
+                }
+                var path = Path.Combine(_vaultDirectory, PackFormat.RelativePath(location.Pack));
+                try
+                {
+                    handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
+                }
+                catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+                {
+                    throw new IntegrityException($"pack {location.Pack[..12]}", "the pack file is missing");
+                }
+                _openPacks[location.Pack] = handle;
+            }
+            var read = 0;
+            while (read < destination.Length)
+            {
+                var n = RandomAccess.Read(handle, destination[read..], location.Offset + read);
+                if (n == 0)
+                {
+                    throw new IntegrityException($"pack {location.Pack[..12]}", "the pack is shorter than the index says");
+                }
+                read += n;
+            }
+        }
+    }
+
+    public void Dispose()
+    {
+        AbandonPack();
+        lock (_readGate)
+        {
+            foreach (var handle in _openPacks.Values)
+            {
+                handle.Dispose();
+            }
+            _openPacks.Clear();
+        }
+    }
+}
+
+/// <summary>A chunk's plaintext in a pooled buffer. Dispose returns the buffer.</summary>
+public readonly struct RentedChunk(byte[] buffer, int length) : IDisposable
+{
+    public ReadOnlySpan<byte> Span => buffer.AsSpan(0, length);
+
+    public ReadOnlyMemory<byte> Memory => buffer.AsMemory(0, length);
+
+    public int Length => length;
+
+    public void Dispose() => ArrayPool<byte>.Shared.Return(buffer);
+}

@@ -1,0 +1,411 @@
+using System.Security.Cryptography;
+using System.Text.Json;
+using Dupa.Core.Chunking;
+using Dupa.Core.Crypto;
+using Dupa.Core.Errors;
+using Dupa.Core.Files;
+using Dupa.Core.Index;
+using Dupa.Core.Manifest;
+using Dupa.Core.Storage;
+
+namespace Dupa.Core.Vaults;
+
+/// <summary>
+/// An unlocked vault: its keys, index, chunk store, logs and folded state. Any number of readers (in this and
+/// other processes) may open a vault while one writer, holding the lock file, appends. Operations on a vault
+/// (put, get, trash, verify) are their own classes that take a <see cref="Vault"/>.
+/// </summary>
+public sealed partial class Vault : IDisposable
+{
+    internal const string LockFileName = "lock";
+    internal const string DeviceKeyFileName = "device.key";
+    private static ReadOnlySpan<byte> DeviceKeyAd => "dupa/v1/device-key"u8;
+
+    private readonly List<FoldEntry> _entries;
+    private readonly Dictionary<DeviceId, long> _heads;
+    private readonly VaultOpenOptions _options;
+    private readonly FileStream? _lock;
+    private LogHead _ownHead;
+    private long _lastCheckpointSequence;
+    private FastCdc? _chunker;
+
+    private Vault(string directory, VaultHeader header, KeyRing keys, VaultIndex index, DeviceKey? device, FileStream? lockFile, VaultOpenOptions options, LoadedLogs logs)
+    {
+        Directory = directory;
+        Header = header;
+        Keys = keys;
+        Index = index;
+        Device = device;
+        _lock = lockFile;
+        _options = options;
+        Codec = new ChunkCodec(keys);
+        Chunks = new ChunkStore(directory, index, Codec, header.PackSize);
+        Logs = logs.Results;
+        LogDamage = logs.Damage;
+        _entries = logs.Entries;
+        _heads = logs.Heads;
+        State = VaultState.Fold(_entries);
+        _lastCheckpointSequence = State.Checkpoints.Where(c => c.Entry.Device == device?.Id).Select(c => c.Entry.Sequence).DefaultIfEmpty(0).Max();
+        if (device is not null && logs.Results.FirstOrDefault(r => r.Device == device.Id) is { } own)
+        {
+            _ownHead = own.Last is { } last ? new LogHead(last.Sequence, last.Hash, own.CompleteLength) : new LogHead(0, new byte[32], 0);
+        }
+    }
+
+    public string Directory { get; }
+
+    public VaultHeader Header { get; }
+
+    internal KeyRing Keys { get; }
+
+    public VaultIndex Index { get; }
+
+    public ChunkCodec Codec { get; }
+
+    public ChunkStore Chunks { get; }
+
+    /// <summary>The vault's chunker: its parameters from the header, its gear table from the vault key.</summary>
+    public FastCdc Chunker => _chunker ??= new FastCdc(Header.Chunker.ToParameters(), GearTable.Derive(Keys.ChunkerSeed));
+
+    /// <summary>This installation's device, or null where the vault holds no device key (read-only).</summary>
+    public DeviceKey? Device { get; }
+
+    public bool IsWritable => _lock is not null;
+
+    public TimeProvider Time => _options.Time;
+
+    /// <summary>The current state, folded from every log.</summary>
+    public VaultState State { get; private set; }
+
+    /// <summary>Every decoded entry, for folds at another time and for verify.</summary>
+    public IReadOnlyList<FoldEntry> Entries => _entries;
+
+    public IReadOnlyList<LogReadResult> Logs { get; }
+
+    /// <summary>Damage found while reading logs; empty unless opened with <see cref="VaultOpenOptions.TolerateDamage"/>.</summary>
+    public IReadOnlyList<IntegrityException> LogDamage { get; }
+
+    /// <summary>The state as it was at <paramref name="time"/>.</summary>
+    public VaultState StateAt(DateTimeOffset time) => VaultState.Fold(_entries, time);
+
+    /// <summary>The state after folding exactly the entries up to the given sequence of each device.</summary>
+    public VaultState StateAtHeads(IReadOnlyDictionary<string, long> heads) =>
+        VaultState.Fold(_entries.Where(e => heads.TryGetValue(e.Device.Hex, out var max) && e.Sequence <= max));
+
+    public static Vault Open(string directory, VaultSecret secret, VaultOpenOptions? options = null)
+    {
+        options ??= new VaultOpenOptions();
+        directory = Path.GetFullPath(directory);
+        if (!System.IO.Directory.Exists(directory))
+        {
+            throw new DupaException(ErrorCode.NotFound, $"no vault at '{directory}' (the directory does not exist); create one with 'dupa init'");
+        }
+        var header = VaultHeader.Read(directory);
+        var master = Unlock(header, secret);
+        var keys = new KeyRing(master, header.VaultIdBytes);
+        CryptographicOperations.ZeroMemory(master);
+        FileStream? lockFile = null;
+        VaultIndex? index = null;
+        DeviceKey? device = null;
+        try
+        {
+            if (options.Writable)
+            {
+                lockFile = AcquireLock(directory);
+                CleanTemporaryFiles(directory);
+                if (options.DiscardIndex)
+                {
+                    foreach (var suffix in new[] { "", "-wal", "-shm" })
+                    {
+                        DurableFile.TryDelete(Path.Combine(directory, VaultIndex.FileName + suffix));
+                    }
+                }
+            }
+            device = LoadDevice(directory, keys);
+            index = VaultIndex.Open(directory, readOnly: !options.Writable);
+            var logs = LoadedLogs.Load(directory, header, keys, index);
+            if (logs.Damage.Count > 0 && !options.TolerateDamage)
+            {
+                throw logs.Damage[0];
+            }
+            if (options.Writable && device is not null)
+            {
+                // Catch the index up with entries appended just before a crash.
+                var own = logs.Results.FirstOrDefault(r => r.Device == device.Id);
+                if (own?.Last is { } last && logs.Damage.Count == 0)
+                {
+                    index.SetLogHead(device.Id, new LogHead(last.Sequence, last.Hash, own.CompleteLength));
+                }
+            }
+            return new Vault(directory, header, keys, index, device, lockFile, options, logs);
+        }
+        catch
+        {
+            index?.Dispose();
+            device?.Dispose();
+            lockFile?.Dispose();
+            keys.Dispose();
+            throw;
+        }
+    }
+
+    private static byte[] Unlock(VaultHeader header, VaultSecret secret)
+    {
+        var vaultId = header.VaultIdBytes;
+        switch (secret)
+        {
+            case PassphraseSecret passphrase:
+                {
+                    var kek = new byte[KeyRing.KeySize];
+                    Argon2id.DeriveKey(System.Text.Encoding.UTF8.GetBytes(passphrase.Value), Convert.FromBase64String(header.Kdf.Salt), header.Kdf.ToParameters(), kek);
+                    var master = KeyWrap.TryUnwrap(kek, Convert.FromBase64String(header.Slots.Passphrase), "passphrase", vaultId);
+                    CryptographicOperations.ZeroMemory(kek);
+                    return master ?? throw new DupaException(ErrorCode.WrongPassphrase, "wrong passphrase");
+                }
+            case RecoveryKeySecret recovery:
+                {
+                    var kek = KeyWrap.RecoveryKek(recovery.Key, vaultId);
+                    var master = KeyWrap.TryUnwrap(kek, Convert.FromBase64String(header.Slots.Recovery), "recovery", vaultId);
+                    CryptographicOperations.ZeroMemory(kek);
+                    return master ?? throw new DupaException(ErrorCode.WrongPassphrase, "wrong recovery key for this vault");
+                }
+            default:
+                throw new ArgumentException("Unknown secret.", nameof(secret));
+        }
+    }
+
+    private static FileStream AcquireLock(string directory)
+    {
+        try
+        {
+            // FileShare.None takes an exclusive flock on Unix; the kernel drops it when the process dies.
+            return new FileStream(Path.Combine(directory, LockFileName), FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None);
+        }
+        catch (IOException e)
+        {
+            throw new DupaException(ErrorCode.Locked, "the vault is in use by another dupa process (it holds the write lock); try again when it ends", e, isTransient: true);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new DupaException(ErrorCode.Io, $"cannot lock the vault: {e.Message}", e);
+        }
+    }
+
+    private static void CleanTemporaryFiles(string directory)
+    {
+        var temporary = Path.Combine(directory, "packs", "tmp");
+        if (System.IO.Directory.Exists(temporary))
+        {
+            foreach (var file in System.IO.Directory.EnumerateFiles(temporary))
+            {
+                DurableFile.TryDelete(file);
+            }
+        }
+    }
+
+    private static DeviceKey? LoadDevice(string directory, KeyRing keys)
+    {
+        var path = Path.Combine(directory, DeviceKeyFileName);
+        if (!File.Exists(path))
+        {
+            return null;
+        }
+        var sealedKey = File.ReadAllBytes(path);
+        if (sealedKey.Length < 12 + 16 + 1)
+        {
+            throw new IntegrityException("device key", "the device key file is truncated");
+        }
+        var pkcs8 = new byte[sealedKey.Length - 28];
+        try
+        {
+            using var aes = new AesGcm(keys.DeviceSeal, 16);
+            aes.Decrypt(sealedKey.AsSpan(0, 12), sealedKey.AsSpan(12, pkcs8.Length), sealedKey.AsSpan(12 + pkcs8.Length), pkcs8, DeviceKeyAd);
+            return DeviceKey.FromPrivateKey(pkcs8);
+        }
+        catch (Exception e) when (e is CryptographicException)
+        {
+            throw new IntegrityException("device key", "the device key failed authentication", e);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(pkcs8);
+        }
+    }
+
+    internal static byte[] SealDeviceKey(DeviceKey device, KeyRing keys)
+    {
+        var pkcs8 = device.ExportPrivateKey();
+        var sealedKey = new byte[12 + pkcs8.Length + 16];
+        RandomNumberGenerator.Fill(sealedKey.AsSpan(0, 12));
+        using (var aes = new AesGcm(keys.DeviceSeal, 16))
+        {
+            aes.Encrypt(sealedKey.AsSpan(0, 12), pkcs8, sealedKey.AsSpan(12, pkcs8.Length), sealedKey.AsSpan(12 + pkcs8.Length), DeviceKeyAd);
+        }
+        CryptographicOperations.ZeroMemory(pkcs8);
+        return sealedKey;
+    }
+
+    /// <summary>
+    /// Appends one entry holding <paramref name="ops"/> to this device's log: the open pack is made durable
+    /// first, then the entry is written and fsynced, then the index records the new head. Returns the ref of
+    /// each operation.
+    /// </summary>
+    public IReadOnlyList<OpRef> Append(IReadOnlyList<Operation> ops)
+    {
+        if (!IsWritable || Device is null)
+        {
+            throw new InvalidOperationException("The vault was opened read-only.");
+        }
+        ArgumentOutOfRangeException.ThrowIfZero(ops.Count);
+        Chunks.Flush();
+        var entry = AppendEntry(ops);
+        Chunks.MarkCommitted();
+        var refs = Enumerable.Range(0, ops.Count).Select(i => new OpRef(Device.Id, entry.Sequence, i)).ToList();
+        if (entry.Sequence - _lastCheckpointSequence >= _options.CheckpointInterval)
+        {
+            var heads = _heads.ToDictionary(h => h.Key.Hex, h => h.Value);
+            AppendEntry([new CheckpointOp(heads, Convert.ToHexStringLower(State.ComputeHash()))]);
+            _lastCheckpointSequence = _ownHead.Sequence;
+        }
+        return refs;
+    }
+
+    private LogEntry AppendEntry(IReadOnlyList<Operation> ops)
+    {
+        var device = Device!;
+        var clock = Hlc.Next(State.LastClock, Time.GetUtcNow());
+        var payload = new Payload(ops).Encode();
+        var entry = LogEntry.Create(Header.VaultIdBytes, device, _ownHead.Sequence + 1, _ownHead.Hash, clock, payload, Keys.LogSeal);
+        var length = LogFile.Append(Path.Combine(Directory, LogFile.RelativePath(device.Id)), _ownHead.Length, [entry]);
+        _ownHead = new LogHead(entry.Sequence, entry.Hash, length);
+        Index.SetLogHead(device.Id, _ownHead);
+        var folded = new FoldEntry(device.Id, entry.Sequence, clock, ops);
+        _entries.Add(folded);
+        _heads[device.Id] = entry.Sequence;
+        State.Apply(folded);
+        return entry;
+    }
+
+    /// <summary>The chunks of a file version, reading its chunk-list blob where it has one.</summary>
+    public IReadOnlyList<ChunkRef> ResolveChunks(FileContent content)
+    {
+        if (content.List is not { } listId)
+        {
+            return content.Chunks;
+        }
+        using var list = Chunks.Read(listId, BlobKind.ChunkList);
+        return ChunkList.Decode(list.Span, $"chunk list {listId.Short}");
+    }
+
+    /// <summary>A read-only, seekable stream over a file version's content, authenticated chunk by chunk.</summary>
+    public Stream OpenRead(FileVersion version) => new VaultFileStream(this, version);
+
+    /// <summary>Writes a new passphrase slot; the data is not re-encrypted (docs/format.md, Keys).</summary>
+    public void ChangePassphrase(string newPassphrase)
+    {
+        if (!IsWritable)
+        {
+            throw new InvalidOperationException("The vault was opened read-only.");
+        }
+        var salt = RandomNumberGenerator.GetBytes(16);
+        var kek = new byte[KeyRing.KeySize];
+        Argon2id.DeriveKey(System.Text.Encoding.UTF8.GetBytes(newPassphrase), salt, Header.Kdf.ToParameters(), kek);
+        var slot = KeyWrap.Wrap(kek, Keys.Master, "passphrase", Header.VaultIdBytes);
+        CryptographicOperations.ZeroMemory(kek);
+        var header = Header with
+        {
+            Kdf = Header.Kdf with { Salt = Convert.ToBase64String(salt) },
+            Slots = Header.Slots with { Passphrase = Convert.ToBase64String(slot) },
+        };
+        header.Write(Directory);
+    }
+
+    public void Dispose()
+    {
+        Chunks.Dispose();
+        Index.Dispose();
+        Device?.Dispose();
+        Keys.Dispose();
+        _lock?.Dispose();
+    }
+
+    /// <summary>Every device's log, read and checked, with the decoded entries.</summary>
+    private sealed record LoadedLogs(List<LogReadResult> Results, List<FoldEntry> Entries, Dictionary<DeviceId, long> Heads, List<IntegrityException> Damage)
+    {
+        public static LoadedLogs Load(string directory, VaultHeader header, KeyRing keys, VaultIndex index)
+        {
+            var results = new List<LogReadResult>();
+            var entries = new List<FoldEntry>();
+            var heads = new Dictionary<DeviceId, long>();
+            var damage = new List<IntegrityException>();
+            var committed = index.LogHeads();
+            var devicesDirectory = Path.Combine(directory, "devices");
+            var seen = new HashSet<string>(StringComparer.Ordinal);
+            foreach (var publicKeyPath in System.IO.Directory.EnumerateFiles(devicesDirectory, "*.pub").Order(StringComparer.Ordinal))
+            {
+                var hex = Path.GetFileNameWithoutExtension(publicKeyPath);
+                seen.Add(hex);
+                var name = $"device {hex[..Math.Min(12, hex.Length)]}";
+                var publicKeyBytes = File.ReadAllBytes(publicKeyPath);
+                // The file is named by the hash of its content: check that before parsing untrusted bytes.
+                if (Convert.ToHexStringLower(SHA256.HashData(publicKeyBytes)) != hex)
+                {
+                    damage.Add(new IntegrityException(name, "the public key does not match its device ID"));
+                    continue;
+                }
+                DeviceKey publicKey;
+                try
+                {
+                    publicKey = DeviceKey.FromPublicKey(publicKeyBytes);
+                }
+                catch (Exception e) when (e is CryptographicException or PlatformNotSupportedException)
+                {
+                    damage.Add(new IntegrityException(name, "the public key file is malformed", e));
+                    continue;
+                }
+                using (publicKey)
+                {
+                    var result = LogFile.Read(Path.Combine(directory, LogFile.RelativePath(publicKey.Id)), publicKey, header.VaultIdBytes);
+                    results.Add(result);
+                    if (result.Damage is not null)
+                    {
+                        damage.Add(result.Damage);
+                    }
+                    if (committed.TryGetValue(publicKey.Id, out var head)
+                        && (result.Entries.Count < head.Sequence || !result.Entries[(int)head.Sequence - 1].Hash.AsSpan().SequenceEqual(head.Hash)))
+                    {
+                        damage.Add(new IntegrityException($"log {hex[..12]} entry {head.Sequence}", "an entry the index recorded as committed is missing or damaged"));
+                    }
+                    foreach (var entry in result.Entries)
+                    {
+                        try
+                        {
+                            var payload = Payload.Decode(entry.OpenPayload(keys.LogSeal));
+                            entries.Add(new FoldEntry(entry.Device, entry.Sequence, entry.Clock, payload.Ops));
+                            heads[entry.Device] = entry.Sequence;
+                        }
+                        catch (IntegrityException e)
+                        {
+                            damage.Add(e);
+                            break;
+                        }
+                        catch (JsonException e)
+                        {
+                            damage.Add(new IntegrityException(entry.Name, "the payload is malformed", e));
+                            break;
+                        }
+                    }
+                }
+            }
+            foreach (var logPath in System.IO.Directory.EnumerateFiles(Path.Combine(directory, "logs"), "*.log"))
+            {
+                var hex = Path.GetFileNameWithoutExtension(logPath);
+                if (!seen.Contains(hex))
+                {
+                    damage.Add(new IntegrityException($"log {hex[..Math.Min(12, hex.Length)]}", "no public key for this device (devices/ is missing a file)"));
+                }
+            }
+            return new LoadedLogs(results, entries, heads, damage);
+        }
+    }
+}

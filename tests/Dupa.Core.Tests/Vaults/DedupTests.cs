@@ -1,0 +1,52 @@
+using Dupa.Core.Tests.Support;
+using Dupa.Core.Vaults;
+using Dupa.Testing;
+
+namespace Dupa.Core.Tests.Vaults;
+
+public sealed class DedupTests
+{
+    [Fact]
+    public void Put_SameDataTwiceUnderAnotherName_StoresNoNewChunk()
+    {
+        using var vault = new TestVault();
+        var content = new SeededRandom(3).NextBytes(300_000);
+        vault.Put(vault.WriteSource("a.bin", content));
+        var second = vault.Put(vault.WriteSource("copy-of-a.bin", content));
+
+        Assert.Equal(0, second.ChunksAdded);
+        Assert.Equal(0, second.BytesStored);
+        Assert.Equal(content, vault.ReadFile("/copy-of-a.bin"));
+    }
+
+    [Fact]
+    public void Put_OneMiBInsertedInTheMiddleOf100MiB_StoresOnlyAHandfulOfNewChunks()
+    {
+        // The default chunker (256 KiB / 1 MiB / 4 MiB): an insert disturbs the chunk it lands in and the
+        // one after, plus the new data's own chunks.
+        using var vault = new TestVault(TestVault.CheapOptions with { Chunker = Chunking.ChunkerParameters.Default, PackSize = 32 * 1024 * 1024 });
+        var random = new SeededRandom(100);
+        var original = random.NextBytes(100 * 1024 * 1024);
+        var path = vault.WriteSource("big.bin", original);
+        var first = vault.Put(path);
+
+        var insert = random.NextBytes(1024 * 1024);
+        var middle = original.Length / 2;
+        var changed = new byte[original.Length + insert.Length];
+        original.AsSpan(0, middle).CopyTo(changed);
+        insert.CopyTo(changed.AsSpan(middle));
+        original.AsSpan(middle).CopyTo(changed.AsSpan(middle + insert.Length));
+        File.WriteAllBytes(path, changed);
+        var second = vault.Put(path);
+
+        Assert.InRange(first.ChunksAdded, 60, 200);
+        // New chunks for the inserted MiB and its two neighbours, plus the new chunk list.
+        Assert.InRange(second.ChunksAdded, 1, 6);
+        // At most the inserted MiB plus the two chunks it disturbs, each at most the 4 MiB maximum.
+        Assert.True(second.BytesStored < 9L * 1024 * 1024, $"stored {second.BytesStored} bytes for a 1 MiB insert");
+        Assert.Equal(changed, vault.ReadFile("/big.bin"));
+        using var opened = vault.Open();
+        var stats = VaultStats.Compute(opened);
+        Assert.True(stats.DedupRatio > 1.9, $"dedup ratio {stats.DedupRatio}");
+    }
+}

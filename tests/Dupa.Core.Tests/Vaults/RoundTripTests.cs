@@ -1,0 +1,168 @@
+using Dupa.Core.Chunking;
+using Dupa.Core.Files;
+using Dupa.Core.Manifest;
+using Dupa.Core.Tests.Support;
+using Dupa.Testing;
+
+namespace Dupa.Core.Tests.Vaults;
+
+public sealed class RoundTripTests
+{
+    [Theory]
+    [InlineData(0)]
+    [InlineData(1)]
+    [InlineData(1023)]
+    [InlineData(1024)]
+    [InlineData(1025)]
+    [InlineData(16384)]
+    [InlineData(16385)]
+    [InlineData(3 * 16384)]
+    [InlineData(2_000_003)]
+    public void PutThenRead_FileOfSize_ComesBackBitIdentical(int size)
+    {
+        using var vault = new TestVault();
+        var content = new SeededRandom((ulong)size).NextBytes(size);
+        vault.Put(vault.WriteSource("f.bin", content));
+
+        Assert.Equal(content, vault.ReadFile("/f.bin"));
+        Assert.True(vault.Verify().IsClean);
+    }
+
+    [Fact]
+    public void PutThenRead_RandomDataAndChunkerParameters_RoundTrips()
+    {
+        var random = new SeededRandom(20261122);
+        for (var trial = 0; trial < 12; trial++)
+        {
+            var average = 1 << random.Next(10, 15);
+            var options = TestVault.CheapOptions with { Chunker = new ChunkerParameters(average / 4, average, average * 4) };
+            using var vault = new TestVault(options);
+            var files = new Dictionary<string, byte[]>();
+            for (var i = 0; i < 5; i++)
+            {
+                var content = random.NextBytes(random.Next(0, 200_000));
+                // Half the files are compressible: runs of a few distinct bytes.
+                if (i % 2 == 0)
+                {
+                    for (var j = 0; j < content.Length; j++)
+                    {
+                        content[j] = (byte)('a' + (content[j] % 4));
+                    }
+                }
+                files[$"/src/f{i}.bin"] = content;
+                vault.WriteSource($"f{i}.bin", content);
+            }
+            vault.Put(vault.Source, "/");
+            using var opened = vault.Open();
+            foreach (var (path, content) in files)
+            {
+                var node = opened.State.Get("/source" + path[4..]);
+                Assert.NotNull(node);
+                using var stream = opened.OpenRead(node.Current);
+                using var memory = new MemoryStream();
+                stream.CopyTo(memory);
+                Assert.True(content.AsSpan().SequenceEqual(memory.ToArray()), $"seed {random.Seed}, trial {trial}, {path}");
+            }
+        }
+    }
+
+    [Fact]
+    public async Task PutThenGet_DirectoryTree_KeepsModesMtimesSymlinksAndEmptyDirectories()
+    {
+        using var vault = new TestVault();
+        var random = new SeededRandom(7);
+        vault.WriteSource("Photos/2024/a.jpg", random.NextBytes(50_000));
+        vault.WriteSource("Photos/b.txt", "hello"u8.ToArray());
+        Directory.CreateDirectory(Path.Combine(vault.Source, "Photos", "empty"));
+        File.CreateSymbolicLink(Path.Combine(vault.Source, "Photos", "link"), "b.txt");
+        var script = vault.WriteSource("Photos/run.sh", "#!/bin/sh\n"u8.ToArray());
+        File.SetUnixFileMode(script, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute);
+        var mtime = new DateTime(2020, 5, 17, 10, 30, 0, DateTimeKind.Utc);
+        File.SetLastWriteTimeUtc(Path.Combine(vault.Source, "Photos", "b.txt"), mtime);
+
+        vault.Put(Path.Combine(vault.Source, "Photos"));
+        using (var opened = vault.Open())
+        {
+            Assert.Equal(["2024", "b.txt", "empty", "link", "run.sh"], opened.State.Children("/Photos").Select(n => n.Name));
+            await new FileExporter(opened).ExportAsync(opened.State.Subtree("/Photos"), vault.Restore);
+        }
+
+        var restored = Path.Combine(vault.Restore, "Photos");
+        Assert.Equal(File.ReadAllBytes(Path.Combine(vault.Source, "Photos/2024/a.jpg")), File.ReadAllBytes(Path.Combine(restored, "2024/a.jpg")));
+        Assert.True(Directory.Exists(Path.Combine(restored, "empty")));
+        Assert.Equal("b.txt", new FileInfo(Path.Combine(restored, "link")).LinkTarget);
+        Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute, File.GetUnixFileMode(Path.Combine(restored, "run.sh")));
+        Assert.Equal(mtime, File.GetLastWriteTimeUtc(Path.Combine(restored, "b.txt")));
+    }
+
+    [Fact]
+    public void Put_UnchangedSecondTime_AppendsNothingAndReadsNothing()
+    {
+        using var vault = new TestVault();
+        vault.WriteSource("docs/a.txt", new SeededRandom(1).NextBytes(100_000));
+        vault.WriteSource("docs/b.txt", new SeededRandom(2).NextBytes(100));
+        var first = vault.Put(vault.Source);
+        int entries;
+        using (var opened = vault.Open())
+        {
+            entries = opened.Entries.Count;
+        }
+
+        var second = vault.Put(vault.Source);
+
+        Assert.Equal(2, first.FilesAdded);
+        Assert.Equal(2, second.FilesUnchanged);
+        Assert.Equal(0, second.ChunksAdded);
+        using var reopened = vault.Open();
+        Assert.Equal(entries, reopened.Entries.Count);
+    }
+
+    [Fact]
+    public void Put_ChangedFile_AddsVersionAndKeepsTheOldOne()
+    {
+        using var vault = new TestVault();
+        var path = vault.WriteSource("notes.txt", "first"u8.ToArray());
+        vault.Put(path, "/docs");
+        File.WriteAllBytes(path, "second, longer"u8.ToArray());
+        File.SetLastWriteTimeUtc(path, new DateTime(2030, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+        var result = vault.Put(path, "/docs");
+
+        Assert.Equal(1, result.FilesChanged);
+        Assert.Equal("first"u8.ToArray(), vault.ReadFile("/docs/notes.txt", version: 1));
+        Assert.Equal("second, longer"u8.ToArray(), vault.ReadFile("/docs/notes.txt"));
+    }
+
+    [Fact]
+    public void Put_ExcludePatterns_SkipMatchingNamesAndPaths()
+    {
+        using var vault = new TestVault();
+        vault.WriteSource("a.txt", [1]);
+        vault.WriteSource("a.tmp", [2]);
+        vault.WriteSource("cache/x/y.bin", [3]);
+        vault.WriteSource("sub/cache.txt", [4]);
+        vault.Put(vault.Source, "/", new PutOptions { Exclude = new PathFilter(["*.tmp", "cache/**"]) });
+
+        using var opened = vault.Open();
+        var paths = opened.State.Nodes.Where(n => n.Type == NodeType.File).Select(n => n.Path).Order(StringComparer.Ordinal);
+        Assert.Equal(["/source/a.txt", "/source/sub/cache.txt"], paths);
+    }
+
+    [Fact]
+    public void StateAt_BeforeSecondVersion_SeesTheFirst()
+    {
+        var time = new FakeTimeProvider(new DateTimeOffset(2026, 1, 1, 0, 0, 0, TimeSpan.Zero));
+        using var vault = new TestVault(time: time);
+        var path = vault.WriteSource("n.txt", "one"u8.ToArray());
+        vault.Put(path);
+        time.Advance(TimeSpan.FromHours(1));
+        File.WriteAllBytes(path, "two!"u8.ToArray());
+        File.SetLastWriteTimeUtc(path, new DateTime(2030, 1, 1, 0, 0, 0, DateTimeKind.Utc));
+        vault.Put(path);
+
+        using var opened = vault.Open();
+        var before = opened.StateAt(new DateTimeOffset(2026, 1, 1, 0, 30, 0, TimeSpan.Zero));
+        Assert.Equal(3, before.Get("/n.txt")!.Current.Size);
+        Assert.Equal(4, opened.State.Get("/n.txt")!.Current.Size);
+        Assert.Null(opened.StateAt(new DateTimeOffset(2025, 12, 31, 0, 0, 0, TimeSpan.Zero)).Get("/n.txt"));
+    }
+}
