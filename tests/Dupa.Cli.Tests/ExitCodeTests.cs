@@ -131,7 +131,7 @@ public sealed class ExitCodeTests
     public void UnknownOption_Exit2WithUsageHint()
     {
         using var vault = new CliVault(init: false);
-        var run = vault.Run("put", "--no-such-option");
+        var run = vault.Run("stats", "--no-such-option");
         Assert.Equal(2, run.ExitCode);
         Assert.Contains("--help", run.Stderr, StringComparison.Ordinal);
     }
