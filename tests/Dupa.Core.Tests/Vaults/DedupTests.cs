@@ -24,7 +24,7 @@ public sealed class DedupTests
     {
         // The default chunker (256 KiB / 1 MiB / 4 MiB): an insert disturbs the chunk it lands in and the
         // one after, plus the new data's own chunks.
-        using var vault = new TestVault(TestVault.CheapOptions with { Chunker = Chunking.ChunkerParameters.Default, PackSize = 32 * 1024 * 1024 });
+        using var vault = new TestVault(TestVault.CheapOptions with { Chunker = Core.Chunking.ChunkerParameters.Default, PackSize = 32 * 1024 * 1024 });
         var random = new SeededRandom(100);
         var original = random.NextBytes(100 * 1024 * 1024);
         var path = vault.WriteSource("big.bin", original);
