@@ -2,5 +2,12 @@
 # Runs every test of the project. Needs the .NET SDK and Debian's libsodium23 and libzstd1.
 set -euo pipefail
 cd "$(dirname "$0")"
+log="$(mktemp)"
+trap 'rm -f "$log"' EXIT
 dotnet build Dupa.slnx -c Release --nologo -v quiet
-dotnet test Dupa.slnx -c Release --no-build --nologo --logger "console;verbosity=normal" "$@"
+status=0
+dotnet test Dupa.slnx -c Release --no-build --nologo --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log" || status=$?
+passed=$(grep -E '^\s+Passed:\s+[0-9]+' "$log" | awk '{s += $2} END {print s + 0}')
+failed=$(grep -E '^\s+Failed:\s+[0-9]+' "$log" | awk '{s += $2} END {print s + 0}')
+echo "$passed passed, $failed failed"
+exit "$status"
