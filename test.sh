@@ -7,7 +7,7 @@ trap 'rm -f "$log"' EXIT
 dotnet build Dupa.slnx -c Release --nologo -v quiet
 status=0
 dotnet test Dupa.slnx -c Release --no-build --nologo --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log" || status=$?
-passed=$(grep -E '^\s+Passed:\s+[0-9]+' "$log" | awk '{s += $2} END {print s + 0}')
-failed=$(grep -E '^\s+Failed:\s+[0-9]+' "$log" | awk '{s += $2} END {print s + 0}')
+passed=$(awk '$1 == "Passed:" {s += $2} END {print s + 0}' "$log")
+failed=$(awk '$1 == "Failed:" {s += $2} END {print s + 0}' "$log")
 echo "$passed passed, $failed failed"
 exit "$status"

@@ -2,6 +2,7 @@ using System.CommandLine;
 using Dupa.Core.Errors;
 using Dupa.Core.Files;
 using Dupa.Core.Manifest;
+using Dupa.Core.Vaults;
 
 namespace Dupa.Cli.Commands;
 
@@ -24,6 +25,12 @@ public static class GetCommand
             var vaultPath = VaultPath.Parse(result.GetValue(path)!);
             using var vault = Globals.Open(result, writable: false);
             var state = result.GetValue(at) is { } time ? vault.StateAt(Globals.ParseTime(time)) : vault.State;
+            var destination = result.GetValue(to);
+            if (vaultPath == VaultPath.Root && destination is not null && result.GetValue(version) is null)
+            {
+                // The whole vault: each top-level entry lands in DIR under its own name.
+                return await Export(vault, state.Subtree(VaultPath.Root), destination, null, json, cancellationToken);
+            }
             var node = state.Get(vaultPath) ?? throw new DupaException(ErrorCode.NotFound, $"'{vaultPath}' is not in the vault{(result.GetValue(at) is null ? "" : " at that time")}");
             FileVersion? chosen = null;
             if (result.GetValue(version) is { } n)
@@ -35,7 +42,6 @@ public static class GetCommand
                 chosen = n >= 1 && n <= node.Versions.Count ? node.Versions[n - 1]
                     : throw new DupaException(ErrorCode.NotFound, $"'{vaultPath}' has versions 1 to {node.Versions.Count}, not {n}");
             }
-            var destination = result.GetValue(to);
             if (destination is null)
             {
                 var exporter = new FileExporter(vault);
@@ -43,21 +49,25 @@ public static class GetCommand
                 await exporter.CopyToAsync(chosen ?? node.Current, stdout, cancellationToken);
                 return ExitCodes.Ok;
             }
-            var nodes = state.Subtree(vaultPath);
-            var written = await Output.WithProgress(Output.ShowProgress(json), "get", report =>
-                new FileExporter(vault, new Progress(p => report(p.BytesDone, p.BytesTotal, $"{p.FilesDone}/{p.FilesTotal} files")))
-                    .ExportAsync(nodes, destination, chosen, cancellationToken));
-            if (json)
-            {
-                Output.Json(written);
-            }
-            else
-            {
-                Console.WriteLine($"restored {written.Files} files, {written.Directories} directories, {written.Symlinks} symlinks ({Output.Size(written.Bytes)}) to {Path.GetFullPath(destination)}");
-            }
-            return ExitCodes.Ok;
+            return await Export(vault, state.Subtree(vaultPath), destination, chosen, json, cancellationToken);
         });
         return command;
+    }
+
+    private static async Task<int> Export(Vault vault, IReadOnlyList<Node> nodes, string destination, FileVersion? chosen, bool json, CancellationToken cancellationToken)
+    {
+        var written = await Output.WithProgress(Output.ShowProgress(json), "get", report =>
+            new FileExporter(vault, new Progress(p => report(p.BytesDone, p.BytesTotal, $"{p.FilesDone}/{p.FilesTotal} files")))
+                .ExportAsync(nodes, destination, chosen, cancellationToken));
+        if (json)
+        {
+            Output.Json(written);
+        }
+        else
+        {
+            Console.WriteLine($"restored {written.Files} files, {written.Directories} directories, {written.Symlinks} symlinks ({Output.Size(written.Bytes)}) to {Path.GetFullPath(destination)}");
+        }
+        return ExitCodes.Ok;
     }
 
     private sealed class Progress(Action<GetProgress> report) : IProgress<GetProgress>
