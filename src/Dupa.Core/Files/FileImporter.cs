@@ -1,11 +1,9 @@
 using System.Security.Cryptography;
 using System.Text;
-using Dupa.Core.Chunking;
 using Dupa.Core.Errors;
 using Dupa.Core.Index;
 using Dupa.Core.Manifest;
 using Dupa.Core.Native;
-using Dupa.Core.Storage;
 using Dupa.Core.Vaults;
 
 namespace Dupa.Core.Files;
@@ -24,7 +22,6 @@ public sealed class FileImporter
 
     private readonly Vault _vault;
     private readonly PutOptions _options;
-    private readonly FastCdc _chunker;
     private readonly List<(PutOp Op, byte[]? SeenKey, SeenFile? Seen)> _pending = [];
     private readonly List<string> _errors = [];
     private readonly List<string> _warnings = [];
@@ -39,7 +36,6 @@ public sealed class FileImporter
         }
         _vault = vault;
         _options = options ?? new PutOptions();
-        _chunker = vault.Chunker;
     }
 
     private sealed record Item(string Source, string Target, NodeType Type, long Size);
@@ -231,41 +227,16 @@ public sealed class FileImporter
             return;
         }
 
-        var chunks = new List<(ChunkId Id, int Length)>();
-        long size = 0;
+        PutOp op;
         await using (var stream = new FileStream(item.Source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0, FileOptions.SequentialScan))
-        using (var chunker = new StreamChunker(stream, _chunker))
         {
-            while (true)
+            op = await ContentWriter.WriteAsync(_vault, stream, new PutOp(item.Target, NodeType.File, 0, mtime, mode), length =>
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                var chunk = await chunker.NextAsync(cancellationToken);
-                if (chunk.IsEmpty)
-                {
-                    break;
-                }
-                var id = _vault.Codec.ComputeId(chunk.Span);
-                _vault.Chunks.Add(id, BlobKind.Data, chunk.Span);
-                chunks.Add((id, chunk.Length));
-                size += chunk.Length;
-                _bytesRead += chunk.Length;
+                _bytesRead += length;
                 Report(item.Source);
-            }
+            }, cancellationToken);
         }
-
-        var op = new PutOp(item.Target, NodeType.File, size, mtime, mode);
-        if (chunks.Count > ChunkList.MaxInline)
-        {
-            var list = ChunkList.Encode(chunks);
-            var listId = _vault.Codec.ComputeId(list);
-            _vault.Chunks.Add(listId, BlobKind.ChunkList, list);
-            op = op with { List = listId.ToBase64(), Count = chunks.Count };
-        }
-        else
-        {
-            op = op with { Chunks = chunks.Select(c => new ChunkRef(c.Id.ToBase64(), c.Length)).ToList() };
-        }
-        var seenNow = stat is { } st ? new SeenFile(size, st.MtimeNs, st.Inode, "") : (SeenFile?)null;
+        var seenNow = stat is { } st ? new SeenFile(op.Size, st.MtimeNs, st.Inode, "") : (SeenFile?)null;
         _pending.Add((op, seenKey, seenNow));
         if (existing is { Type: NodeType.File })
         {

@@ -1,0 +1,66 @@
+using Dupa.Core.Chunking;
+using Dupa.Core.Manifest;
+using Dupa.Core.Storage;
+using Dupa.Core.Vaults;
+
+namespace Dupa.Core.Files;
+
+/// <summary>
+/// Cuts a stream into chunks, stores the new ones, and gives back the content fields of a put: the chunks
+/// inline, or a chunk-list blob when there are more than <see cref="ChunkList.MaxInline"/>. The stream is read
+/// once, one chunk in memory at a time. The chunks are durable only after the vault's next append.
+/// </summary>
+public static class ContentWriter
+{
+    public static async Task<PutOp> WriteAsync(Vault vault, Stream source, PutOp op, Action<int>? onChunk = null, CancellationToken cancellationToken = default)
+    {
+        var chunks = new List<(ChunkId Id, int Length)>();
+        long size = 0;
+        using (var chunker = new StreamChunker(source, vault.Chunker))
+        {
+            while (true)
+            {
+                cancellationToken.ThrowIfCancellationRequested();
+                var chunk = await chunker.NextAsync(cancellationToken);
+                if (chunk.IsEmpty)
+                {
+                    break;
+                }
+                var id = vault.Codec.ComputeId(chunk.Span);
+                vault.Chunks.Add(id, BlobKind.Data, chunk.Span);
+                chunks.Add((id, chunk.Length));
+                size += chunk.Length;
+                onChunk?.Invoke(chunk.Length);
+            }
+        }
+        op = op with { Type = NodeType.File, Size = size };
+        if (chunks.Count > ChunkList.MaxInline)
+        {
+            var list = ChunkList.Encode(chunks);
+            var listId = vault.Codec.ComputeId(list);
+            vault.Chunks.Add(listId, BlobKind.ChunkList, list);
+            return op with { List = listId.ToBase64(), Count = chunks.Count, Chunks = null };
+        }
+        return op with { Chunks = chunks.Select(c => new ChunkRef(c.Id.ToBase64(), c.Length)).ToList(), List = null, Count = null };
+    }
+
+    /// <summary>
+    /// Stores a whole file from a stream as a new version of <paramref name="path"/> and commits it. On any
+    /// failure (a dropped upload, a full disk) nothing is added and the vault is as it was.
+    /// </summary>
+    public static async Task<FileVersion> PutAsync(Vault vault, string path, Stream source, DateTimeOffset modified, int mode = 0x1A4, CancellationToken cancellationToken = default)
+    {
+        path = VaultPath.Parse(path);
+        try
+        {
+            var op = await WriteAsync(vault, source, new PutOp(path, NodeType.File, 0, modified.ToUnixTimeMilliseconds() * 1_000_000, mode), cancellationToken: cancellationToken);
+            vault.Append([op]);
+        }
+        catch
+        {
+            vault.Chunks.RollBack();
+            throw;
+        }
+        return vault.State.Get(path)!.Current;
+    }
+}
