@@ -30,6 +30,7 @@ public static class DupaCommand
             PasswdCommand.Build(),
             RecoverCommand.Build(),
             IndexCommand.Build(),
+            ServeCommand.Build(),
         };
         return root;
     }

@@ -54,7 +54,7 @@ public static class GetCommand
         return command;
     }
 
-    private static async Task<int> Export(Vault vault, IReadOnlyList<Node> nodes, string destination, FileVersion? chosen, bool json, CancellationToken cancellationToken)
+    private static async Task<int> Export(Vault vault, IReadOnlyList<TreeNode> nodes, string destination, FileVersion? chosen, bool json, CancellationToken cancellationToken)
     {
         var written = await Output.WithProgress(Output.ShowProgress(json), "get", report =>
             new FileExporter(vault, new Progress(p => report(p.BytesDone, p.BytesTotal, $"{p.FilesDone}/{p.FilesTotal} files")))

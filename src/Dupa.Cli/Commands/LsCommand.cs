@@ -22,7 +22,7 @@ public static class LsCommand
             var vaultPath = VaultPath.Parse(result.GetValue(path)!);
             using var vault = Globals.Open(result, writable: false);
             var state = result.GetValue(at) is { } time ? vault.StateAt(Globals.ParseTime(time)) : vault.State;
-            IReadOnlyList<Node> nodes;
+            IReadOnlyList<TreeNode> nodes;
             if (state.IsDirectory(vaultPath))
             {
                 nodes = state.Children(vaultPath);
@@ -65,7 +65,7 @@ public static class LsCommand
         return command;
     }
 
-    private static string ModeString(Node node)
+    private static string ModeString(TreeNode node)
     {
         var type = node.Type switch { NodeType.Directory => 'd', NodeType.Symlink => 'l', _ => '-' };
         var mode = node.Current.Mode;

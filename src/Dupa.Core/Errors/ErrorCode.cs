@@ -25,4 +25,6 @@ public enum ErrorCode
     Cancelled = 9,
     /// <summary>A native library (libsodium, libzstd) could not be loaded.</summary>
     MissingLibrary = 10,
+    /// <summary>The vault must be unlocked (on a node) before this operation.</summary>
+    NotUnlocked = 11,
 }

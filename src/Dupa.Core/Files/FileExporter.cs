@@ -31,7 +31,7 @@ public sealed class FileExporter
     /// gives them) into <paramref name="destinationDirectory"/>, the top node keeping its name.
     /// <paramref name="version"/>, when given, picks the top node's version (files only).
     /// </summary>
-    public async Task<GetResult> ExportAsync(IReadOnlyList<Node> nodes, string destinationDirectory, FileVersion? version = null, CancellationToken cancellationToken = default)
+    public async Task<GetResult> ExportAsync(IReadOnlyList<TreeNode> nodes, string destinationDirectory, FileVersion? version = null, CancellationToken cancellationToken = default)
     {
         if (nodes.Count == 0)
         {

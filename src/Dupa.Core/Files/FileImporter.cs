@@ -211,7 +211,7 @@ public sealed class FileImporter
         }
     }
 
-    private async Task ImportFileAsync(Item item, Node? existing, CancellationToken cancellationToken)
+    private async Task ImportFileAsync(Item item, TreeNode? existing, CancellationToken cancellationToken)
     {
         var stat = Posix.Stat(item.Source);
         var (mode, mtime) = Metadata(item.Source);

@@ -8,6 +8,7 @@ namespace Dupa.Core.Manifest;
 [JsonDerivedType(typeof(PutOp), "put")]
 [JsonDerivedType(typeof(TrashOp), "trash")]
 [JsonDerivedType(typeof(RestoreOp), "restore")]
+[JsonDerivedType(typeof(MoveOp), "move")]
 [JsonDerivedType(typeof(PurgeOp), "purge")]
 [JsonDerivedType(typeof(DeviceOp), "device")]
 [JsonDerivedType(typeof(CheckpointOp), "checkpoint")]
@@ -38,6 +39,9 @@ public sealed record TrashOp(string Path) : Operation;
 public sealed record RestoreOp(string Item, string Path) : Operation;
 
 public sealed record PurgeOp(string Item) : Operation;
+
+/// <summary>Renames or moves a path and everything below it.</summary>
+public sealed record MoveOp(string From, string To) : Operation;
 
 public sealed record DeviceOp(string Device) : Operation;
 

@@ -17,7 +17,7 @@ public sealed record FoldEntry(Crypto.DeviceId Device, long Sequence, Hlc Clock,
 /// </summary>
 public sealed class VaultState
 {
-    private readonly Dictionary<string, Node> _nodes = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, TreeNode> _nodes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HashSet<string>> _children = new(StringComparer.Ordinal) { [VaultPath.Root] = [] };
     private readonly Dictionary<OpRef, TrashItem> _trash = [];
     private readonly HashSet<string> _devices = new(StringComparer.Ordinal);
@@ -28,7 +28,7 @@ public sealed class VaultState
 
     public Hlc LastClock { get; private set; }
 
-    public IReadOnlyCollection<Node> Nodes => _nodes.Values;
+    public IReadOnlyCollection<TreeNode> Nodes => _nodes.Values;
 
     public IReadOnlyCollection<TrashItem> Trash => _trash.Values;
 
@@ -50,20 +50,20 @@ public sealed class VaultState
         return state;
     }
 
-    public Node? Get(string path) => _nodes.GetValueOrDefault(path);
+    public TreeNode? Get(string path) => _nodes.GetValueOrDefault(path);
 
     public bool IsDirectory(string path) => path == VaultPath.Root || _nodes.GetValueOrDefault(path)?.Type == NodeType.Directory;
 
     /// <summary>The direct children of a directory, sorted by name (ordinal).</summary>
-    public IReadOnlyList<Node> Children(string directory) =>
+    public IReadOnlyList<TreeNode> Children(string directory) =>
         _children.TryGetValue(directory, out var names)
             ? names.Order(StringComparer.Ordinal).Select(n => _nodes[VaultPath.Combine(directory, n)]).ToList()
             : [];
 
     /// <summary>The node at <paramref name="path"/> and everything below it, parents before children.</summary>
-    public IReadOnlyList<Node> Subtree(string path)
+    public IReadOnlyList<TreeNode> Subtree(string path)
     {
-        var result = new List<Node>();
+        var result = new List<TreeNode>();
         if (path != VaultPath.Root)
         {
             if (!_nodes.TryGetValue(path, out var node))
@@ -113,6 +113,9 @@ public sealed class VaultState
                         break;
                     case RestoreOp restore:
                         ApplyRestore(restore, opRef, entry.Clock);
+                        break;
+                    case MoveOp move:
+                        ApplyMove(VaultPath.Parse(move.From), VaultPath.Parse(move.To), opRef, entry.Clock);
                         break;
                     case PurgeOp purge:
                         if (!OpRef.TryParse(purge.Item, out var item) || !_trash.Remove(item))
@@ -164,7 +167,7 @@ public sealed class VaultState
             // A different kind of node in the way goes to the trash: nothing is lost silently.
             ApplyTrash(path, opRef, clock);
         }
-        AddNode(new Node(path, opRef, version));
+        AddNode(new TreeNode(path, opRef, version));
     }
 
     private void EnsureParents(string path, OpRef opRef, Hlc clock)
@@ -179,7 +182,7 @@ public sealed class VaultState
                 }
                 ApplyTrash(ancestor, opRef, clock);
             }
-            AddNode(new Node(ancestor, opRef, new FileVersion(opRef, clock, NodeType.Directory, 0, clock.WallMs * 1_000_000, 0x1ED /* 0755 */, null, FileContent.Empty)));
+            AddNode(new TreeNode(ancestor, opRef, new FileVersion(opRef, clock, NodeType.Directory, 0, clock.WallMs * 1_000_000, 0x1ED /* 0755 */, null, FileContent.Empty)));
         }
     }
 
@@ -220,6 +223,27 @@ public sealed class VaultState
         }
     }
 
+    private void ApplyMove(string from, string to, OpRef opRef, Hlc clock)
+    {
+        if (from == VaultPath.Root || to == VaultPath.Root || VaultPath.IsAtOrBelow(to, from) || !_nodes.ContainsKey(from))
+        {
+            _problems.Add($"{opRef.Short}: cannot move '{from}' to '{to}'");
+            return;
+        }
+        var nodes = Subtree(from);
+        foreach (var node in nodes)
+        {
+            RemoveNode(node.Path);
+        }
+        EnsureParents(to, opRef, clock);
+        to = FreeName(to);
+        foreach (var node in nodes)
+        {
+            node.Path = to + node.Path[from.Length..];
+            AddNode(node);
+        }
+    }
+
     /// <summary>The path itself if free, else "name (restored N).ext" for the smallest free N.</summary>
     private string FreeName(string path)
     {
@@ -241,7 +265,7 @@ public sealed class VaultState
         }
     }
 
-    private void AddNode(Node node)
+    private void AddNode(TreeNode node)
     {
         _nodes[node.Path] = node;
         var parent = VaultPath.Parent(node.Path);

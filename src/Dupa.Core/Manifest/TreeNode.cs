@@ -15,9 +15,9 @@ public sealed record FileVersion(OpRef Ref, Hlc Time, NodeType Type, long Size, 
 /// A live path in the tree: a lineage of versions since the file was created at this path (a directory keeps
 /// only its latest metadata).
 /// </summary>
-public sealed class Node
+public sealed class TreeNode
 {
-    internal Node(string path, OpRef lineage, FileVersion first)
+    internal TreeNode(string path, OpRef lineage, FileVersion first)
     {
         Path = path;
         Lineage = lineage;
@@ -38,7 +38,7 @@ public sealed class Node
 }
 
 /// <summary>What one <c>trash</c> took out of the tree: the path and everything that was below it.</summary>
-public sealed record TrashItem(OpRef Id, string Path, Hlc DeletedAt, IReadOnlyList<Node> Nodes)
+public sealed record TrashItem(OpRef Id, string Path, Hlc DeletedAt, IReadOnlyList<TreeNode> Nodes)
 {
-    public Node Root => Nodes[0];
+    public TreeNode Root => Nodes[0];
 }

@@ -1,0 +1,197 @@
+using System.Globalization;
+using Dupa.Core.Errors;
+using Dupa.Core.Files;
+using Dupa.Core.Manifest;
+using Dupa.Core.Vaults;
+using Dupa.Node.Data;
+using Dupa.Node.Security;
+using Dupa.Node.Vaults;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Http.Features;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.AspNetCore.StaticFiles;
+using Microsoft.Net.Http.Headers;
+
+namespace Dupa.Node.Api;
+
+public sealed record EntryView(string Name, string Path, string Type, long Size, DateTimeOffset Modified, int Versions, string Version, string? Target);
+
+public sealed record ListingView(string Path, string Type, IReadOnlyList<EntryView> Entries);
+
+public sealed record VersionView(int Version, string Id, DateTimeOffset Stored, long Size, DateTimeOffset Modified, string Device);
+
+public sealed record TrashItemView(string Id, string Path, DateTimeOffset Deleted, string Type, int Files, long Size);
+
+public sealed record MoveRequest(string From, string To);
+
+public sealed record RestoreVersionRequest(string Path, int Version);
+
+public sealed record RestoreTrashRequest(string? To);
+
+/// <summary>Files of an unlocked vault: list, stat, download (Range, ETag), upload (streaming PUT), move, trash, versions.</summary>
+public static class FileEndpoints
+{
+    private static readonly FileExtensionContentTypeProvider ContentTypes = new();
+
+    public static void Map(IEndpointRouteBuilder app)
+    {
+        var files = app.MapGroup("/api/v1/vaults/{id}").WithTags("Files").RequireAuthorization(Scopes.Read);
+        files.MapGet("/tree/{**path}", Tree).WithSummary("List a directory, or stat a file (?at=TIME for the past)");
+        files.MapGet("/files/{**path}", Download).WithSummary("Download a file (?version=N or ?at=TIME); supports Range, ETag and If-None-Match");
+        files.MapPut("/files/{**path}", Upload).RequireAuthorization(Scopes.Write)
+            .WithSummary("Upload a file as the request body (streamed); X-Dupa-Modified sets its modification time");
+        files.MapDelete("/files/{**path}", Delete).RequireAuthorization(Scopes.Write).WithSummary("Move a file or directory to the trash");
+        files.MapGet("/versions/{**path}", Versions).WithSummary("The versions of a file");
+        files.MapPost("/restore-version", RestoreVersion).RequireAuthorization(Scopes.Write).WithSummary("Make an old version the newest again");
+        files.MapPost("/move", Move).RequireAuthorization(Scopes.Write).WithSummary("Move or rename a file or directory");
+        files.MapGet("/trash", Trash).WithSummary("What is in the trash");
+        files.MapPost("/trash/{item}/restore", RestoreTrash).RequireAuthorization(Scopes.Write).WithSummary("Put a trash item back");
+        files.MapDelete("/trash/{item}", PurgeItem).RequireAuthorization(Scopes.Write).WithSummary("Purge one trash item for good");
+        files.MapDelete("/trash", EmptyTrash).RequireAuthorization(Scopes.Write).WithSummary("Empty the trash for good");
+    }
+
+    private static UnlockedVault Open(HttpContext context, NodeDatabase database, VaultSessions sessions, string id)
+    {
+        CurrentUser.OwnedVault(context.User, database, id);
+        return sessions.Get(id);
+    }
+
+    private static string PathOf(string? path) => string.IsNullOrEmpty(path) ? VaultPath.Root : VaultPath.Parse(path);
+
+    private static async Task<IResult> Tree(string id, string? path, string? at, HttpContext context, NodeDatabase database, VaultSessions sessions)
+    {
+        var vaultPath = PathOf(path);
+        var time = at is null ? (DateTimeOffset?)null : ParseTime(at);
+        return await Open(context, database, sessions, id).WithVaultAsync(vault =>
+        {
+            var state = time is { } t ? vault.StateAt(t) : vault.State;
+            if (state.IsDirectory(vaultPath))
+            {
+                return Results.Ok(new ListingView(vaultPath, "dir", state.Children(vaultPath).Select(View).ToList()));
+            }
+            var node = state.Get(vaultPath) ?? throw new DupaException(ErrorCode.NotFound, $"'{vaultPath}' is not in the vault");
+            return Results.Ok(View(node));
+        }, context.RequestAborted);
+    }
+
+    private static async Task<IResult> Download(string id, string? path, int? version, string? at, HttpContext context, NodeDatabase database, VaultSessions sessions)
+    {
+        var vaultPath = PathOf(path);
+        var time = at is null ? (DateTimeOffset?)null : ParseTime(at);
+        var session = Open(context, database, sessions, id);
+        var (chosen, stream) = await session.WithVaultAsync(vault =>
+        {
+            var state = time is { } t ? vault.StateAt(t) : vault.State;
+            var node = state.Get(vaultPath) ?? throw new DupaException(ErrorCode.NotFound, $"'{vaultPath}' is not in the vault");
+            if (node.Type != NodeType.File)
+            {
+                throw new DupaException(ErrorCode.InvalidInput, $"'{vaultPath}' is not a file");
+            }
+            var picked = version is { } n
+                ? (n >= 1 && n <= node.Versions.Count ? node.Versions[n - 1] : throw new DupaException(ErrorCode.NotFound, $"'{vaultPath}' has no version {n}"))
+                : node.Current;
+            return (picked, vault.OpenRead(picked));
+        }, context.RequestAborted);
+        // Chunks are read from immutable packs, so the body streams outside the vault's turn-taking.
+        var contentType = ContentTypes.TryGetContentType(vaultPath, out var type) ? type : "application/octet-stream";
+        return Results.Stream(stream, contentType, fileDownloadName: null,
+            lastModified: DateTimeOffset.FromUnixTimeMilliseconds(chosen.MtimeNs / 1_000_000),
+            entityTag: new EntityTagHeaderValue($"\"{chosen.Ref}\""),
+            enableRangeProcessing: true);
+    }
+
+    private static async Task<IResult> Upload(string id, string? path, HttpContext context, NodeDatabase database, VaultSessions sessions, TimeProvider clock)
+    {
+        var vaultPath = PathOf(path);
+        if (vaultPath == VaultPath.Root)
+        {
+            throw new DupaException(ErrorCode.InvalidInput, "give the file's path after /files/");
+        }
+        var modified = context.Request.Headers["X-Dupa-Modified"].ToString() is { Length: > 0 } header ? ParseTime(header) : clock.GetUtcNow();
+        // Uploads are streamed through the chunker: no size limit beyond the disk, and nothing held in memory.
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = null;
+        }
+        var session = Open(context, database, sessions, id);
+        var version = await session.WithVaultAsync(vault =>
+        {
+            if (vault.State.Get(vaultPath) is { Type: not NodeType.File })
+            {
+                throw new DupaException(ErrorCode.AlreadyExists, $"'{vaultPath}' is a directory");
+            }
+            return ContentWriter.PutAsync(vault, vaultPath, context.Request.Body, modified, cancellationToken: context.RequestAborted);
+        }, context.RequestAborted);
+        var node = await session.WithVaultAsync(vault => vault.State.Get(vaultPath)!, context.RequestAborted);
+        return Results.Created($"/api/v1/vaults/{id}/files{vaultPath}", View(node));
+    }
+
+    private static async Task<IResult> Delete(string id, string? path, HttpContext context, NodeDatabase database, VaultSessions sessions)
+    {
+        var vaultPath = PathOf(path);
+        var item = await Open(context, database, sessions, id).WithVaultAsync(vault => TrashCommands.Remove(vault, vaultPath), context.RequestAborted);
+        return Results.Ok(new { trashItem = item.ToString() });
+    }
+
+    private static async Task<IResult> Versions(string id, string? path, HttpContext context, NodeDatabase database, VaultSessions sessions)
+    {
+        var vaultPath = PathOf(path);
+        return await Open(context, database, sessions, id).WithVaultAsync(vault =>
+        {
+            var node = vault.State.Get(vaultPath) ?? throw new DupaException(ErrorCode.NotFound, $"'{vaultPath}' is not in the vault");
+            return Results.Ok(node.Versions.Select((v, i) => new VersionView(i + 1, v.Ref.ToString(), v.Time.Time, v.Size,
+                DateTimeOffset.FromUnixTimeMilliseconds(v.MtimeNs / 1_000_000), v.Ref.Device.Hex[..8])).ToList());
+        }, context.RequestAborted);
+    }
+
+    private static async Task<IResult> RestoreVersion(string id, RestoreVersionRequest request, HttpContext context, NodeDatabase database, VaultSessions sessions) =>
+        Results.Ok(await Open(context, database, sessions, id).WithVaultAsync(vault =>
+        {
+            FileCommands.RestoreVersion(vault, request.Path ?? "", request.Version);
+            return View(vault.State.Get(VaultPath.Parse(request.Path ?? ""))!);
+        }, context.RequestAborted));
+
+    private static async Task<IResult> Move(string id, MoveRequest request, HttpContext context, NodeDatabase database, VaultSessions sessions) =>
+        Results.Ok(await Open(context, database, sessions, id).WithVaultAsync(vault =>
+        {
+            var to = FileCommands.Move(vault, request.From ?? "", request.To ?? "");
+            return View(vault.State.Get(to)!);
+        }, context.RequestAborted));
+
+    private static async Task<IResult> Trash(string id, HttpContext context, NodeDatabase database, VaultSessions sessions) =>
+        Results.Ok(await Open(context, database, sessions, id).WithVaultAsync(vault =>
+            vault.State.Trash.OrderByDescending(t => t.DeletedAt).Select(t => new TrashItemView(t.Id.ToString(), t.Path, t.DeletedAt.Time,
+                TypeName(t.Root.Type), t.Nodes.Count(n => n.Type == NodeType.File), t.Nodes.Where(n => n.Type == NodeType.File).Sum(n => n.Current.Size))).ToList(),
+            context.RequestAborted));
+
+    private static async Task<IResult> RestoreTrash(string id, string item, RestoreTrashRequest? request, HttpContext context, NodeDatabase database, VaultSessions sessions) =>
+        Results.Ok(await Open(context, database, sessions, id).WithVaultAsync(vault =>
+        {
+            var found = TrashCommands.Find(vault, item);
+            TrashCommands.Restore(vault, found, request?.To);
+            return new { path = found.Root.Path };
+        }, context.RequestAborted));
+
+    private static async Task<IResult> PurgeItem(string id, string item, HttpContext context, NodeDatabase database, VaultSessions sessions)
+    {
+        await Open(context, database, sessions, id).WithVaultAsync(vault => TrashCommands.Purge(vault, [TrashCommands.Find(vault, item)]), context.RequestAborted);
+        return Results.NoContent();
+    }
+
+    private static async Task<IResult> EmptyTrash(HttpContext context, string id, NodeDatabase database, VaultSessions sessions)
+    {
+        var purged = await Open(context, database, sessions, id).WithVaultAsync(vault => TrashCommands.Purge(vault, [.. vault.State.Trash]), context.RequestAborted);
+        return Results.Ok(new { purged });
+    }
+
+    private static EntryView View(Core.Manifest.TreeNode node) => new(node.Name, node.Path, TypeName(node.Type), node.Current.Size,
+        DateTimeOffset.FromUnixTimeMilliseconds(node.Current.MtimeNs / 1_000_000), node.Versions.Count, node.Current.Ref.ToString(), node.Current.Target);
+
+    private static string TypeName(NodeType type) => type switch { NodeType.Directory => "dir", NodeType.Symlink => "symlink", _ => "file" };
+
+    private static DateTimeOffset ParseTime(string text) =>
+        DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time)
+            ? time
+            : throw new DupaException(ErrorCode.InvalidInput, $"cannot read '{text}' as a time (ISO 8601)");
+}

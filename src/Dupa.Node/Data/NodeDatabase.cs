@@ -1,0 +1,173 @@
+using System.Globalization;
+using Microsoft.Data.Sqlite;
+
+namespace Dupa.Node.Data;
+
+public sealed record User(string Id, string Username, string PasswordHash, string Role, long QuotaBytes, DateTimeOffset CreatedAt)
+{
+    public bool IsAdmin => Role == Roles.Admin;
+}
+
+public static class Roles
+{
+    public const string Admin = "admin";
+    public const string User = "user";
+}
+
+public sealed record VaultRecord(string Id, string OwnerId, string Name, DateTimeOffset CreatedAt);
+
+public sealed record RefreshToken(byte[] Hash, string UserId, string Family, DateTimeOffset ExpiresAt, bool Used, bool Revoked);
+
+public sealed record ApiToken(string Id, string UserId, string Name, string Scopes, DateTimeOffset? ExpiresAt, DateTimeOffset CreatedAt, bool Revoked);
+
+/// <summary>
+/// The node's own data in SQLite (<c>node.db</c> in the data directory): users, sessions, API tokens and which
+/// vaults belong to whom. Vault contents live in the vaults themselves. Token secrets are stored only as
+/// SHA-256 hashes, passwords only as Argon2id hashes.
+/// </summary>
+public sealed class NodeDatabase : IDisposable
+{
+    private readonly SqliteConnection _connection;
+    private readonly Lock _gate = new();
+
+    public NodeDatabase(string dataDirectory)
+    {
+        Directory.CreateDirectory(dataDirectory);
+        _connection = new SqliteConnection(new SqliteConnectionStringBuilder
+        {
+            DataSource = Path.Combine(dataDirectory, "node.db"),
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            Pooling = false,
+        }.ToString());
+        _connection.Open();
+        Execute("""
+            PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;
+            CREATE TABLE IF NOT EXISTS users (id TEXT PRIMARY KEY, username TEXT NOT NULL UNIQUE COLLATE NOCASE, password_hash TEXT NOT NULL,
+                role TEXT NOT NULL, quota_bytes INTEGER NOT NULL, created_at TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS refresh_tokens (hash BLOB PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+                family TEXT NOT NULL, expires_at TEXT NOT NULL, used INTEGER NOT NULL DEFAULT 0, revoked INTEGER NOT NULL DEFAULT 0);
+            CREATE INDEX IF NOT EXISTS refresh_by_family ON refresh_tokens(family);
+            CREATE TABLE IF NOT EXISTS api_tokens (id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, name TEXT NOT NULL,
+                hash BLOB NOT NULL UNIQUE, scopes TEXT NOT NULL, expires_at TEXT, created_at TEXT NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);
+            CREATE TABLE IF NOT EXISTS vaults (id TEXT PRIMARY KEY, owner_id TEXT NOT NULL REFERENCES users(id), name TEXT NOT NULL,
+                created_at TEXT NOT NULL, UNIQUE(owner_id, name));
+            """);
+    }
+
+    public int UserCount() => Scalar<long>("SELECT count(*) FROM users") is var n ? (int)n : 0;
+
+    public void AddUser(User user) => Execute(
+        "INSERT INTO users (id, username, password_hash, role, quota_bytes, created_at) VALUES ($id, $u, $p, $r, $q, $c)",
+        ("$id", user.Id), ("$u", user.Username), ("$p", user.PasswordHash), ("$r", user.Role), ("$q", user.QuotaBytes), ("$c", Time(user.CreatedAt)));
+
+    public User? FindUserByName(string username) => QueryUsers("SELECT * FROM users WHERE username = $u", ("$u", username)).FirstOrDefault();
+
+    public User? FindUser(string id) => QueryUsers("SELECT * FROM users WHERE id = $id", ("$id", id)).FirstOrDefault();
+
+    public IReadOnlyList<User> Users() => QueryUsers("SELECT * FROM users ORDER BY username");
+
+    public void AddVault(VaultRecord vault) => Execute(
+        "INSERT INTO vaults (id, owner_id, name, created_at) VALUES ($id, $o, $n, $c)",
+        ("$id", vault.Id), ("$o", vault.OwnerId), ("$n", vault.Name), ("$c", Time(vault.CreatedAt)));
+
+    public IReadOnlyList<VaultRecord> VaultsOf(string ownerId) =>
+        Query("SELECT id, owner_id, name, created_at FROM vaults WHERE owner_id = $o ORDER BY name", r => new VaultRecord(r.GetString(0), r.GetString(1), r.GetString(2), ParseTime(r.GetString(3))), ("$o", ownerId));
+
+    public VaultRecord? FindVault(string id) =>
+        Query("SELECT id, owner_id, name, created_at FROM vaults WHERE id = $id", r => new VaultRecord(r.GetString(0), r.GetString(1), r.GetString(2), ParseTime(r.GetString(3))), ("$id", id)).FirstOrDefault();
+
+    public void AddRefreshToken(RefreshToken token) => Execute(
+        "INSERT INTO refresh_tokens (hash, user_id, family, expires_at) VALUES ($h, $u, $f, $e)",
+        ("$h", token.Hash), ("$u", token.UserId), ("$f", token.Family), ("$e", Time(token.ExpiresAt)));
+
+    public RefreshToken? FindRefreshToken(byte[] hash) =>
+        Query("SELECT hash, user_id, family, expires_at, used, revoked FROM refresh_tokens WHERE hash = $h",
+            r => new RefreshToken((byte[])r.GetValue(0), r.GetString(1), r.GetString(2), ParseTime(r.GetString(3)), r.GetInt64(4) != 0, r.GetInt64(5) != 0), ("$h", hash)).FirstOrDefault();
+
+    /// <summary>Marks a refresh token used; false if it already was (a replay).</summary>
+    public bool MarkRefreshTokenUsed(byte[] hash)
+    {
+        lock (_gate)
+        {
+            using var command = Command("UPDATE refresh_tokens SET used = 1 WHERE hash = $h AND used = 0", ("$h", hash));
+            return command.ExecuteNonQuery() == 1;
+        }
+    }
+
+    public void RevokeFamily(string family) => Execute("UPDATE refresh_tokens SET revoked = 1 WHERE family = $f", ("$f", family));
+
+    public void AddApiToken(ApiToken token, byte[] hash) => Execute(
+        "INSERT INTO api_tokens (id, user_id, name, hash, scopes, expires_at, created_at) VALUES ($id, $u, $n, $h, $s, $e, $c)",
+        ("$id", token.Id), ("$u", token.UserId), ("$n", token.Name), ("$h", hash), ("$s", token.Scopes), ("$e", token.ExpiresAt is { } e ? Time(e) : DBNull.Value), ("$c", Time(token.CreatedAt)));
+
+    public ApiToken? FindApiTokenByHash(byte[] hash) =>
+        Query("SELECT id, user_id, name, scopes, expires_at, created_at, revoked FROM api_tokens WHERE hash = $h", ReadApiToken, ("$h", hash)).FirstOrDefault();
+
+    public IReadOnlyList<ApiToken> ApiTokensOf(string userId) =>
+        Query("SELECT id, user_id, name, scopes, expires_at, created_at, revoked FROM api_tokens WHERE user_id = $u ORDER BY created_at", ReadApiToken, ("$u", userId));
+
+    public bool RevokeApiToken(string userId, string id)
+    {
+        lock (_gate)
+        {
+            using var command = Command("UPDATE api_tokens SET revoked = 1 WHERE id = $id AND user_id = $u", ("$id", id), ("$u", userId));
+            return command.ExecuteNonQuery() == 1;
+        }
+    }
+
+    private static ApiToken ReadApiToken(SqliteDataReader r) =>
+        new(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.IsDBNull(4) ? null : ParseTime(r.GetString(4)), ParseTime(r.GetString(5)), r.GetInt64(6) != 0);
+
+    private List<User> QueryUsers(string sql, params (string, object)[] parameters) =>
+        Query(sql, r => new User(r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), r.GetInt64(4), ParseTime(r.GetString(5))), parameters);
+
+    private List<T> Query<T>(string sql, Func<SqliteDataReader, T> read, params (string, object)[] parameters)
+    {
+        lock (_gate)
+        {
+            using var command = Command(sql, parameters);
+            using var reader = command.ExecuteReader();
+            var rows = new List<T>();
+            while (reader.Read())
+            {
+                rows.Add(read(reader));
+            }
+            return rows;
+        }
+    }
+
+    private T Scalar<T>(string sql)
+    {
+        lock (_gate)
+        {
+            using var command = Command(sql);
+            return (T)command.ExecuteScalar()!;
+        }
+    }
+
+    private void Execute(string sql, params (string, object)[] parameters)
+    {
+        lock (_gate)
+        {
+            using var command = Command(sql, parameters);
+            command.ExecuteNonQuery();
+        }
+    }
+
+    private SqliteCommand Command(string sql, params (string Name, object Value)[] parameters)
+    {
+        var command = _connection.CreateCommand();
+        command.CommandText = sql;
+        foreach (var (name, value) in parameters)
+        {
+            command.Parameters.AddWithValue(name, value);
+        }
+        return command;
+    }
+
+    private static string Time(DateTimeOffset time) => time.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
+
+    private static DateTimeOffset ParseTime(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
+
+    public void Dispose() => _connection.Dispose();
+}

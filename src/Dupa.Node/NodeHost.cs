@@ -1,0 +1,197 @@
+using System.Net;
+using Dupa.Core.Crypto;
+using Dupa.Node.Api;
+using Dupa.Node.Data;
+using Dupa.Node.Security;
+using Dupa.Node.Vaults;
+using Microsoft.AspNetCore.Authentication;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.DataProtection;
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Hosting.Server;
+using Microsoft.AspNetCore.Hosting.Server.Features;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace Dupa.Node;
+
+/// <summary>
+/// Builds the node: configuration, Kestrel with HTTPS, authentication, the REST API under /api/v1, its
+/// OpenAPI document and reference page, health checks. <c>dupa serve</c> runs it; tests run it on 127.0.0.1.
+/// </summary>
+public static class NodeHost
+{
+    /// <summary>Maps the CLI's flags onto configuration keys, so flags, environment and files all set the same options.</summary>
+    private static readonly Dictionary<string, string> SwitchMappings = new()
+    {
+        ["--data"] = "Dupa:Data",
+        ["--signup"] = "Dupa:Signup",
+        ["--certificate"] = "Dupa:CertificatePath",
+        ["--certificate-password"] = "Dupa:CertificatePassword",
+        ["--behind-proxy"] = "Dupa:BehindProxy",
+    };
+
+    public static WebApplication Build(string[] args, Action<NodeOptions>? configure = null, TimeProvider? time = null, TextWriter? console = null)
+    {
+        console ??= Console.Out;
+        time ??= TimeProvider.System;
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        builder.Configuration.AddJsonFile("dupa.json", optional: true);
+        builder.Configuration.AddEnvironmentVariables();
+        builder.Configuration.AddCommandLine(args, SwitchMappings);
+        var options = new NodeOptions();
+        builder.Configuration.GetSection(NodeOptions.Section).Bind(options);
+        configure?.Invoke(options);
+        options.Data = Path.GetFullPath(options.Data);
+        Directory.CreateDirectory(options.Data);
+
+        var urls = builder.Configuration["urls"] ?? "https://127.0.0.1:8443";
+        CheckPlainHttp(urls, options);
+        builder.WebHost.UseUrls(urls.Split(';', StringSplitOptions.RemoveEmptyEntries));
+        builder.WebHost.UseKestrelHttpsConfiguration();
+        var certificate = urls.Contains("https://", StringComparison.OrdinalIgnoreCase) ? Certificates.LoadOrCreate(options, time) : null;
+        builder.WebHost.ConfigureKestrel(kestrel =>
+        {
+            kestrel.AddServerHeader = false;
+            kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
+            kestrel.Limits.MaxRequestBodySize = 16 * 1024 * 1024;
+            kestrel.Limits.RequestHeadersTimeout = TimeSpan.FromSeconds(15);
+            kestrel.Limits.MinRequestBodyDataRate = new Microsoft.AspNetCore.Server.Kestrel.Core.MinDataRate(100, TimeSpan.FromSeconds(10));
+            if (certificate is not null)
+            {
+                kestrel.ConfigureHttpsDefaults(https => https.ServerCertificate = certificate);
+            }
+        });
+        builder.Logging.ClearProviders();
+        builder.Logging.AddSimpleConsole(c => c.SingleLine = true);
+        builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
+        builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
+
+        var services = builder.Services;
+        services.AddSingleton(options);
+        services.AddSingleton(time);
+        services.AddSingleton(new NodeDatabase(options.Data));
+        services.AddSingleton(new PasswordHasher(new Argon2Parameters(options.PasswordHashIterations, options.PasswordHashMemoryKiB)));
+        services.AddSingleton<TokenService>();
+        services.AddSingleton<LoginThrottle>();
+        services.AddSingleton<SetupToken>();
+        services.AddSingleton<VaultSessions>();
+        // The framework's data protection keys stay with the node's data, not in the user's home.
+        services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(options.Data, "keys")));
+        services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
+            context.ProblemDetails.Extensions.TryAdd("code", ProblemMapping.CodeFor(context.ProblemDetails.Status ?? 500)));
+        services.AddExceptionHandler<ProblemMapping>();
+        services.AddAuthentication(DupaAuthenticationHandler.SchemeName)
+            .AddScheme<AuthenticationSchemeOptions, DupaAuthenticationHandler>(DupaAuthenticationHandler.SchemeName, null);
+        services.AddAuthorizationBuilder()
+            .AddPolicy(Scopes.Read, p => p.RequireAuthenticatedUser().RequireClaim("scope", Scopes.Read))
+            .AddPolicy(Scopes.Write, p => p.RequireAuthenticatedUser().RequireClaim("scope", Scopes.Write))
+            .AddPolicy(Scopes.Admin, p => p.RequireAuthenticatedUser().RequireClaim("scope", Scopes.Admin).RequireClaim("role", Roles.Admin));
+        services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver()));
+        services.AddOpenApi("v1", openApi => openApi.AddDocumentTransformer((document, _, _) =>
+        {
+            document.Info.Title = "D.U.P.A node API";
+            document.Info.Description = "The REST API of a D.U.P.A node. Authenticate with 'Authorization: Bearer TOKEN' (a login access token or an API token). Errors are RFC 9457 problem+json with a stable 'code'.";
+            return Task.CompletedTask;
+        }));
+
+        var app = builder.Build();
+        app.UseExceptionHandler();
+        app.UseStatusCodePages();
+        app.Use(async (context, next) =>
+        {
+            var headers = context.Response.Headers;
+            headers["X-Content-Type-Options"] = "nosniff";
+            headers["X-Frame-Options"] = "DENY";
+            headers["Referrer-Policy"] = "no-referrer";
+            headers["Content-Security-Policy"] = "default-src 'self'; frame-ancestors 'none'";
+            if (context.Request.IsHttps)
+            {
+                headers["Strict-Transport-Security"] = "max-age=31536000";
+            }
+            await next();
+        });
+        app.UseAuthentication();
+        app.UseAuthorization();
+
+        app.MapGet("/healthz", () => Results.Ok(new { status = "ok" })).WithTags("Health").WithSummary("Liveness: the process answers").AllowAnonymous();
+        app.MapGet("/readyz", (NodeDatabase database) => Results.Ok(new { status = "ready", users = database.UserCount() > 0 }))
+            .WithTags("Health").WithSummary("Readiness: the database answers").AllowAnonymous();
+        AuthEndpoints.Map(app);
+        VaultEndpoints.Map(app);
+        FileEndpoints.Map(app);
+        app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
+        app.UseSwaggerUI(ui =>
+        {
+            ui.RoutePrefix = "api-docs";
+            ui.SwaggerEndpoint("/openapi/v1.json", "D.U.P.A node API v1");
+            ui.DocumentTitle = "D.U.P.A node API";
+        });
+        app.MapFallback(() => ProblemMapping.Problem(StatusCodes.Status404NotFound, "not_found", "no such endpoint"));
+
+        app.Lifetime.ApplicationStarted.Register(() => Announce(app, options, certificate, console));
+        app.Lifetime.ApplicationStopped.Register(() =>
+        {
+            app.Services.GetRequiredService<VaultSessions>().Dispose();
+            app.Services.GetRequiredService<NodeDatabase>().Dispose();
+        });
+        return app;
+    }
+
+    /// <summary>The addresses Kestrel actually listens on (a port of 0 becomes a real one).</summary>
+    public static IReadOnlyList<string> Addresses(WebApplication app) =>
+        app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
+
+    private static void Announce(WebApplication app, NodeOptions options, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate, TextWriter console)
+    {
+        var database = app.Services.GetRequiredService<NodeDatabase>();
+        console.WriteLine($"dupa node: data in {options.Data}");
+        foreach (var address in Addresses(app))
+        {
+            console.WriteLine($"dupa node: listening on {address}");
+        }
+        if (certificate is not null)
+        {
+            console.WriteLine($"dupa node: certificate SHA-256 fingerprint {Certificates.Fingerprint(certificate)}");
+        }
+        if (database.UserCount() == 0)
+        {
+            var user = Environment.GetEnvironmentVariable("DUPA_ADMIN_USER");
+            var password = Environment.GetEnvironmentVariable("DUPA_ADMIN_PASSWORD");
+            if (!string.IsNullOrEmpty(user) && !string.IsNullOrEmpty(password))
+            {
+                var hasher = app.Services.GetRequiredService<PasswordHasher>();
+                database.AddUser(AuthEndpoints.NewUser(user, password, Roles.Admin, hasher, app.Services.GetRequiredService<TimeProvider>()));
+                console.WriteLine($"dupa node: created the admin account '{user}' from DUPA_ADMIN_USER");
+            }
+            else
+            {
+                var token = app.Services.GetRequiredService<SetupToken>().Issue();
+                console.WriteLine($"dupa node: no account yet; create the admin with the one-time setup token {token}");
+                console.WriteLine("dupa node:   POST /api/v1/auth/setup {\"token\": \"...\", \"username\": \"...\", \"password\": \"...\"}");
+            }
+        }
+        console.Flush();
+    }
+
+    /// <summary>Plain HTTP only where nobody can listen in: on loopback, or behind a TLS-terminating proxy.</summary>
+    private static void CheckPlainHttp(string urls, NodeOptions options)
+    {
+        foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (!url.StartsWith("http://", StringComparison.OrdinalIgnoreCase) || options.BehindProxy)
+            {
+                continue;
+            }
+            var host = new Uri(url.Replace("*", "0.0.0.0", StringComparison.Ordinal).Replace("+", "0.0.0.0", StringComparison.Ordinal)).Host;
+            var loopback = host == "localhost" || (IPAddress.TryParse(host.Trim('[', ']'), out var ip) && IPAddress.IsLoopback(ip));
+            if (!loopback)
+            {
+                throw new Core.Errors.DupaException(Core.Errors.ErrorCode.InvalidInput,
+                    $"refusing plain HTTP on {url}: use https://, or a loopback address, or --behind-proxy true when a reverse proxy terminates TLS");
+            }
+        }
+    }
+}

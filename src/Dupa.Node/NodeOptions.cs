@@ -1,0 +1,44 @@
+namespace Dupa.Node;
+
+/// <summary>
+/// The node's settings, from the "Dupa" configuration section: appsettings.json, environment variables
+/// (<c>Dupa__Data=/srv/dupa</c>), or flags (<c>--data</c>, <c>--signup</c>), in the usual ASP.NET Core order.
+/// </summary>
+public sealed class NodeOptions
+{
+    public const string Section = "Dupa";
+
+    /// <summary>Where the node keeps its database, vaults and TLS certificate.</summary>
+    public string Data { get; set; } = DefaultDataDirectory();
+
+    /// <summary>A PFX certificate to serve HTTPS with; by default one is generated in the data directory.</summary>
+    public string? CertificatePath { get; set; }
+
+    public string? CertificatePassword { get; set; }
+
+    /// <summary>"invite" (the default): an admin invites each user. "open": anyone can sign up.</summary>
+    public string Signup { get; set; } = "invite";
+
+    /// <summary>Plain HTTP on a non-loopback address is refused unless a reverse proxy in front terminates TLS.</summary>
+    public bool BehindProxy { get; set; }
+
+    public int AccessTokenMinutes { get; set; } = 15;
+
+    public int RefreshTokenDays { get; set; } = 30;
+
+    /// <summary>Wrong passwords allowed per account and address in a minute before logins are refused unchecked.</summary>
+    public int LoginFailuresPerMinute { get; set; } = 10;
+
+    /// <summary>Argon2id cost of user password hashes (3 passes over 64 MiB: about 0.1 s here).</summary>
+    public int PasswordHashIterations { get; set; } = 3;
+
+    public int PasswordHashMemoryKiB { get; set; } = 64 * 1024;
+
+    /// <summary>Argon2id cost of new vaults' passphrase keys; the engine's default unless set.</summary>
+    public int? VaultKdfIterations { get; set; }
+
+    public int? VaultKdfMemoryKiB { get; set; }
+
+    private static string DefaultDataDirectory() =>
+        Path.Combine(Environment.GetFolderPath(Environment.SpecialFolder.LocalApplicationData, Environment.SpecialFolderOption.Create), "dupa");
+}

@@ -1,0 +1,128 @@
+using Dupa.Core.Crypto;
+using Dupa.Core.Errors;
+using Dupa.Core.Vaults;
+using Dupa.Node.Data;
+
+namespace Dupa.Node.Vaults;
+
+/// <summary>An unlocked vault: its key lives in this process's memory until it is locked or the node stops.</summary>
+public sealed class UnlockedVault(Vault vault) : IDisposable
+{
+    private readonly SemaphoreSlim _gate = new(1, 1);
+
+    public Vault Vault { get; } = vault;
+
+    /// <summary>
+    /// Runs <paramref name="action"/> alone on this vault. The engine allows one writer and its state is not
+    /// shared across threads, so requests take turns; streaming a download happens outside (chunks are read
+    /// from immutable packs).
+    /// </summary>
+    public async Task<T> WithVaultAsync<T>(Func<Vault, Task<T>> action, CancellationToken cancellationToken)
+    {
+        await _gate.WaitAsync(cancellationToken);
+        try
+        {
+            return await action(Vault);
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
+    public Task<T> WithVaultAsync<T>(Func<Vault, T> action, CancellationToken cancellationToken) =>
+        WithVaultAsync(v => Task.FromResult(action(v)), cancellationToken);
+
+    public void Dispose()
+    {
+        _gate.Wait();
+        Vault.Dispose();
+        _gate.Dispose();
+    }
+}
+
+/// <summary>The node's vaults: where they live, creating them, and which are unlocked.</summary>
+public sealed class VaultSessions(NodeOptions options, NodeDatabase database, TimeProvider time) : IDisposable
+{
+    private readonly Dictionary<string, UnlockedVault> _unlocked = new(StringComparer.Ordinal);
+    private readonly Lock _gate = new();
+
+    public string DirectoryOf(string vaultId) => Path.Combine(options.Data, "vaults", vaultId);
+
+    public (VaultRecord Record, string RecoveryKey) Create(User owner, string name, string passphrase)
+    {
+        if (database.VaultsOf(owner.Id).Any(v => string.Equals(v.Name, name, StringComparison.Ordinal)))
+        {
+            throw new DupaException(ErrorCode.AlreadyExists, $"you already have a vault named '{name}'");
+        }
+        var id = Guid.NewGuid().ToString("N");
+        var createOptions = new VaultCreateOptions();
+        if (options.VaultKdfIterations is { } iterations || options.VaultKdfMemoryKiB is not null)
+        {
+            createOptions = createOptions with { Kdf = new Argon2Parameters(options.VaultKdfIterations ?? createOptions.Kdf.Iterations, options.VaultKdfMemoryKiB ?? createOptions.Kdf.MemoryKiB) };
+        }
+        var created = VaultInit.Create(DirectoryOf(id), passphrase, createOptions, time);
+        var record = new VaultRecord(id, owner.Id, name, time.GetUtcNow());
+        database.AddVault(record);
+        return (record, created.RecoveryKey);
+    }
+
+    public bool IsUnlocked(string vaultId)
+    {
+        lock (_gate)
+        {
+            return _unlocked.ContainsKey(vaultId);
+        }
+    }
+
+    public void Unlock(string vaultId, string passphrase)
+    {
+        lock (_gate)
+        {
+            if (_unlocked.ContainsKey(vaultId))
+            {
+                return;
+            }
+        }
+        var vault = Vault.Open(DirectoryOf(vaultId), VaultSecret.Passphrase(passphrase), new VaultOpenOptions { Writable = true, Time = time });
+        lock (_gate)
+        {
+            if (!_unlocked.TryAdd(vaultId, new UnlockedVault(vault)))
+            {
+                vault.Dispose();
+            }
+        }
+    }
+
+    public void Lock(string vaultId)
+    {
+        UnlockedVault? session;
+        lock (_gate)
+        {
+            _unlocked.Remove(vaultId, out session);
+        }
+        session?.Dispose();
+    }
+
+    public UnlockedVault Get(string vaultId)
+    {
+        lock (_gate)
+        {
+            return _unlocked.TryGetValue(vaultId, out var session)
+                ? session
+                : throw new DupaException(ErrorCode.NotUnlocked, "the vault is locked; unlock it with its passphrase first");
+        }
+    }
+
+    public void Dispose()
+    {
+        lock (_gate)
+        {
+            foreach (var session in _unlocked.Values)
+            {
+                session.Dispose();
+            }
+            _unlocked.Clear();
+        }
+    }
+}
