@@ -34,15 +34,15 @@ public sealed partial class ProblemMapping(IProblemDetailsService problems, ILog
         switch (exception)
         {
             case DupaException dupa:
-            {
-                var (status, code) = For(dupa.Code);
-                problem = new ProblemDetails { Status = status, Title = Title(status), Detail = dupa.Message, Extensions = { ["code"] = code } };
-                if (dupa.Code == ErrorCode.Integrity)
                 {
-                    LogDamage(logger, dupa.Message);
+                    var (status, code) = For(dupa.Code);
+                    problem = new ProblemDetails { Status = status, Title = Title(status), Detail = dupa.Message, Extensions = { ["code"] = code } };
+                    if (dupa.Code == ErrorCode.Integrity)
+                    {
+                        LogDamage(logger, dupa.Message);
+                    }
+                    break;
                 }
-                break;
-            }
             case BadHttpRequestException bad:
                 problem = new ProblemDetails { Status = bad.StatusCode, Title = Title(bad.StatusCode), Detail = bad.Message, Extensions = { ["code"] = "bad_request" } };
                 break;
