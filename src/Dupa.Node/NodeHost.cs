@@ -43,6 +43,8 @@ public static class NodeHost
         builder.Configuration.AddCommandLine(args, SwitchMappings);
         var options = new NodeOptions();
         builder.Configuration.GetSection(NodeOptions.Section).Bind(options);
+        options.AdminUser ??= Environment.GetEnvironmentVariable("DUPA_ADMIN_USER");
+        options.AdminPassword ??= Environment.GetEnvironmentVariable("DUPA_ADMIN_PASSWORD");
         configure?.Invoke(options);
         options.Data = Path.GetFullPath(options.Data);
         Directory.CreateDirectory(options.Data);
@@ -122,6 +124,7 @@ public static class NodeHost
         AuthEndpoints.Map(app);
         VaultEndpoints.Map(app);
         FileEndpoints.Map(app);
+        UserEndpoints.Map(app);
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         app.UseSwaggerUI(ui =>
         {
@@ -129,7 +132,6 @@ public static class NodeHost
             ui.SwaggerEndpoint("/openapi/v1.json", "D.U.P.A node API v1");
             ui.DocumentTitle = "D.U.P.A node API";
         });
-        app.MapFallback(() => ProblemMapping.Problem(StatusCodes.Status404NotFound, "not_found", "no such endpoint"));
 
         app.Lifetime.ApplicationStarted.Register(() => Announce(app, options, certificate, console));
         app.Lifetime.ApplicationStopped.Register(() =>
@@ -158,9 +160,7 @@ public static class NodeHost
         }
         if (database.UserCount() == 0)
         {
-            var user = Environment.GetEnvironmentVariable("DUPA_ADMIN_USER");
-            var password = Environment.GetEnvironmentVariable("DUPA_ADMIN_PASSWORD");
-            if (!string.IsNullOrEmpty(user) && !string.IsNullOrEmpty(password))
+            if (options.AdminUser is { Length: > 0 } user && options.AdminPassword is { Length: > 0 } password)
             {
                 var hasher = app.Services.GetRequiredService<PasswordHasher>();
                 database.AddUser(AuthEndpoints.NewUser(user, password, Roles.Admin, hasher, app.Services.GetRequiredService<TimeProvider>()));

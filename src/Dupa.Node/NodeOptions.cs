@@ -19,6 +19,11 @@ public sealed class NodeOptions
     /// <summary>"invite" (the default): an admin invites each user. "open": anyone can sign up.</summary>
     public string Signup { get; set; } = "invite";
 
+    /// <summary>For unattended installs: the first admin, created at first start (also DUPA_ADMIN_USER / DUPA_ADMIN_PASSWORD).</summary>
+    public string? AdminUser { get; set; }
+
+    public string? AdminPassword { get; set; }
+
     /// <summary>Plain HTTP on a non-loopback address is refused unless a reverse proxy in front terminates TLS.</summary>
     public bool BehindProxy { get; set; }
 

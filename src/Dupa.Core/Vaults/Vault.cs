@@ -149,6 +149,10 @@ public sealed partial class Vault : IDisposable
         }
     }
 
+    /// <summary>Throws <see cref="ErrorCode.WrongPassphrase"/> unless the secret opens the vault; opens nothing.</summary>
+    public static void CheckSecret(string directory, VaultSecret secret) =>
+        CryptographicOperations.ZeroMemory(Unlock(VaultHeader.Read(Path.GetFullPath(directory)), secret));
+
     private static byte[] Unlock(VaultHeader header, VaultSecret secret)
     {
         var vaultId = header.VaultIdBytes;

@@ -77,12 +77,11 @@ public sealed class VaultSessions(NodeOptions options, NodeDatabase database, Ti
 
     public void Unlock(string vaultId, string passphrase)
     {
-        lock (_gate)
+        if (IsUnlocked(vaultId))
         {
-            if (_unlocked.ContainsKey(vaultId))
-            {
-                return;
-            }
+            // Already open: still check the passphrase, so unlock never says yes to a wrong one.
+            Vault.CheckSecret(DirectoryOf(vaultId), VaultSecret.Passphrase(passphrase));
+            return;
         }
         var vault = Vault.Open(DirectoryOf(vaultId), VaultSecret.Passphrase(passphrase), new VaultOpenOptions { Writable = true, Time = time });
         lock (_gate)
