@@ -171,7 +171,7 @@ public sealed class ExitCodeTests
     [Fact]
     public void EveryCommand_HasHelpWithAnExample()
     {
-        string[][] commands = [["init"], ["put"], ["get"], ["ls"], ["history"], ["rm"], ["trash"], ["trash", "ls"], ["trash", "restore"], ["trash", "empty"], ["verify"], ["stats"], ["passwd"], ["recover"], ["index", "rebuild"]];
+        string[][] commands = [["init"], ["put"], ["get"], ["ls"], ["history"], ["rm"], ["trash"], ["trash", "ls"], ["trash", "restore"], ["trash", "empty"], ["verify"], ["stats"], ["passwd"], ["recover"], ["index", "rebuild"], ["serve"]];
         foreach (var command in commands)
         {
             var run = DupaProcess.Run([.. command, "--help"]);
