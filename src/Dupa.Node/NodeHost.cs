@@ -1,7 +1,10 @@
+using System.Diagnostics;
 using System.Net;
 using Dupa.Core.Crypto;
 using Dupa.Node.Api;
 using Dupa.Node.Data;
+using Dupa.Node.Events;
+using Dupa.Node.Metrics;
 using Dupa.Node.Security;
 using Dupa.Node.Vaults;
 using Microsoft.AspNetCore.Authentication;
@@ -80,6 +83,9 @@ public static class NodeHost
         services.AddSingleton<LoginThrottle>();
         services.AddSingleton<SetupToken>();
         services.AddSingleton<VaultSessions>();
+        services.AddSingleton<EventHub>();
+        services.AddSingleton<NodeMetrics>();
+        services.AddSingleton<PrometheusExporter>();
         // The framework's data protection keys stay with the node's data, not in the user's home.
         services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(options.Data, "keys")));
         services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
@@ -100,6 +106,26 @@ public static class NodeHost
         }));
 
         var app = builder.Build();
+        var metrics = app.Services.GetRequiredService<NodeMetrics>();
+        var exporter = app.Services.GetRequiredService<PrometheusExporter>();
+        metrics.ObserveGauge("dupa_vaults_unlocked", "Vaults whose key is in memory", () => app.Services.GetRequiredService<VaultSessions>().UnlockedCount);
+        metrics.ObserveGauge("dupa_users", "Accounts on this node", () => app.Services.GetRequiredService<NodeDatabase>().UserCount());
+        app.Use(async (context, next) =>
+        {
+            var started = time.GetTimestamp();
+            context.Request.Body = new CountingStream(context.Request.Body, n => metrics.BytesIn.Add(n));
+            context.Response.Body = new CountingStream(context.Response.Body, n => metrics.BytesOut.Add(n));
+            try
+            {
+                await next();
+            }
+            finally
+            {
+                var tags = new TagList { { "method", context.Request.Method }, { "status", context.Response.StatusCode } };
+                metrics.Requests.Add(1, tags);
+                metrics.Duration.Record(time.GetElapsedTime(started).TotalSeconds, tags);
+            }
+        });
         app.UseExceptionHandler();
         app.UseStatusCodePages();
         app.Use(async (context, next) =>
@@ -115,16 +141,23 @@ public static class NodeHost
             }
             await next();
         });
+        app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
         app.UseAuthentication();
         app.UseAuthorization();
 
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" })).WithTags("Health").WithSummary("Liveness: the process answers").AllowAnonymous();
         app.MapGet("/readyz", (NodeDatabase database) => Results.Ok(new { status = "ready", users = database.UserCount() > 0 }))
             .WithTags("Health").WithSummary("Readiness: the database answers").AllowAnonymous();
+        app.MapGet("/metrics", (HttpContext context) =>
+            IsLoopback(context) || context.User.HasClaim("scope", Scopes.Admin)
+                ? Results.Text(exporter.Render(), "text/plain; version=0.0.4")
+                : ProblemMapping.Problem(StatusCodes.Status403Forbidden, "forbidden", "metrics are for loopback scrapers and admin tokens"))
+            .WithTags("Health").WithSummary("Prometheus metrics (from loopback, or with an admin token)").AllowAnonymous();
         AuthEndpoints.Map(app);
         VaultEndpoints.Map(app);
         FileEndpoints.Map(app);
         UserEndpoints.Map(app);
+        EventEndpoints.Map(app);
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         app.UseSwaggerUI(ui =>
         {
@@ -141,6 +174,8 @@ public static class NodeHost
         });
         return app;
     }
+
+    private static bool IsLoopback(HttpContext context) => context.Connection.RemoteIpAddress is { } address && IPAddress.IsLoopback(address);
 
     /// <summary>The addresses Kestrel actually listens on (a port of 0 becomes a real one).</summary>
     public static IReadOnlyList<string> Addresses(WebApplication app) =>

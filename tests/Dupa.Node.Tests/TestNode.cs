@@ -35,6 +35,7 @@ public sealed class TestNode : IAsyncDisposable
 
     public string DataDirectory => _data.Path;
 
+
     public static async Task<TestNode> StartAsync(bool withAdmin = true)
     {
         var time = new FakeTimeProvider(TimeProvider.System.GetUtcNow());

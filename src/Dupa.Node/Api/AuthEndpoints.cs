@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.RegularExpressions;
 using Dupa.Core.Errors;
 using Dupa.Node.Data;
+using Dupa.Node.Metrics;
 using Dupa.Node.Security;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -65,11 +66,12 @@ public static partial class AuthEndpoints
         return Results.Created("/api/v1/auth/me", View(user));
     }
 
-    private static IResult Login(LoginRequest request, HttpContext context, NodeDatabase database, TokenService tokens, LoginThrottle throttle, PasswordHasher hasher, TimeProvider time)
+    private static IResult Login(LoginRequest request, HttpContext context, NodeDatabase database, TokenService tokens, LoginThrottle throttle, PasswordHasher hasher, NodeMetrics metrics, TimeProvider time)
     {
         var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
         if (throttle.RetryAfter(request.Username ?? "", address) is { } wait)
         {
+            metrics.LoginsFailed.Add(1);
             context.Response.Headers.RetryAfter = ((int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
             return ProblemMapping.Problem(StatusCodes.Status429TooManyRequests, "too_many_attempts", "too many failed logins; try again later");
         }
@@ -79,6 +81,7 @@ public static partial class AuthEndpoints
         if (!ok)
         {
             throttle.Failed(request.Username ?? "", address);
+            metrics.LoginsFailed.Add(1);
             return ProblemMapping.Problem(StatusCodes.Status401Unauthorized, "bad_credentials", "wrong username or password");
         }
         throttle.Succeeded(user!.Username);

@@ -4,6 +4,7 @@ using Dupa.Core.Files;
 using Dupa.Core.Manifest;
 using Dupa.Core.Vaults;
 using Dupa.Node.Data;
+using Dupa.Node.Events;
 using Dupa.Node.Security;
 using Dupa.Node.Vaults;
 using Microsoft.AspNetCore.Builder;
@@ -57,6 +58,10 @@ public static class FileEndpoints
         return sessions.Get(id);
     }
 
+    /// <summary>Tells the vault owner's open event sockets what changed.</summary>
+    private static void Notify(HttpContext context, EventHub events, TimeProvider clock, string id, string type, string? path) =>
+        events.Publish(context.User.FindFirst("sub")!.Value, new NodeEvent(type, id, path, clock.GetUtcNow()));
+
     private static string PathOf(string? path) => string.IsNullOrEmpty(path) ? VaultPath.Root : VaultPath.Parse(path);
 
     private static async Task<IResult> Tree(string id, string? path, string? at, HttpContext context, NodeDatabase database, VaultSessions sessions)
@@ -101,7 +106,7 @@ public static class FileEndpoints
             enableRangeProcessing: true);
     }
 
-    private static async Task<IResult> Upload(string id, string? path, HttpContext context, NodeDatabase database, VaultSessions sessions, TimeProvider clock)
+    private static async Task<IResult> Upload(string id, string? path, HttpContext context, NodeDatabase database, VaultSessions sessions, EventHub events, TimeProvider clock)
     {
         var vaultPath = PathOf(path);
         if (vaultPath == VaultPath.Root)
@@ -124,13 +129,15 @@ public static class FileEndpoints
             return ContentWriter.PutAsync(vault, vaultPath, context.Request.Body, modified, cancellationToken: context.RequestAborted);
         }, context.RequestAborted);
         var node = await session.WithVaultAsync(vault => vault.State.Get(vaultPath)!, context.RequestAborted);
+        Notify(context, events, clock, id, node.Versions.Count == 1 ? "file.added" : "file.changed", vaultPath);
         return Results.Created($"/api/v1/vaults/{id}/files{vaultPath}", View(node));
     }
 
-    private static async Task<IResult> Delete(string id, string? path, HttpContext context, NodeDatabase database, VaultSessions sessions)
+    private static async Task<IResult> Delete(string id, string? path, HttpContext context, NodeDatabase database, VaultSessions sessions, EventHub events, TimeProvider clock)
     {
         var vaultPath = PathOf(path);
         var item = await Open(context, database, sessions, id).WithVaultAsync(vault => TrashCommands.Remove(vault, vaultPath), context.RequestAborted);
+        Notify(context, events, clock, id, "file.deleted", vaultPath);
         return Results.Ok(new { trashItem = item.ToString() });
     }
 
@@ -145,19 +152,27 @@ public static class FileEndpoints
         }, context.RequestAborted);
     }
 
-    private static async Task<IResult> RestoreVersion(string id, RestoreVersionRequest request, HttpContext context, NodeDatabase database, VaultSessions sessions) =>
-        Results.Ok(await Open(context, database, sessions, id).WithVaultAsync(vault =>
+    private static async Task<IResult> RestoreVersion(string id, RestoreVersionRequest request, HttpContext context, NodeDatabase database, VaultSessions sessions, EventHub events, TimeProvider clock)
+    {
+        var view = await Open(context, database, sessions, id).WithVaultAsync(vault =>
         {
             FileCommands.RestoreVersion(vault, request.Path ?? "", request.Version);
             return View(vault.State.Get(VaultPath.Parse(request.Path ?? ""))!);
-        }, context.RequestAborted));
+        }, context.RequestAborted);
+        Notify(context, events, clock, id, "file.changed", view.Path);
+        return Results.Ok(view);
+    }
 
-    private static async Task<IResult> Move(string id, MoveRequest request, HttpContext context, NodeDatabase database, VaultSessions sessions) =>
-        Results.Ok(await Open(context, database, sessions, id).WithVaultAsync(vault =>
+    private static async Task<IResult> Move(string id, MoveRequest request, HttpContext context, NodeDatabase database, VaultSessions sessions, EventHub events, TimeProvider clock)
+    {
+        var view = await Open(context, database, sessions, id).WithVaultAsync(vault =>
         {
             var to = FileCommands.Move(vault, request.From ?? "", request.To ?? "");
             return View(vault.State.Get(to)!);
-        }, context.RequestAborted));
+        }, context.RequestAborted);
+        Notify(context, events, clock, id, "file.moved", view.Path);
+        return Results.Ok(view);
+    }
 
     private static async Task<IResult> Trash(string id, HttpContext context, NodeDatabase database, VaultSessions sessions) =>
         Results.Ok(await Open(context, database, sessions, id).WithVaultAsync(vault =>
@@ -165,13 +180,17 @@ public static class FileEndpoints
                 TypeName(t.Root.Type), t.Nodes.Count(n => n.Type == NodeType.File), t.Nodes.Where(n => n.Type == NodeType.File).Sum(n => n.Current.Size))).ToList(),
             context.RequestAborted));
 
-    private static async Task<IResult> RestoreTrash(string id, string item, RestoreTrashRequest? request, HttpContext context, NodeDatabase database, VaultSessions sessions) =>
-        Results.Ok(await Open(context, database, sessions, id).WithVaultAsync(vault =>
+    private static async Task<IResult> RestoreTrash(string id, string item, RestoreTrashRequest? request, HttpContext context, NodeDatabase database, VaultSessions sessions, EventHub events, TimeProvider clock)
+    {
+        var path = await Open(context, database, sessions, id).WithVaultAsync(vault =>
         {
             var found = TrashCommands.Find(vault, item);
             TrashCommands.Restore(vault, found, request?.To);
-            return new { path = found.Root.Path };
-        }, context.RequestAborted));
+            return found.Root.Path;
+        }, context.RequestAborted);
+        Notify(context, events, clock, id, "file.restored", path);
+        return Results.Ok(new { path });
+    }
 
     private static async Task<IResult> PurgeItem(string id, string item, HttpContext context, NodeDatabase database, VaultSessions sessions)
     {

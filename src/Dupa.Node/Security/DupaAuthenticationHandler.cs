@@ -18,11 +18,20 @@ public sealed class DupaAuthenticationHandler(IOptionsMonitor<AuthenticationSche
     protected override async Task<AuthenticateResult> HandleAuthenticateAsync()
     {
         var header = Request.Headers.Authorization.ToString();
-        if (!header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        string token;
+        if (header.StartsWith("Bearer ", StringComparison.OrdinalIgnoreCase))
+        {
+            token = header["Bearer ".Length..].Trim();
+        }
+        else if (Request.Path.StartsWithSegments("/api/v1/events") && Request.Query["access_token"].ToString() is { Length: > 0 } fromQuery)
+        {
+            // Browsers cannot set headers on a WebSocket; the event socket alone takes the token in the query.
+            token = fromQuery;
+        }
+        else
         {
             return AuthenticateResult.NoResult();
         }
-        var token = header["Bearer ".Length..].Trim();
         if (token.StartsWith(TokenService.ApiTokenPrefix, StringComparison.Ordinal))
         {
             if (tokens.ValidateApiToken(token) is not { } found)

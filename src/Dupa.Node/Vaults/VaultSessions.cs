@@ -67,6 +67,17 @@ public sealed class VaultSessions(NodeOptions options, NodeDatabase database, Ti
         return (record, created.RecoveryKey);
     }
 
+    public int UnlockedCount
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _unlocked.Count;
+            }
+        }
+    }
+
     public bool IsUnlocked(string vaultId)
     {
         lock (_gate)
