@@ -6,6 +6,7 @@ using Dupa.Node.Data;
 using Dupa.Node.Events;
 using Dupa.Node.Metrics;
 using Dupa.Node.Security;
+using Dupa.Node.Uploads;
 using Dupa.Node.Vaults;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
@@ -84,6 +85,7 @@ public static class NodeHost
         services.AddSingleton<SetupToken>();
         services.AddSingleton<VaultSessions>();
         services.AddSingleton<EventHub>();
+        services.AddSingleton<UploadSessions>();
         services.AddSingleton<NodeMetrics>();
         services.AddSingleton<PrometheusExporter>();
         // The framework's data protection keys stay with the node's data, not in the user's home.
@@ -158,6 +160,7 @@ public static class NodeHost
         FileEndpoints.Map(app);
         UserEndpoints.Map(app);
         EventEndpoints.Map(app);
+        UploadEndpoints.Map(app);
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         app.UseSwaggerUI(ui =>
         {
