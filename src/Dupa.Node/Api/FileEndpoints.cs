@@ -42,6 +42,8 @@ public static class FileEndpoints
         files.MapGet("/files/{**path}", Download).WithSummary("Download a file (?version=N or ?at=TIME); supports Range, ETag and If-None-Match");
         files.MapPut("/files/{**path}", Upload).RequireAuthorization(Scopes.Write)
             .WithSummary("Upload a file as the request body (streamed); X-Dupa-Modified sets its modification time");
+        files.MapPost("/upload", UploadForm).RequireAuthorization(Scopes.Write).DisableAntiforgery()
+            .WithSummary("Upload files from a multipart form (field name: files) into ?dir=/some/dir; each file is streamed");
         files.MapDelete("/files/{**path}", Delete).RequireAuthorization(Scopes.Write).WithSummary("Move a file or directory to the trash");
         files.MapGet("/versions/{**path}", Versions).WithSummary("The versions of a file");
         files.MapPost("/restore-version", RestoreVersion).RequireAuthorization(Scopes.Write).WithSummary("Make an old version the newest again");
@@ -131,6 +133,44 @@ public static class FileEndpoints
         var node = await session.WithVaultAsync(vault => vault.State.Get(vaultPath)!, context.RequestAborted);
         Notify(context, events, clock, id, node.Versions.Count == 1 ? "file.added" : "file.changed", vaultPath);
         return Results.Created($"/api/v1/vaults/{id}/files{vaultPath}", View(node));
+    }
+
+    private static async Task<IResult> UploadForm(string id, string? dir, HttpContext context, NodeDatabase database, VaultSessions sessions, EventHub events, TimeProvider clock)
+    {
+        var directory = PathOf(dir);
+        if (!context.Request.HasFormContentType || context.Request.ContentType?.Contains("multipart/", StringComparison.OrdinalIgnoreCase) != true)
+        {
+            return ProblemMapping.Problem(StatusCodes.Status415UnsupportedMediaType, "unsupported_media_type", "send multipart/form-data");
+        }
+        if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
+        {
+            limit.MaxRequestBodySize = null;
+        }
+        var session = Open(context, database, sessions, id);
+        var boundary = Microsoft.Net.Http.Headers.HeaderUtilities.RemoveQuotes(Microsoft.Net.Http.Headers.MediaTypeHeaderValue.Parse(context.Request.ContentType).Boundary).Value
+            ?? throw new DupaException(ErrorCode.InvalidInput, "the multipart body has no boundary");
+        var reader = new Microsoft.AspNetCore.WebUtilities.MultipartReader(boundary, context.Request.Body);
+        var stored = new List<EntryView>();
+        while (await reader.ReadNextSectionAsync(context.RequestAborted) is { } section)
+        {
+            if (!Microsoft.Net.Http.Headers.ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) || !disposition.IsFileDisposition())
+            {
+                continue;
+            }
+            // Browsers send folder uploads with relative paths in the file name ("Photos/2024/a.jpg").
+            var name = disposition.FileName.Value ?? disposition.FileNameStar.Value ?? "";
+            var target = VaultPath.Parse(VaultPath.Combine(directory, name.Replace('\\', '/')));
+            var node = await session.WithVaultAsync(async vault =>
+            {
+                await ContentWriter.PutAsync(vault, target, section.Body, clock.GetUtcNow(), cancellationToken: context.RequestAborted);
+                return vault.State.Get(target)!;
+            }, context.RequestAborted);
+            Notify(context, events, clock, id, node.Versions.Count == 1 ? "file.added" : "file.changed", target);
+            stored.Add(View(node));
+        }
+        return stored.Count == 0
+            ? ProblemMapping.Problem(StatusCodes.Status400BadRequest, "invalid_input", "the form held no files")
+            : Results.Ok(stored);
     }
 
     private static async Task<IResult> Delete(string id, string? path, HttpContext context, NodeDatabase database, VaultSessions sessions, EventHub events, TimeProvider clock)
