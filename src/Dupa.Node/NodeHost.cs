@@ -4,6 +4,7 @@ using Dupa.Core.Crypto;
 using Dupa.Node.Api;
 using Dupa.Node.Data;
 using Dupa.Node.Events;
+using Dupa.Node.Jobs;
 using Dupa.Node.Metrics;
 using Dupa.Node.Security;
 using Dupa.Node.Uploads;
@@ -86,6 +87,7 @@ public static class NodeHost
         services.AddSingleton<VaultSessions>();
         services.AddSingleton<EventHub>();
         services.AddSingleton<UploadSessions>();
+        services.AddSingleton<JobRunner>();
         services.AddSingleton<NodeMetrics>();
         services.AddSingleton<PrometheusExporter>();
         // The framework's data protection keys stay with the node's data, not in the user's home.
@@ -161,6 +163,7 @@ public static class NodeHost
         UserEndpoints.Map(app);
         EventEndpoints.Map(app);
         UploadEndpoints.Map(app);
+        JobEndpoints.Map(app);
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         app.UseSwaggerUI(ui =>
         {
@@ -172,6 +175,7 @@ public static class NodeHost
         app.Lifetime.ApplicationStarted.Register(() => Announce(app, options, certificate, console));
         app.Lifetime.ApplicationStopped.Register(() =>
         {
+            app.Services.GetRequiredService<JobRunner>().Dispose();
             app.Services.GetRequiredService<VaultSessions>().Dispose();
             app.Services.GetRequiredService<NodeDatabase>().Dispose();
         });
