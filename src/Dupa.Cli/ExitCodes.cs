@@ -25,7 +25,7 @@ public static class ExitCodes
         ErrorCode.NotFound => NotFound,
         ErrorCode.Locked => Locked,
         ErrorCode.UnsupportedVersion => UnsupportedVersion,
-        ErrorCode.Io or ErrorCode.MissingLibrary => Io,
+        ErrorCode.Io or ErrorCode.MissingLibrary or ErrorCode.QuotaExceeded => Io,
         ErrorCode.Cancelled => Interrupted,
         _ => Error,
     };

@@ -27,4 +27,6 @@ public enum ErrorCode
     MissingLibrary = 10,
     /// <summary>The vault must be unlocked (on a node) before this operation.</summary>
     NotUnlocked = 11,
+    /// <summary>The account's storage quota would be exceeded.</summary>
+    QuotaExceeded = 12,
 }

@@ -122,15 +122,16 @@ public static class FileEndpoints
             limit.MaxRequestBodySize = null;
         }
         var session = Open(context, database, sessions, id);
-        var version = await session.WithVaultAsync(vault =>
+        sessions.CheckQuota(CurrentUser.Get(context.User, database), context.Request.ContentLength ?? 0);
+        var node = await session.WithVaultAsync(async vault =>
         {
             if (vault.State.Get(vaultPath) is { Type: not NodeType.File })
             {
                 throw new DupaException(ErrorCode.AlreadyExists, $"'{vaultPath}' is a directory");
             }
-            return ContentWriter.PutAsync(vault, vaultPath, context.Request.Body, modified, cancellationToken: context.RequestAborted);
+            await ContentWriter.PutAsync(vault, vaultPath, context.Request.Body, modified, cancellationToken: context.RequestAborted);
+            return vault.State.Get(vaultPath)!;
         }, context.RequestAborted);
-        var node = await session.WithVaultAsync(vault => vault.State.Get(vaultPath)!, context.RequestAborted);
         Notify(context, events, clock, id, node.Versions.Count == 1 ? "file.added" : "file.changed", vaultPath);
         return Results.Created($"/api/v1/vaults/{id}/files{vaultPath}", View(node));
     }
@@ -147,6 +148,7 @@ public static class FileEndpoints
             limit.MaxRequestBodySize = null;
         }
         var session = Open(context, database, sessions, id);
+        sessions.CheckQuota(CurrentUser.Get(context.User, database), context.Request.ContentLength ?? 0);
         var boundary = Microsoft.Net.Http.Headers.HeaderUtilities.RemoveQuotes(Microsoft.Net.Http.Headers.MediaTypeHeaderValue.Parse(context.Request.ContentType).Boundary).Value
             ?? throw new DupaException(ErrorCode.InvalidInput, "the multipart body has no boundary");
         var reader = new Microsoft.AspNetCore.WebUtilities.MultipartReader(boundary, context.Request.Body);

@@ -23,6 +23,7 @@ public sealed partial class ProblemMapping(IProblemDetailsService problems, ILog
         ErrorCode.Locked => (StatusCodes.Status409Conflict, "vault_busy"),
         ErrorCode.NotUnlocked => (StatusCodes.Status423Locked, "vault_locked"),
         ErrorCode.Io => (StatusCodes.Status507InsufficientStorage, "storage_error"),
+        ErrorCode.QuotaExceeded => (StatusCodes.Status507InsufficientStorage, "quota_exceeded"),
         ErrorCode.Cancelled => (StatusCodes.Status400BadRequest, "cancelled"),
         ErrorCode.Integrity => (StatusCodes.Status500InternalServerError, "integrity"),
         _ => (StatusCodes.Status500InternalServerError, "internal"),

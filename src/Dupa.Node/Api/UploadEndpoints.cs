@@ -39,6 +39,7 @@ public static class UploadEndpoints
     {
         CurrentUser.OwnedVault(context.User, database, id);
         sessions.Get(id);
+        sessions.CheckQuota(CurrentUser.Get(context.User, database), request.Length);
         var session = uploads.Create(UserId(context), id, request.Path ?? "", request.Length, request.Modified ?? clock.GetUtcNow());
         context.Response.Headers[OffsetHeader] = "0";
         return Results.Created($"/api/v1/vaults/{id}/uploads/{session.Id}", View(session));

@@ -1,3 +1,4 @@
+using System.Security.Cryptography;
 using Dupa.Core.Errors;
 using Dupa.Node.Data;
 using Dupa.Node.Security;
@@ -8,6 +9,12 @@ using Microsoft.AspNetCore.Routing;
 namespace Dupa.Node.Api;
 
 public sealed record CreateUserRequest(string Username, string Password, string? Role, long? QuotaBytes);
+
+public sealed record SetQuotaRequest(long QuotaBytes);
+
+public sealed record CreateInviteRequest(int? ExpiresInDays);
+
+public sealed record SignupRequest(string Username, string Password, string? Invite);
 
 public sealed record UserAdminView(string Id, string Username, string Role, long QuotaBytes, DateTimeOffset CreatedAt);
 
@@ -33,6 +40,53 @@ public static class UserEndpoints
             database.AddUser(user);
             return Results.Created($"/api/v1/users/{user.Id}", View(user));
         }).WithSummary("Create a user (admin)");
+        users.MapPut("/{id}/quota", (string id, SetQuotaRequest request, NodeDatabase database) =>
+        {
+            if (database.FindUser(id) is null)
+            {
+                throw new DupaException(ErrorCode.NotFound, "no such user");
+            }
+            if (request.QuotaBytes < 0)
+            {
+                throw new DupaException(ErrorCode.InvalidInput, "a quota is zero (none) or more bytes");
+            }
+            database.SetQuota(id, request.QuotaBytes);
+            return Results.NoContent();
+        }).WithSummary("Set a user's storage quota in bytes; 0 means none (admin)");
+
+        app.MapPost("/api/v1/invites", (CreateInviteRequest request, HttpContext context, NodeDatabase database, TimeProvider time) =>
+        {
+            var days = request.ExpiresInDays ?? 7;
+            if (days is < 1 or > 365)
+            {
+                throw new DupaException(ErrorCode.InvalidInput, "an invite lasts 1 to 365 days");
+            }
+            var code = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
+            database.AddInvite(TokenService.Hash(code), context.User.FindFirst("sub")!.Value, time.GetUtcNow().AddDays(days));
+            return Results.Created("/api/v1/auth/signup", new { invite = code, expiresAt = time.GetUtcNow().AddDays(days) });
+        }).RequireAuthorization(Scopes.Admin).WithTags("Users").WithSummary("Create a one-time invite code for a new user (admin)");
+
+        app.MapPost("/api/v1/auth/signup", (SignupRequest request, HttpContext context, NodeOptions options, NodeDatabase database, PasswordHasher hasher, LoginThrottle throttle, TimeProvider time) =>
+        {
+            var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+            if (throttle.RetryAfter("signup", address) is not null)
+            {
+                return ProblemMapping.Problem(StatusCodes.Status429TooManyRequests, "too_many_attempts", "too many failed signups; try again later");
+            }
+            if (database.FindUserByName(request.Username ?? "") is not null)
+            {
+                throw new DupaException(ErrorCode.AlreadyExists, $"the username '{request.Username}' is taken");
+            }
+            var user = AuthEndpoints.NewUser(request.Username!, request.Password, Roles.User, hasher, time);
+            var open = string.Equals(options.Signup, "open", StringComparison.OrdinalIgnoreCase);
+            if (!open && (request.Invite is null || !database.UseInvite(TokenService.Hash(request.Invite), user.Id, time.GetUtcNow())))
+            {
+                throttle.Failed("signup", address);
+                return ProblemMapping.Problem(StatusCodes.Status403Forbidden, "invite_required", "signing up needs a valid, unused invite from the admin");
+            }
+            database.AddUser(user);
+            return Results.Created("/api/v1/auth/me", new UserView(user.Id, user.Username, user.Role));
+        }).AllowAnonymous().WithTags("Auth").WithSummary("Create an account: with an admin's invite, or freely when signup is open");
     }
 
     private static UserAdminView View(User user) => new(user.Id, user.Username, user.Role, user.QuotaBytes, user.CreatedAt);

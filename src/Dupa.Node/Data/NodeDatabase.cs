@@ -49,6 +49,7 @@ public sealed class NodeDatabase : IDisposable
             CREATE INDEX IF NOT EXISTS refresh_by_family ON refresh_tokens(family);
             CREATE TABLE IF NOT EXISTS api_tokens (id TEXT PRIMARY KEY, user_id TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE, name TEXT NOT NULL,
                 hash BLOB NOT NULL UNIQUE, scopes TEXT NOT NULL, expires_at TEXT, created_at TEXT NOT NULL, revoked INTEGER NOT NULL DEFAULT 0);
+            CREATE TABLE IF NOT EXISTS invites (hash BLOB PRIMARY KEY, created_by TEXT NOT NULL, expires_at TEXT NOT NULL, used_by TEXT);
             CREATE TABLE IF NOT EXISTS vaults (id TEXT PRIMARY KEY, owner_id TEXT NOT NULL REFERENCES users(id), name TEXT NOT NULL,
                 created_at TEXT NOT NULL, UNIQUE(owner_id, name));
             """);
@@ -65,6 +66,21 @@ public sealed class NodeDatabase : IDisposable
     public User? FindUser(string id) => QueryUsers("SELECT * FROM users WHERE id = $id", ("$id", id)).FirstOrDefault();
 
     public IReadOnlyList<User> Users() => QueryUsers("SELECT * FROM users ORDER BY username");
+
+    public void SetQuota(string userId, long quotaBytes) => Execute("UPDATE users SET quota_bytes = $q WHERE id = $id", ("$q", quotaBytes), ("$id", userId));
+
+    public void AddInvite(byte[] hash, string createdBy, DateTimeOffset expiresAt) => Execute(
+        "INSERT INTO invites (hash, created_by, expires_at) VALUES ($h, $c, $e)", ("$h", hash), ("$c", createdBy), ("$e", Time(expiresAt)));
+
+    /// <summary>Marks an unused, unexpired invite as used by <paramref name="userId"/>; false if there is none.</summary>
+    public bool UseInvite(byte[] hash, string userId, DateTimeOffset now)
+    {
+        lock (_gate)
+        {
+            using var command = Command("UPDATE invites SET used_by = $u WHERE hash = $h AND used_by IS NULL AND expires_at > $now", ("$u", userId), ("$h", hash), ("$now", Time(now)));
+            return command.ExecuteNonQuery() == 1;
+        }
+    }
 
     public void AddVault(VaultRecord vault) => Execute(
         "INSERT INTO vaults (id, owner_id, name, created_at) VALUES ($id, $o, $n, $c)",

@@ -78,6 +78,28 @@ public sealed class VaultSessions(NodeOptions options, NodeDatabase database, Ti
         }
     }
 
+    /// <summary>
+    /// Refuses an upload of <paramref name="incoming"/> bytes that would take <paramref name="user"/> past their
+    /// quota. Usage is the pack files of all their vaults; the check is conservative, since deduplication and
+    /// compression may store less than arrives.
+    /// </summary>
+    public void CheckQuota(User user, long incoming)
+    {
+        if (user.QuotaBytes <= 0)
+        {
+            return;
+        }
+        var used = database.VaultsOf(user.Id).Sum(v =>
+        {
+            var packs = Path.Combine(DirectoryOf(v.Id), "packs");
+            return Directory.Exists(packs) ? Directory.EnumerateFiles(packs, "*.pack", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length) : 0;
+        });
+        if (used + Math.Max(incoming, 0) > user.QuotaBytes)
+        {
+            throw new DupaException(ErrorCode.QuotaExceeded, $"this would exceed your quota of {user.QuotaBytes} bytes ({used} used)");
+        }
+    }
+
     public bool IsUnlocked(string vaultId)
     {
         lock (_gate)
