@@ -58,6 +58,57 @@ public sealed class ServeExampleTests
         }
     }
 
+    /// <summary>kill -9 of a node in the middle of uploads: its vault must open and verify clean.</summary>
+    [Fact]
+    public async Task Serve_KilledDuringUploads_VaultVerifiesClean()
+    {
+        using var root = new TempDirectory();
+        var port = FreePort();
+        var data = root.Combine("node");
+        var info = DupaProcess.StartInfo(["serve", "--data", data, "--urls", $"https://127.0.0.1:{port}"], new Dictionary<string, string?>
+        {
+            ["DUPA_ADMIN_USER"] = "admin",
+            ["DUPA_ADMIN_PASSWORD"] = "s3cret-pass",
+            ["Dupa__VaultKdfIterations"] = "1",
+            ["Dupa__VaultKdfMemoryKiB"] = "8",
+        });
+        using var node = Process.Start(info)!;
+        string vaultId;
+        try
+        {
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+            while (await node.StandardOutput.ReadLineAsync(timeout.Token) is { } line && !line.Contains("created the admin", StringComparison.Ordinal))
+            {
+            }
+            using var handler = new HttpClientHandler { ServerCertificateCustomValidationCallback = (_, _, _, _) => true };
+            using var client = new HttpClient(handler) { BaseAddress = new Uri($"https://127.0.0.1:{port}") };
+            var login = await client.PostAsync("/api/v1/auth/login", new StringContent("{\"username\":\"admin\",\"password\":\"s3cret-pass\"}", System.Text.Encoding.UTF8, "application/json"));
+            var token = System.Text.Json.JsonDocument.Parse(await login.Content.ReadAsStringAsync()).RootElement.GetProperty("accessToken").GetString();
+            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            var created = await client.PostAsync("/api/v1/vaults", new StringContent("{\"name\":\"v\",\"passphrase\":\"pp\"}", System.Text.Encoding.UTF8, "application/json"));
+            vaultId = System.Text.Json.JsonDocument.Parse(await created.Content.ReadAsStringAsync()).RootElement.GetProperty("id").GetString()!;
+            await client.PostAsync($"/api/v1/vaults/{vaultId}/unlock", new StringContent("{\"passphrase\":\"pp\"}", System.Text.Encoding.UTF8, "application/json"));
+            var random = new SeededRandom(99);
+            var ok = await client.PutAsync($"/api/v1/vaults/{vaultId}/files/before.bin", new ByteArrayContent(random.NextBytes(1_000_000)));
+            Assert.Equal(HttpStatusCode.Created, ok.StatusCode);
+
+            var uploads = Enumerable.Range(0, 8).Select(i => client.PutAsync($"/api/v1/vaults/{vaultId}/files/during{i}.bin", new ByteArrayContent(random.NextBytes(8_000_000)))).ToList();
+            await Task.Delay(400);
+        }
+        finally
+        {
+            node.Kill(entireProcessTree: true);
+            await node.WaitForExitAsync();
+        }
+
+        var vault = Path.Combine(data, "vaults", vaultId);
+        var verify = DupaProcess.Run(["verify", "--vault", vault], new Dictionary<string, string?> { ["DUPA_PASSPHRASE"] = "pp" });
+        Assert.True(verify.ExitCode == 0, verify.ToString());
+        var get = DupaProcess.Run(["get", "/before.bin", "--vault", vault], new Dictionary<string, string?> { ["DUPA_PASSPHRASE"] = "pp" });
+        Assert.Equal(0, get.ExitCode);
+        Assert.Equal(1_000_000, get.StdoutBytes.Length);
+    }
+
     private static int FreePort()
     {
         using var listener = new TcpListener(IPAddress.Loopback, 0);
