@@ -102,12 +102,12 @@ public static class NodeHost
             .AddPolicy(Scopes.Write, p => p.RequireAuthenticatedUser().RequireClaim("scope", Scopes.Write))
             .AddPolicy(Scopes.Admin, p => p.RequireAuthenticatedUser().RequireClaim("scope", Scopes.Admin).RequireClaim("role", Roles.Admin));
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver()));
-        services.AddOpenApi("v1", openApi => openApi.AddDocumentTransformer((document, _, _) =>
+        services.AddOpenApi("v1", openApi => OpenApiExamples.Add(openApi.AddDocumentTransformer((document, _, _) =>
         {
             document.Info.Title = "D.U.P.A node API";
             document.Info.Description = "The REST API of a D.U.P.A node. Authenticate with 'Authorization: Bearer TOKEN' (a login access token or an API token). Errors are RFC 9457 problem+json with a stable 'code'.";
             return Task.CompletedTask;
-        }));
+        })));
 
         var app = builder.Build();
         var metrics = app.Services.GetRequiredService<NodeMetrics>();

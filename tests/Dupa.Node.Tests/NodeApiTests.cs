@@ -16,7 +16,30 @@ public sealed class NodeApiTests
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/readyz")).StatusCode);
         Assert.Contains("certificate SHA-256 fingerprint", node.Console.ToString(), StringComparison.Ordinal);
-        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/openapi/v1.json")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api-docs/index.html")).StatusCode);
+    }
+
+    [Fact]
+    public async Task OpenApi_EveryOperationHasASummary_AndBodiesHaveExamples()
+    {
+        await using var node = await TestNode.StartAsync();
+        using var client = node.Client();
+        using var document = JsonDocument.Parse(await client.GetStringAsync("/openapi/v1.json"));
+        var operations = 0;
+        foreach (var path in document.RootElement.GetProperty("paths").EnumerateObject())
+        {
+            foreach (var operation in path.Value.EnumerateObject().Where(o => o.Name is "get" or "put" or "post" or "patch" or "delete" or "head"))
+            {
+                operations++;
+                Assert.True(operation.Value.TryGetProperty("summary", out var summary) && summary.GetString()!.Length > 10, $"{operation.Name} {path.Name} has no summary");
+            }
+        }
+        Assert.True(operations > 30, $"only {operations} operations documented");
+        var schemas = document.RootElement.GetProperty("components").GetProperty("schemas");
+        foreach (var name in new[] { "LoginRequest", "CreateVaultRequest", "CreateUploadRequest", "LoginResponse" })
+        {
+            Assert.True(schemas.GetProperty(name).TryGetProperty("examples", out _), $"{name} has no example");
+        }
     }
 
     [Fact]

@@ -38,8 +38,8 @@ public static partial class AuthEndpoints
     {
         var auth = app.MapGroup("/api/v1/auth").WithTags("Auth");
         auth.MapPost("/setup", Setup).WithSummary("Create the first admin with the one-time setup token printed at first start");
-        auth.MapPost("/login", Login).WithSummary("Log in: returns a short-lived access token and sets a refresh cookie");
-        auth.MapPost("/refresh", Refresh).WithSummary("Exchange the refresh cookie for a new access token (the cookie rotates; send the X-Dupa-CSRF header)");
+        auth.MapPost("/login", Login).Produces<LoginResponse>().WithSummary("Log in: returns a short-lived access token and sets a refresh cookie");
+        auth.MapPost("/refresh", Refresh).Produces<LoginResponse>().WithSummary("Exchange the refresh cookie for a new access token (the cookie rotates; send the X-Dupa-CSRF header)");
         auth.MapPost("/logout", Logout).WithSummary("Revoke this session's refresh tokens (send the X-Dupa-CSRF header)");
         auth.MapGet("/me", (HttpContext context, NodeDatabase database) => View(CurrentUser.Get(context.User, database)))
             .RequireAuthorization(Scopes.Read).WithSummary("Who the token belongs to");
@@ -48,7 +48,7 @@ public static partial class AuthEndpoints
         tokens.MapGet("/", (HttpContext context, NodeDatabase database) =>
             database.ApiTokensOf(CurrentUser.Get(context.User, database).Id).Select(t => new TokenView(t.Id, t.Name, t.Scopes, t.ExpiresAt, t.CreatedAt, t.Revoked)))
             .WithSummary("List your API tokens");
-        tokens.MapPost("/", CreateToken).RequireAuthorization(Scopes.Write).WithSummary("Create an API token for scripts and the CLI (shown once)");
+        tokens.MapPost("/", CreateToken).Produces<CreatedToken>(StatusCodes.Status201Created).RequireAuthorization(Scopes.Write).WithSummary("Create an API token for scripts and the CLI (shown once)");
         tokens.MapDelete("/{id}", (string id, HttpContext context, NodeDatabase database) =>
             database.RevokeApiToken(CurrentUser.Get(context.User, database).Id, id) ? Results.NoContent() : throw new DupaException(ErrorCode.NotFound, "no such token"))
             .RequireAuthorization(Scopes.Write).WithSummary("Revoke an API token");

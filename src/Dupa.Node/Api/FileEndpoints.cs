@@ -38,7 +38,7 @@ public static class FileEndpoints
     public static void Map(IEndpointRouteBuilder app)
     {
         var files = app.MapGroup("/api/v1/vaults/{id}").WithTags("Files").RequireAuthorization(Scopes.Read);
-        files.MapGet("/tree/{**path}", Tree).WithSummary("List a directory, or stat a file (?at=TIME for the past)");
+        files.MapGet("/tree/{**path}", Tree).Produces<ListingView>().Produces<EntryView>().WithSummary("List a directory, or stat a file (?at=TIME for the past)");
         files.MapGet("/files/{**path}", Download).WithSummary("Download a file (?version=N or ?at=TIME); supports Range, ETag and If-None-Match");
         files.MapPut("/files/{**path}", Upload).RequireAuthorization(Scopes.Write)
             .WithSummary("Upload a file as the request body (streamed); X-Dupa-Modified sets its modification time");

@@ -26,7 +26,7 @@ public static class VaultEndpoints
         vaults.MapGet("/", (HttpContext context, NodeDatabase database, VaultSessions sessions) =>
             database.VaultsOf(CurrentUser.Get(context.User, database).Id).Select(v => new VaultView(v.Id, v.Name, v.CreatedAt, sessions.IsUnlocked(v.Id))))
             .WithSummary("List your vaults");
-        vaults.MapPost("/", Create).RequireAuthorization(Scopes.Write)
+        vaults.MapPost("/", Create).Produces<CreatedVault>(StatusCodes.Status201Created).RequireAuthorization(Scopes.Write)
             .WithSummary("Create a vault; the response holds its recovery key, shown this once");
         vaults.MapPost("/{id}/unlock", (string id, UnlockRequest request, HttpContext context, NodeDatabase database, VaultSessions sessions) =>
         {
