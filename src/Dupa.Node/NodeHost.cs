@@ -1,5 +1,6 @@
 using System.Diagnostics;
 using System.Net;
+using System.Threading.RateLimiting;
 using Dupa.Core.Crypto;
 using Dupa.Node.Api;
 using Dupa.Node.Data;
@@ -92,6 +93,27 @@ public static class NodeHost
         services.AddSingleton<PrometheusExporter>();
         // The framework's data protection keys stay with the node's data, not in the user's home.
         services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(options.Data, "keys")));
+        // A token bucket per user (or address): a runaway script slows down, the node and other users do not.
+        services.AddRateLimiter(limiter =>
+        {
+            limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
+            limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
+                RateLimitPartition.GetTokenBucketLimiter(
+                    context.User.FindFirst("sub")?.Value ?? "ip:" + context.Connection.RemoteIpAddress,
+                    _ => new TokenBucketRateLimiterOptions
+                    {
+                        TokenLimit = options.RequestsPerSecond * 10,
+                        TokensPerPeriod = options.RequestsPerSecond,
+                        ReplenishmentPeriod = TimeSpan.FromSeconds(1),
+                        QueueLimit = 0,
+                        AutoReplenishment = true,
+                    }));
+            limiter.OnRejected = (rejected, cancellationToken) =>
+            {
+                rejected.HttpContext.Response.Headers.RetryAfter = "1";
+                return ValueTask.CompletedTask;
+            };
+        });
         services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
             context.ProblemDetails.Extensions.TryAdd("code", ProblemMapping.CodeFor(context.ProblemDetails.Status ?? 500)));
         services.AddExceptionHandler<ProblemMapping>();
@@ -148,6 +170,7 @@ public static class NodeHost
         app.UseWebSockets(new WebSocketOptions { KeepAliveInterval = TimeSpan.FromSeconds(30) });
         app.UseAuthentication();
         app.UseAuthorization();
+        app.UseRateLimiter();
 
         app.MapGet("/healthz", () => Results.Ok(new { status = "ok" })).WithTags("Health").WithSummary("Liveness: the process answers").AllowAnonymous();
         app.MapGet("/readyz", (NodeDatabase database) => Results.Ok(new { status = "ready", users = database.UserCount() > 0 }))

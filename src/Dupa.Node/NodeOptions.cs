@@ -27,6 +27,9 @@ public sealed class NodeOptions
     /// <summary>Plain HTTP on a non-loopback address is refused unless a reverse proxy in front terminates TLS.</summary>
     public bool BehindProxy { get; set; }
 
+    /// <summary>Requests per user (or per address, when anonymous) per second, with a burst of ten times that.</summary>
+    public int RequestsPerSecond { get; set; } = 50;
+
     public int AccessTokenMinutes { get; set; } = 15;
 
     public int RefreshTokenDays { get; set; } = 30;

@@ -36,7 +36,7 @@ public sealed class TestNode : IAsyncDisposable
     public string DataDirectory => _data.Path;
 
 
-    public static async Task<TestNode> StartAsync(bool withAdmin = true)
+    public static async Task<TestNode> StartAsync(bool withAdmin = true, Action<NodeOptions>? configure = null)
     {
         var time = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
         var console = new StringWriter();
@@ -50,6 +50,7 @@ public sealed class TestNode : IAsyncDisposable
             options.LoginFailuresPerMinute = 10;
             options.AdminUser = withAdmin ? "admin" : null;
             options.AdminPassword = withAdmin ? AdminPassword : null;
+            configure?.Invoke(options);
         }, time, console);
         await app.StartAsync();
         return new TestNode(app, data, time, console);
