@@ -3,6 +3,11 @@ using System.Net;
 
 namespace Dupa.Node.Tests;
 
+/// <summary>Runs alone, so that other tests' allocations do not blur the heap measurement.</summary>
+[CollectionDefinition(nameof(LoadTests), DisableParallelization = true)]
+public sealed class LoadTestsCollection;
+
+[Collection(nameof(LoadTests))]
 public sealed class LoadTests
 {
     /// <summary>10,000 authenticated downloads from a second process (curl, 16 in parallel): no error, memory flat.</summary>
@@ -16,7 +21,7 @@ public sealed class LoadTests
         await client.PutAsync($"/api/v1/vaults/{vault}/files/page.html", new ByteArrayContent(new byte[10_000]));
 
         // Warm up, then measure the managed heap around the run.
-        await RunCurl(node, token, vault, 500);
+        await RunCurl(node, token, vault, 2_000);
         GC.Collect();
         GC.WaitForPendingFinalizers();
         var before = GC.GetTotalMemory(forceFullCollection: true);

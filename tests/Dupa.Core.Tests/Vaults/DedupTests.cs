@@ -40,8 +40,9 @@ public sealed class DedupTests
         var second = vault.Put(path);
 
         Assert.InRange(first.ChunksAdded, 60, 200);
-        // New chunks for the inserted MiB and its two neighbours, plus the new chunk list.
-        Assert.InRange(second.ChunksAdded, 1, 6);
+        // New chunks for the inserted MiB (one to four: chunks are 256 KiB to 4 MiB), the one or two it disturbs,
+        // and the new chunk list; boundaries depend on the vault's random key, so allow the full spread.
+        Assert.InRange(second.ChunksAdded, 1, 10);
         // At most the inserted MiB plus the two chunks it disturbs, each at most the 4 MiB maximum.
         Assert.True(second.BytesStored < 9L * 1024 * 1024, $"stored {second.BytesStored} bytes for a 1 MiB insert");
         Assert.Equal(changed, vault.ReadFile("/big.bin"));
