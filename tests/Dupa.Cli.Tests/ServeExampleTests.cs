@@ -58,9 +58,14 @@ public sealed class ServeExampleTests
         }
     }
 
-    /// <summary>kill -9 of a node in the middle of uploads: its vault must open and verify clean.</summary>
-    [Fact]
-    public async Task Serve_KilledDuringUploads_VaultVerifiesClean()
+    /// <summary>
+    /// A node stopped in the middle of uploads, by SIGKILL or by SIGTERM (a graceful stop): its vault must open
+    /// and verify clean, and each upload must be either complete or absent.
+    /// </summary>
+    [Theory]
+    [InlineData("KILL")]
+    [InlineData("TERM")]
+    public async Task Serve_StoppedDuringUploads_VaultVerifiesClean(string signal)
     {
         using var root = new TempDirectory();
         var port = FreePort();
@@ -97,8 +102,10 @@ public sealed class ServeExampleTests
         }
         finally
         {
-            node.Kill(entireProcessTree: true);
-            await node.WaitForExitAsync();
+            using var kill = Process.Start("kill", [$"-{signal}", node.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)])!;
+            await kill.WaitForExitAsync();
+            using var patience = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+            await node.WaitForExitAsync(patience.Token);
         }
 
         var vault = Path.Combine(data, "vaults", vaultId);
@@ -107,6 +114,11 @@ public sealed class ServeExampleTests
         var get = DupaProcess.Run(["get", "/before.bin", "--vault", vault], new Dictionary<string, string?> { ["DUPA_PASSPHRASE"] = "pp" });
         Assert.Equal(0, get.ExitCode);
         Assert.Equal(1_000_000, get.StdoutBytes.Length);
+        for (var i = 0; i < 8; i++)
+        {
+            var during = DupaProcess.Run(["get", $"/during{i}.bin", "--vault", vault], new Dictionary<string, string?> { ["DUPA_PASSPHRASE"] = "pp" });
+            Assert.True(during.ExitCode == 6 || (during.ExitCode == 0 && during.StdoutBytes.Length == 8_000_000), $"during{i}: {during.ExitCode}, {during.StdoutBytes.Length} bytes");
+        }
     }
 
     private static int FreePort()
