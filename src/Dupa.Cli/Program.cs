@@ -26,7 +26,7 @@ try
 }
 catch (DupaException e)
 {
-    Console.Error.WriteLine($"dupa: {e.Message}");
+    Console.Error.WriteLine($"dupa: {e.Message.ReplaceLineEndings(" ")}");
     return ExitCodes.For(e.Code);
 }
 catch (OperationCanceledException)
@@ -42,7 +42,7 @@ catch (Exception e) when (e is IOException or UnauthorizedAccessException)
 catch (Exception e)
 {
     // A bug: say so in one line; the stack trace only when asked for.
-    Console.Error.WriteLine($"dupa: internal error ({e.GetType().Name}): {e.Message}");
+    Console.Error.WriteLine($"dupa: internal error ({e.GetType().Name}): {e.Message.ReplaceLineEndings(" ")}");
     if (Environment.GetEnvironmentVariable("DUPA_DEBUG") == "1")
     {
         Console.Error.WriteLine(e);

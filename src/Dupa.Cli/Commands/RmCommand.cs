@@ -13,15 +13,12 @@ public static class RmCommand
         command.SetAction(result =>
         {
             using var vault = Globals.Open(result, writable: true);
-            var removed = new List<object>();
-            foreach (var path in result.GetValue(paths)!)
+            var given = result.GetValue(paths)!;
+            var items = TrashCommands.Remove(vault, given);
+            var removed = given.Zip(items, (path, item) => new { path, trashItem = item.Short }).ToList();
+            if (!result.GetValue(Globals.Json))
             {
-                var item = TrashCommands.Remove(vault, path);
-                removed.Add(new { path, trashItem = item.Short });
-                if (!result.GetValue(Globals.Json))
-                {
-                    Console.WriteLine($"moved {path} to the trash (item {item.Short})");
-                }
+                removed.ForEach(r => Console.WriteLine($"moved {r.path} to the trash (item {r.trashItem})"));
             }
             if (result.GetValue(Globals.Json))
             {

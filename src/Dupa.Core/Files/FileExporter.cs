@@ -57,7 +57,6 @@ public sealed class FileExporter
                 {
                     case NodeType.Directory:
                         Directory.CreateDirectory(localPath);
-                        SetMode(localPath, current.Mode);
                         directoryTimes.Add((localPath, current));
                         directories++;
                         break;
@@ -101,9 +100,11 @@ public sealed class FileExporter
                         break;
                 }
             }
-            // Writing a directory's contents changes its mtime, so directories get theirs last, deepest first.
+            // Writing a directory's contents changes its mtime, and a read-only mode would stop the writing, so
+            // directories get both last, deepest first.
             foreach (var (path, dirVersion) in directoryTimes.AsEnumerable().Reverse())
             {
+                SetMode(path, dirVersion.Mode);
                 Directory.SetLastWriteTimeUtc(path, ToDateTime(dirVersion.MtimeNs));
             }
         }

@@ -48,9 +48,17 @@ public static class VaultPath
                 throw Invalid(context, "names cannot hold control characters, NUL or '/'");
             }
         }
-        if (char.IsSurrogate(name[^1]) && !char.IsLowSurrogate(name[^1]))
+        for (var i = 0; i < name.Length; i++)
         {
-            throw Invalid(context, "the name is not valid UTF-16");
+            if (char.IsHighSurrogate(name[i]) && i + 1 < name.Length && char.IsLowSurrogate(name[i + 1]))
+            {
+                i++;
+            }
+            else if (char.IsSurrogate(name[i]))
+            {
+                // A lone surrogate has no UTF-8 form: two such names would become the same stored name.
+                throw Invalid(context, "the name is not valid Unicode");
+            }
         }
         if (Encoding.UTF8.GetByteCount(name) > MaxComponentLength)
         {
@@ -85,8 +93,9 @@ public static class VaultPath
     private static DupaException Invalid(string text, string why) =>
         new(ErrorCode.InvalidInput, $"invalid vault path '{Printable(text)}': {why}");
 
-    private static string Printable(string text)
+    private static string Printable(string? text)
     {
+        text ??= "";
         var shown = text.Length > 80 ? text[..80] + "…" : text;
         return new string(shown.Select(c => char.IsControl(c) ? '?' : c).ToArray());
     }

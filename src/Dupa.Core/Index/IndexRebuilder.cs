@@ -24,6 +24,11 @@ public static class IndexRebuilder
         foreach (var file in Directory.EnumerateFiles(Path.Combine(vault.Directory, "packs"), "*.pack", SearchOption.AllDirectories).Order(StringComparer.Ordinal))
         {
             var name = Path.GetFileNameWithoutExtension(file);
+            if (name.Length != 64 || !name.All(char.IsAsciiHexDigitLower))
+            {
+                skipped.Add($"{file}: not a pack name");
+                continue;
+            }
             try
             {
                 var entries = PackFormat.ReadTrailer(file, name);

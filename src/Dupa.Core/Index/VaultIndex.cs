@@ -80,6 +80,16 @@ public sealed class VaultIndex : IDisposable
 
     public bool Contains(ChunkId id) => TryGetChunk(id, out _);
 
+    /// <summary>A chunk row as read from disk: the index is derived data, so a damaged row is an integrity error, never a crash.</summary>
+    private static ChunkLocation CheckedLocation(string pack, long offset, int length, int kind)
+    {
+        if (pack.Length != 64 || !pack.All(char.IsAsciiHexDigitLower) || offset < 0 || length < Storage.ChunkCodec.Overhead || kind is not (1 or 2))
+        {
+            throw new IntegrityException("index", "a chunk row is damaged (run 'dupa index rebuild')");
+        }
+        return new ChunkLocation(pack, offset, length, (BlobKind)kind);
+    }
+
     public bool TryGetChunk(ChunkId id, out ChunkLocation location)
     {
         lock (_gate)
@@ -88,7 +98,7 @@ public sealed class VaultIndex : IDisposable
             using var reader = command.ExecuteReader();
             if (reader.Read())
             {
-                location = new ChunkLocation(reader.GetString(0), reader.GetInt64(1), reader.GetInt32(2), (BlobKind)reader.GetInt32(3));
+                location = CheckedLocation(reader.GetString(0), reader.GetInt64(1), reader.GetInt32(2), reader.GetInt32(3));
                 return true;
             }
             location = default;
@@ -168,7 +178,7 @@ public sealed class VaultIndex : IDisposable
                 {
                     throw new IntegrityException("index", "a chunk row has a malformed ID");
                 }
-                chunks.Add((ChunkId.Read(id), new ChunkLocation(reader.GetString(1), reader.GetInt64(2), reader.GetInt32(3), (BlobKind)reader.GetInt32(4))));
+                chunks.Add((ChunkId.Read(id), CheckedLocation(reader.GetString(1), reader.GetInt64(2), reader.GetInt32(3), reader.GetInt32(4))));
             }
             return chunks;
         }
@@ -185,7 +195,7 @@ public sealed class VaultIndex : IDisposable
             {
                 var device = (byte[])reader.GetValue(0);
                 var hash = (byte[])reader.GetValue(2);
-                if (device.Length != DeviceId.Size || hash.Length != 32)
+                if (device.Length != DeviceId.Size || hash.Length != 32 || reader.GetInt64(1) < 1 || reader.GetInt64(3) < 0)
                 {
                     throw new IntegrityException("index", "a log head row is malformed");
                 }

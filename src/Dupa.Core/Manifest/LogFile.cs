@@ -98,11 +98,18 @@ public static class LogFile
     /// </summary>
     public static long Append(string path, long completeLength, IReadOnlyList<LogEntry> entries)
     {
-        FileStream? stream = null;
+        var created = !File.Exists(path);
+        FileStream stream;
         try
         {
-            var created = !File.Exists(path);
-            using var _ = stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read);
+            stream = new FileStream(path, FileMode.OpenOrCreate, FileAccess.Write, FileShare.Read);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw DurableFile.IoError("cannot append to the log", e);
+        }
+        try
+        {
             if (stream.Length != completeLength)
             {
                 stream.SetLength(completeLength);
@@ -127,13 +134,24 @@ public static class LogFile
             // Leave no partial frame behind (a full disk): cut back to the last committed entry if we can.
             try
             {
-                stream?.SetLength(completeLength);
+                stream.SetLength(completeLength);
             }
             catch (IOException)
             {
                 // The next writer cuts the torn tail instead.
             }
             throw DurableFile.IoError("cannot append to the log", e);
+        }
+        finally
+        {
+            try
+            {
+                stream.Dispose();
+            }
+            catch (IOException)
+            {
+                // Closing can fail again on a full disk; what matters was fsynced or is cut above.
+            }
         }
     }
 }

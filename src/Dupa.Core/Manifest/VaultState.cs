@@ -98,12 +98,14 @@ public sealed class VaultState
         {
             LastClock = entry.Clock;
         }
-        for (var i = 0; i < entry.Ops.Count; i++)
+        // A payload decoded from JSON may carry a null list despite the type.
+        IReadOnlyList<Operation?> ops = entry.Ops ?? [];
+        for (var i = 0; i < ops.Count; i++)
         {
             var opRef = new OpRef(entry.Device, entry.Sequence, i);
             try
             {
-                switch (entry.Ops[i])
+                switch (ops[i])
                 {
                     case PutOp put:
                         ApplyPut(put, opRef, entry.Clock);
@@ -131,8 +133,9 @@ public sealed class VaultState
                         break;
                 }
             }
-            catch (DupaException e) when (e.Code == ErrorCode.InvalidInput)
+            catch (Exception e) when (e is DupaException or ArgumentException or FormatException or NullReferenceException or InvalidOperationException)
             {
+                // A signed entry from a buggy or hostile device: skip the operation, the same way on every device.
                 _problems.Add($"{opRef.Short}: {e.Message}");
             }
         }

@@ -99,7 +99,8 @@ public sealed class ChunkCodec
         var header = sealedBlob[..HeaderSize];
         var plainLength = BinaryPrimitives.ReadInt32LittleEndian(header[4..]);
         var bodyLength = sealedBlob.Length - Overhead;
-        if (plainLength < 0 || plainLength > plaintext.Length || header[2] > ZstdCompression)
+        var compressedBody = header[2] == ZstdCompression;
+        if (plainLength < 0 || plainLength > plaintext.Length || header[2] > ZstdCompression || (!compressedBody && bodyLength != plainLength))
         {
             throw Damaged(id, where, "the blob header is damaged");
         }
@@ -112,10 +113,6 @@ public sealed class ChunkCodec
         try
         {
             var body = compressed ? rented.AsSpan(0, bodyLength) : plaintext[..bodyLength];
-            if (!compressed && bodyLength != plainLength)
-            {
-                throw Damaged(id, where, "the blob length does not match its header");
-            }
             using (var aes = new AesGcm(key, TagSize))
             {
                 try

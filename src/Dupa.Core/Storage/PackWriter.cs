@@ -65,7 +65,11 @@ internal sealed class PackWriter : IDisposable
             var hash = Convert.ToHexStringLower(_hash.GetHashAndReset());
             var finalPath = Path.Combine(_vaultDirectory, PackFormat.RelativePath(hash));
             var directory = Path.GetDirectoryName(finalPath)!;
-            Directory.CreateDirectory(directory);
+            if (!Directory.Exists(directory))
+            {
+                Directory.CreateDirectory(directory);
+                DurableFile.SyncDirectory(Path.GetDirectoryName(directory)!);
+            }
             File.Move(_temporaryPath, finalPath, overwrite: true);
             DurableFile.SyncDirectory(directory);
             _finished = true;

@@ -11,6 +11,10 @@ public static class FileCommands
     {
         from = VaultPath.Parse(from);
         to = VaultPath.Parse(to);
+        if (from == VaultPath.Root || to == VaultPath.Root)
+        {
+            throw new DupaException(ErrorCode.InvalidInput, "the root cannot be moved, and nothing can be moved onto it");
+        }
         if (vault.State.Get(from) is null)
         {
             throw new DupaException(ErrorCode.NotFound, $"'{from}' is not in the vault");

@@ -8,18 +8,24 @@ namespace Dupa.Core.Vaults;
 public static class TrashCommands
 {
     /// <summary>Moves a path (and all below it) to the trash. Returns the trash item's ID.</summary>
-    public static OpRef Remove(Vault vault, string path)
+    public static OpRef Remove(Vault vault, string path) => Remove(vault, [path])[0];
+
+    /// <summary>Moves paths to the trash in one entry, after checking them all: either all go or none.</summary>
+    public static IReadOnlyList<OpRef> Remove(Vault vault, IReadOnlyList<string> paths)
     {
-        path = VaultPath.Parse(path);
-        if (path == VaultPath.Root)
+        var parsed = paths.Select(VaultPath.Parse).ToList();
+        foreach (var path in parsed)
         {
-            throw new DupaException(ErrorCode.InvalidInput, "the root cannot be moved to the trash; remove what is in it instead");
+            if (path == VaultPath.Root)
+            {
+                throw new DupaException(ErrorCode.InvalidInput, "the root cannot be moved to the trash; remove what is in it instead");
+            }
+            if (vault.State.Get(path) is null)
+            {
+                throw new DupaException(ErrorCode.NotFound, $"'{path}' is not in the vault");
+            }
         }
-        if (vault.State.Get(path) is null)
-        {
-            throw new DupaException(ErrorCode.NotFound, $"'{path}' is not in the vault");
-        }
-        return vault.Append([new TrashOp(path)])[0];
+        return vault.Append(parsed.Select(p => (Operation)new TrashOp(p)).ToList());
     }
 
     /// <summary>Finds a trash item by its ID, a unique prefix of its short form, or the path it was deleted from (the latest such).</summary>
@@ -51,6 +57,10 @@ public static class TrashCommands
     public static string Restore(Vault vault, TrashItem item, string? to = null)
     {
         var target = to is null ? item.Path : VaultPath.Parse(to);
+        if (target == VaultPath.Root)
+        {
+            throw new DupaException(ErrorCode.InvalidInput, "a trash item cannot be restored as the root; give a path below it");
+        }
         vault.Append([new RestoreOp(item.Id.ToString(), target)]);
         return item.Root.Path;
     }

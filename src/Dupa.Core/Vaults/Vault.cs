@@ -263,7 +263,6 @@ public sealed partial class Vault : IDisposable
         ArgumentOutOfRangeException.ThrowIfZero(ops.Count);
         Chunks.Flush();
         var entry = AppendEntry(ops);
-        Chunks.MarkCommitted();
         var refs = Enumerable.Range(0, ops.Count).Select(i => new OpRef(Device.Id, entry.Sequence, i)).ToList();
         if (entry.Sequence - _lastCheckpointSequence >= _options.CheckpointInterval)
         {
@@ -281,8 +280,18 @@ public sealed partial class Vault : IDisposable
         var payload = new Payload(ops).Encode();
         var entry = LogEntry.Create(Header.VaultIdBytes, device, _ownHead.Sequence + 1, _ownHead.Hash, clock, payload, Keys.LogSeal);
         var length = LogFile.Append(Path.Combine(Directory, LogFile.RelativePath(device.Id)), _ownHead.Length, [entry]);
+        // The entry is durable: from here on its packs belong to the vault, whatever fails next.
+        Chunks.MarkCommitted();
         _ownHead = new LogHead(entry.Sequence, entry.Hash, length);
-        Index.SetLogHead(device.Id, _ownHead);
+        try
+        {
+            Index.SetLogHead(device.Id, _ownHead);
+        }
+        catch (Microsoft.Data.Sqlite.SqliteException e)
+        {
+            // The next writable open catches the index up from the log.
+            throw new DupaException(ErrorCode.Io, "the change is saved, but the index could not be updated: " + e.Message, e);
+        }
         var folded = new FoldEntry(device.Id, entry.Sequence, clock, ops);
         _entries.Add(folded);
         _heads[device.Id] = entry.Sequence;

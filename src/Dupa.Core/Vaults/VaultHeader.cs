@@ -77,7 +77,7 @@ public sealed record VaultHeader
             header.Validate();
             return header;
         }
-        catch (Exception e) when (e is JsonException or FormatException or ArgumentException)
+        catch (Exception e) when (e is JsonException or FormatException or ArgumentException or NullReferenceException)
         {
             throw new IntegrityException("vault header", "the header's content is malformed", e);
         }
@@ -117,6 +117,15 @@ public sealed record VaultHeader
         }
         _ = Chunker.ToParameters();
         _ = new Argon2Parameters(Kdf.Iterations, Kdf.MemoryKiB);
+        // Bounds a forged header cannot exceed to make every unlock hang: 64 passes, 4 GiB.
+        if (Kdf.Iterations > 64 || Kdf.MemoryKiB > 4 * 1024 * 1024)
+        {
+            throw new FormatException("key derivation cost out of range");
+        }
+        if (Convert.FromBase64String(Slots.Passphrase).Length != KeyWrap.WrappedSize || Convert.FromBase64String(Slots.Recovery).Length != KeyWrap.WrappedSize)
+        {
+            throw new FormatException("malformed key slot");
+        }
         if (PackSize is < 1024 * 1024 or > 1024 * 1024 * 1024)
         {
             throw new FormatException("bad pack size");

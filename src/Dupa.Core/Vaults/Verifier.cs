@@ -139,7 +139,11 @@ public sealed class Verifier
         foreach (var file in Directory.EnumerateFiles(packsDirectory, "*.pack", SearchOption.AllDirectories))
         {
             var name = Path.GetFileNameWithoutExtension(file);
-            if (!indexedPacks.Contains(name))
+            if (name.Length != 64)
+            {
+                _problems.Add(new VerifyProblem($"file {Path.GetRelativePath(_vault.Directory, file)}", "a stray file among the packs"));
+            }
+            else if (!indexedPacks.Contains(name))
             {
                 _notes.Add($"pack {name[..Math.Min(12, name.Length)]}: not in the index (left by an interrupted write; 'dupa index rebuild' takes it in)");
             }

@@ -40,11 +40,11 @@ public sealed class DedupTests
         var second = vault.Put(path);
 
         Assert.InRange(first.ChunksAdded, 60, 200);
-        // New chunks for the inserted MiB (one to four: chunks are 256 KiB to 4 MiB), the one or two it disturbs,
-        // and the new chunk list; boundaries depend on the vault's random key, so allow the full spread.
-        Assert.InRange(second.ChunksAdded, 1, 10);
-        // At most the inserted MiB plus the two chunks it disturbs, each at most the 4 MiB maximum.
-        Assert.True(second.BytesStored < 9L * 1024 * 1024, $"stored {second.BytesStored} bytes for a 1 MiB insert");
+        // New chunks for the inserted MiB (one to four: chunks are 256 KiB to 4 MiB), the few after it before the
+        // cuts fall back in step (the first 256 KiB of each chunk is skipped, so that can take a few chunks), and
+        // the new chunk list. Boundaries depend on the vault's random key, so the bound allows the spread.
+        Assert.InRange(second.ChunksAdded, 1, 16);
+        Assert.True(second.BytesStored < 16L * 1024 * 1024, $"stored {second.BytesStored} bytes for a 1 MiB insert into 100 MiB");
         Assert.Equal(changed, vault.ReadFile("/big.bin"));
         using var opened = vault.Open();
         var stats = VaultStats.Compute(opened);

@@ -84,4 +84,19 @@ public sealed class TrashTests
         Assert.Equal(ErrorCode.NotFound, Assert.Throws<DupaException>(() => TrashCommands.Remove(opened, "/missing")).Code);
         Assert.Equal(ErrorCode.InvalidInput, Assert.Throws<DupaException>(() => TrashCommands.Remove(opened, "/")).Code);
     }
+
+    [Fact]
+    public void RestoreOrMove_OntoTheRoot_IsRefusedAndChangesNothing()
+    {
+        using var vault = new TestVault();
+        vault.WriteSource("d/a.txt", [1]);
+        vault.Put(Path.Combine(vault.Source, "d"));
+        using var opened = vault.Open(writable: true);
+        TrashCommands.Remove(opened, "/d");
+        var entries = opened.Entries.Count;
+        Assert.Equal(ErrorCode.InvalidInput, Assert.Throws<DupaException>(() => TrashCommands.Restore(opened, opened.State.Trash.Single(), "/")).Code);
+        Assert.Equal(ErrorCode.InvalidInput, Assert.Throws<DupaException>(() => Core.Vaults.FileCommands.Move(opened, "/", "/x")).Code);
+        Assert.Equal(entries, opened.Entries.Count);
+        Assert.Equal(ErrorCode.InvalidInput, Assert.Throws<DupaException>(() => Core.Files.VaultPath.Parse("/a\udc00")).Code);
+    }
 }
