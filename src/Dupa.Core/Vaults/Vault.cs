@@ -320,6 +320,10 @@ public sealed partial class Vault : IDisposable
         {
             throw new InvalidOperationException("The vault was opened read-only.");
         }
+        if (string.IsNullOrEmpty(newPassphrase))
+        {
+            throw new DupaException(ErrorCode.InvalidInput, "the new passphrase is empty");
+        }
         var salt = RandomNumberGenerator.GetBytes(16);
         var kek = new byte[KeyRing.KeySize];
         Argon2id.DeriveKey(System.Text.Encoding.UTF8.GetBytes(newPassphrase), salt, Header.Kdf.ToParameters(), kek);
