@@ -5,13 +5,14 @@ using Dupa.Core.Native;
 namespace Dupa.Core.Compression;
 
 /// <summary>
-/// zstd's one-shot API over spans. Errors from decompression (corrupt input, a destination too small) are
-/// <see cref="InvalidDataException"/>; callers name the object that held the bad data.
+/// zstd's one-shot API over spans, without allocating. Errors from decompression (corrupt input, a destination
+/// too small) are <see cref="InvalidDataException"/>; callers name the object that held the bad data.
 /// </summary>
 public static unsafe class Zstd
 {
     private static readonly Lazy<bool> Loaded = new(() => NativeLibrary.TryLoad(ZstdNative.Library, typeof(Zstd).Assembly, null, out _));
 
+    /// <summary>The largest compressed size of <paramref name="length"/> bytes: a destination this big never fails.</summary>
     public static int CompressBound(int length)
     {
         ArgumentOutOfRangeException.ThrowIfNegative(length);
@@ -19,6 +20,10 @@ public static unsafe class Zstd
         return checked((int)ZstdNative.CompressBound((nuint)length));
     }
 
+    /// <summary>
+    /// Compresses <paramref name="source"/> into one frame (which records its content size) and returns the bytes
+    /// written. A destination smaller than <see cref="CompressBound"/> may fail with <see cref="InvalidOperationException"/>.
+    /// </summary>
     public static int Compress(ReadOnlySpan<byte> source, Span<byte> destination, int level)
     {
         EnsureLoaded();
@@ -31,11 +36,16 @@ public static unsafe class Zstd
         }
         if (ZstdNative.IsError(result) != 0)
         {
-            throw new InvalidOperationException("zstd compression failed: " + ErrorName(result));
+            ThrowCompressFailed(result);
         }
         return (int)result;
     }
 
+    /// <summary>
+    /// Decompresses <paramref name="source"/> into <paramref name="destination"/>, which must hold the whole
+    /// content, and returns the bytes written (callers compare it with the length they expect). Corrupt input or a
+    /// destination too small throws <see cref="InvalidDataException"/> with zstd's error name.
+    /// </summary>
     public static int Decompress(ReadOnlySpan<byte> source, Span<byte> destination)
     {
         EnsureLoaded();
@@ -48,7 +58,7 @@ public static unsafe class Zstd
         }
         if (ZstdNative.IsError(result) != 0)
         {
-            throw new InvalidDataException("zstd: " + ErrorName(result));
+            ThrowDecompressFailed(result, source, destination.Length);
         }
         return (int)result;
     }
@@ -59,7 +69,27 @@ public static unsafe class Zstd
     {
         if (!Loaded.Value)
         {
-            throw new DupaException(ErrorCode.MissingLibrary, "libzstd is missing: install Debian's libzstd1 (apt-get install libzstd1)");
+            ThrowMissing();
         }
+    }
+
+    private static void ThrowMissing() =>
+        throw new DupaException(ErrorCode.MissingLibrary, "libzstd is missing: install Debian's libzstd1 (apt-get install libzstd1)");
+
+    private static void ThrowCompressFailed(nuint code) =>
+        throw new InvalidOperationException("zstd compression failed: " + ErrorName(code));
+
+    // Off the hot path: only a failure reads the frame header again, to say how much room the frame wanted.
+    private static void ThrowDecompressFailed(nuint code, ReadOnlySpan<byte> source, int capacity)
+    {
+        ulong declared;
+        fixed (byte* s = source)
+        {
+            declared = source.IsEmpty ? ZstdNative.ContentSizeError : ZstdNative.GetFrameContentSize(s, (nuint)source.Length);
+        }
+        var detail = declared is not (ZstdNative.ContentSizeUnknown or ZstdNative.ContentSizeError) && declared > (ulong)capacity
+            ? $" (the frame declares {declared} bytes, the destination holds {capacity})"
+            : "";
+        throw new InvalidDataException("zstd: " + ErrorName(code) + detail);
     }
 }

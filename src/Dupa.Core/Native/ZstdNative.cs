@@ -7,6 +7,12 @@ internal static unsafe partial class ZstdNative
 {
     public const string Library = "libzstd.so.1";
 
+    /// <summary>ZSTD_CONTENTSIZE_UNKNOWN: the frame header does not record its decompressed size.</summary>
+    public const ulong ContentSizeUnknown = ulong.MaxValue;
+
+    /// <summary>ZSTD_CONTENTSIZE_ERROR: not a zstd frame, or a header too short to read.</summary>
+    public const ulong ContentSizeError = ulong.MaxValue - 1;
+
     [LibraryImport(Library, EntryPoint = "ZSTD_compressBound")]
     public static partial nuint CompressBound(nuint sourceSize);
 
@@ -19,6 +25,10 @@ internal static unsafe partial class ZstdNative
     [LibraryImport(Library, EntryPoint = "ZSTD_isError")]
     public static partial uint IsError(nuint code);
 
+    /// <summary>A static C string owned by libzstd; never freed.</summary>
     [LibraryImport(Library, EntryPoint = "ZSTD_getErrorName")]
     public static partial nint GetErrorName(nuint code);
+
+    [LibraryImport(Library, EntryPoint = "ZSTD_getFrameContentSize")]
+    public static partial ulong GetFrameContentSize(byte* source, nuint sourceSize);
 }
