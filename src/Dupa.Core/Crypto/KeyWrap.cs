@@ -40,6 +40,25 @@ public static class KeyWrap
         }
     }
 
+    /// <summary>
+    /// The passphrase's wrapping key: Argon2id over its UTF-8 bytes, which are zeroed as soon as they are used.
+    /// The caller zeroes the returned key after wrapping or unwrapping.
+    /// </summary>
+    public static byte[] PassphraseKek(string passphrase, ReadOnlySpan<byte> salt, Argon2Parameters parameters)
+    {
+        var bytes = System.Text.Encoding.UTF8.GetBytes(passphrase);
+        var kek = new byte[KeyRing.KeySize];
+        try
+        {
+            Argon2id.DeriveKey(bytes, salt, parameters, kek);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(bytes);
+        }
+        return kek;
+    }
+
     /// <summary>The recovery key's wrapping key: HKDF(R, vaultId, "dupa/v1/recovery-kek").</summary>
     public static byte[] RecoveryKek(ReadOnlySpan<byte> recoveryKey, ReadOnlySpan<byte> vaultId)
     {

@@ -160,8 +160,7 @@ public sealed partial class Vault : IDisposable
         {
             case PassphraseSecret passphrase:
                 {
-                    var kek = new byte[KeyRing.KeySize];
-                    Argon2id.DeriveKey(System.Text.Encoding.UTF8.GetBytes(passphrase.Value), Convert.FromBase64String(header.Kdf.Salt), header.Kdf.ToParameters(), kek);
+                    var kek = KeyWrap.PassphraseKek(passphrase.Value, Convert.FromBase64String(header.Kdf.Salt), header.Kdf.ToParameters());
                     var master = KeyWrap.TryUnwrap(kek, Convert.FromBase64String(header.Slots.Passphrase), "passphrase", vaultId);
                     CryptographicOperations.ZeroMemory(kek);
                     return master ?? throw new DupaException(ErrorCode.WrongPassphrase, "wrong passphrase");
@@ -325,8 +324,7 @@ public sealed partial class Vault : IDisposable
             throw new DupaException(ErrorCode.InvalidInput, "the new passphrase is empty");
         }
         var salt = RandomNumberGenerator.GetBytes(16);
-        var kek = new byte[KeyRing.KeySize];
-        Argon2id.DeriveKey(System.Text.Encoding.UTF8.GetBytes(newPassphrase), salt, Header.Kdf.ToParameters(), kek);
+        var kek = KeyWrap.PassphraseKek(newPassphrase, salt, Header.Kdf.ToParameters());
         var slot = KeyWrap.Wrap(kek, Keys.Master, "passphrase", Header.VaultIdBytes);
         CryptographicOperations.ZeroMemory(kek);
         var header = Header with

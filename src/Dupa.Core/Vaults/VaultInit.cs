@@ -1,5 +1,4 @@
 using System.Security.Cryptography;
-using System.Text;
 using Dupa.Core.Crypto;
 using Dupa.Core.Errors;
 using Dupa.Core.Files;
@@ -37,8 +36,7 @@ public static class VaultInit
         var salt = RandomNumberGenerator.GetBytes(16);
         try
         {
-            var passphraseKek = new byte[KeyRing.KeySize];
-            Argon2id.DeriveKey(Encoding.UTF8.GetBytes(passphrase), salt, options.Kdf, passphraseKek);
+            var passphraseKek = KeyWrap.PassphraseKek(passphrase, salt, options.Kdf);
             var passphraseSlot = KeyWrap.Wrap(passphraseKek, master, "passphrase", vaultId);
             var recoverySlot = KeyWrap.Wrap(KeyWrap.RecoveryKek(recoveryKey, vaultId), master, "recovery", vaultId);
             CryptographicOperations.ZeroMemory(passphraseKek);
