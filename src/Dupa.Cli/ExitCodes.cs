@@ -15,6 +15,7 @@ public static class ExitCodes
     public const int Locked = 7;
     public const int UnsupportedVersion = 8;
     public const int Io = 9;
+    public const int WriteOnce = 10;
     public const int Interrupted = 130;
 
     public static int For(ErrorCode code) => code switch
@@ -27,6 +28,7 @@ public static class ExitCodes
         ErrorCode.UnsupportedVersion => UnsupportedVersion,
         ErrorCode.Io or ErrorCode.MissingLibrary or ErrorCode.QuotaExceeded => Io,
         ErrorCode.Cancelled => Interrupted,
+        ErrorCode.WriteOnce => WriteOnce,
         _ => Error,
     };
 }

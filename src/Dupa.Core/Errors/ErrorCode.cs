@@ -29,4 +29,6 @@ public enum ErrorCode
     NotUnlocked = 11,
     /// <summary>The account's storage quota would be exceeded.</summary>
     QuotaExceeded = 12,
+    /// <summary>A write-once lock protects the path until a date; the change is refused.</summary>
+    WriteOnce = 13,
 }

@@ -16,6 +16,7 @@ public static class ContentWriter
     {
         var chunks = new List<(ChunkId Id, int Length)>();
         long size = 0;
+        string? mime = null;
         using (var chunker = new StreamChunker(source, vault.Chunker))
         {
             while (true)
@@ -26,6 +27,7 @@ public static class ContentWriter
                 {
                     break;
                 }
+                mime ??= MediaType.Sniff(chunk.Span[..Math.Min(chunk.Length, MediaType.SniffLength)]);
                 var id = vault.Codec.ComputeId(chunk.Span);
                 vault.Chunks.Add(id, BlobKind.Data, chunk.Span);
                 chunks.Add((id, chunk.Length));
@@ -33,7 +35,7 @@ public static class ContentWriter
                 onChunk?.Invoke(chunk.Length);
             }
         }
-        op = op with { Type = NodeType.File, Size = size };
+        op = op with { Type = NodeType.File, Size = size, Mime = mime ?? MediaType.Empty };
         if (chunks.Count > ChunkList.MaxInline)
         {
             var list = ChunkList.Encode(chunks);
@@ -51,6 +53,7 @@ public static class ContentWriter
     public static async Task<FileVersion> PutAsync(Vault vault, string path, Stream source, DateTimeOffset modified, int mode = 0x1A4, CancellationToken cancellationToken = default)
     {
         path = VaultPath.Parse(path);
+        vault.State.CheckPut(path, NodeType.File, vault.NowMs);
         try
         {
             var op = await WriteAsync(vault, source, new PutOp(path, NodeType.File, 0, modified.ToUnixTimeMilliseconds() * 1_000_000, mode), cancellationToken: cancellationToken);

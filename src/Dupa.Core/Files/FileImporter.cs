@@ -182,6 +182,7 @@ public sealed class FileImporter
                         {
                             return;
                         }
+                        _vault.State.CheckPut(item.Target, NodeType.Directory, _vault.NowMs);
                         _pending.Add((new PutOp(item.Target, NodeType.Directory, 0, mtime, mode), null, null));
                         _directories++;
                         return;
@@ -194,6 +195,7 @@ public sealed class FileImporter
                         {
                             return;
                         }
+                        _vault.State.CheckPut(item.Target, NodeType.Symlink, _vault.NowMs);
                         _pending.Add((new PutOp(item.Target, NodeType.Symlink, 0, mtime, 0x1FF) { Target = target }, null, null));
                         _symlinks++;
                         return;
@@ -207,6 +209,10 @@ public sealed class FileImporter
         {
             // Only reading the source lands here: the store wraps its own write failures (a full disk)
             // in a DupaException, which ends the put.
+            _errors.Add($"{item.Source}: {e.Message}");
+        }
+        catch (DupaException e) when (e.Code == ErrorCode.WriteOnce)
+        {
             _errors.Add($"{item.Source}: {e.Message}");
         }
     }
@@ -227,6 +233,7 @@ public sealed class FileImporter
             return;
         }
 
+        _vault.State.CheckPut(item.Target, NodeType.File, _vault.NowMs);
         PutOp op;
         await using (var stream = new FileStream(item.Source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0, FileOptions.SequentialScan))
         {

@@ -51,9 +51,13 @@ public sealed class PathFilter
         return _paths.Any(r => r.IsMatch(relativePath));
     }
 
-    private static Regex ToRegex(string glob)
+    private static Regex ToRegex(string glob) =>
+        new("^" + GlobPattern(glob) + "$", RegexOptions.CultureInvariant | RegexOptions.Singleline, TimeSpan.FromSeconds(1));
+
+    /// <summary>A glob as a regular expression (unanchored): '*' within a name, '**' across names, '?' one character.</summary>
+    internal static string GlobPattern(string glob)
     {
-        var sb = new StringBuilder("^");
+        var sb = new StringBuilder();
         for (var i = 0; i < glob.Length; i++)
         {
             var c = glob[i];
@@ -75,7 +79,6 @@ public sealed class PathFilter
                 sb.Append(Regex.Escape(c.ToString()));
             }
         }
-        sb.Append('$');
-        return new Regex(sb.ToString(), RegexOptions.CultureInvariant | RegexOptions.Singleline, TimeSpan.FromSeconds(1));
+        return sb.ToString();
     }
 }

@@ -131,17 +131,39 @@ public sealed class VaultIndex : IDisposable
     }
 
     /// <summary>Forgets a pack and its chunks (a pack that no log entry came to refer to).</summary>
-    public void RemovePack(string hash)
+    public void RemovePack(string hash) => ReplacePacks([], [hash]);
+
+    /// <summary>
+    /// gc's commit point, in one transaction: the new packs' chunks take over their rows, then the old packs and
+    /// every chunk row still pointing at them are dropped.
+    /// </summary>
+    public void ReplacePacks(IReadOnlyList<PackInfo> added, IReadOnlyCollection<string> removed)
     {
         lock (_gate)
         {
             using var transaction = _connection.BeginTransaction();
-            using (var chunks = Command("DELETE FROM chunks WHERE pack = (SELECT id FROM packs WHERE hash = $hash)", ("$hash", hash)))
+            foreach (var pack in added)
             {
-                chunks.ExecuteNonQuery();
+                using var insertPack = Command("INSERT OR REPLACE INTO packs (hash, size) VALUES ($hash, $size) RETURNING id", ("$hash", pack.Hash), ("$size", pack.Size));
+                var packId = (long)insertPack.ExecuteScalar()!;
+                using var upsert = Command("INSERT OR REPLACE INTO chunks (id, pack, offset, length, kind) VALUES ($id, $pack, $offset, $length, $kind)",
+                    ("$id", Array.Empty<byte>()), ("$pack", packId), ("$offset", 0L), ("$length", 0), ("$kind", 0));
+                foreach (var entry in pack.Entries)
+                {
+                    upsert.Parameters["$id"].Value = entry.Id.ToArray();
+                    upsert.Parameters["$offset"].Value = entry.Offset;
+                    upsert.Parameters["$length"].Value = entry.Length;
+                    upsert.Parameters["$kind"].Value = (int)entry.Kind;
+                    upsert.ExecuteNonQuery();
+                }
             }
-            using (var pack = Command("DELETE FROM packs WHERE hash = $hash", ("$hash", hash)))
+            foreach (var hash in removed)
             {
+                using (var chunks = Command("DELETE FROM chunks WHERE pack = (SELECT id FROM packs WHERE hash = $hash)", ("$hash", hash)))
+                {
+                    chunks.ExecuteNonQuery();
+                }
+                using var pack = Command("DELETE FROM packs WHERE hash = $hash", ("$hash", hash));
                 pack.ExecuteNonQuery();
             }
             transaction.Commit();

@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using Dupa.Core.Retention;
 
 namespace Dupa.Core.Manifest;
 
@@ -12,6 +13,10 @@ namespace Dupa.Core.Manifest;
 [JsonDerivedType(typeof(PurgeOp), "purge")]
 [JsonDerivedType(typeof(DeviceOp), "device")]
 [JsonDerivedType(typeof(CheckpointOp), "checkpoint")]
+[JsonDerivedType(typeof(ForgetOp), "forget")]
+[JsonDerivedType(typeof(TagOp), "tag")]
+[JsonDerivedType(typeof(PolicyOp), "policy")]
+[JsonDerivedType(typeof(LockOp), "lock")]
 public abstract record Operation;
 
 [JsonConverter(typeof(JsonStringEnumConverter<NodeType>))]
@@ -32,6 +37,9 @@ public sealed record PutOp(string Path, NodeType Type, long Size, long Mtime, in
     public IReadOnlyList<ChunkRef>? Chunks { get; init; }
     public string? List { get; init; }
     public int? Count { get; init; }
+
+    /// <summary>The media type sniffed from the file's first bytes (files only; absent in older entries).</summary>
+    public string? Mime { get; init; }
 }
 
 public sealed record TrashOp(string Path) : Operation;
@@ -47,6 +55,22 @@ public sealed record DeviceOp(string Device) : Operation;
 
 public sealed record CheckpointOp(IReadOnlyDictionary<string, long> Heads, string State) : Operation;
 
+/// <summary>Drops old versions of files (never a file's current version): what <c>forget</c> writes.</summary>
+public sealed record ForgetOp(IReadOnlyList<string> Versions) : Operation;
+
+/// <summary>Adds and removes tags on a path; tags follow the path through moves and the trash.</summary>
+public sealed record TagOp(string Path, IReadOnlyList<string>? Add, IReadOnlyList<string>? Remove) : Operation;
+
+/// <summary>Replaces the vault's retention policy.</summary>
+public sealed record PolicyOp(RetentionPolicy Policy) : Operation;
+
+/// <summary>
+/// Write-once protection: until <see cref="Until"/> (Unix milliseconds) nothing at or below <see cref="Prefix"/>
+/// can be purged, forgotten, moved away, trashed or overwritten. Locks only ever grow: there is no operation that
+/// shortens or lifts one.
+/// </summary>
+public sealed record LockOp(string Prefix, long Until) : Operation;
+
 /// <summary>The plaintext of a log entry's payload.</summary>
 public sealed record Payload(IReadOnlyList<Operation> Ops)
 {
@@ -58,4 +82,5 @@ public sealed record Payload(IReadOnlyList<Operation> Ops)
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(Payload))]
+[JsonSerializable(typeof(RetentionPolicy))]
 internal sealed partial class ManifestJson : JsonSerializerContext;

@@ -9,7 +9,11 @@ public sealed record FileContent(IReadOnlyList<ChunkRef> Chunks, ChunkId? List, 
 }
 
 /// <summary>One version of a file, symlink or directory. <see cref="Ref"/> names it for good.</summary>
-public sealed record FileVersion(OpRef Ref, Hlc Time, NodeType Type, long Size, long MtimeNs, int Mode, string? Target, FileContent Content);
+public sealed record FileVersion(OpRef Ref, Hlc Time, NodeType Type, long Size, long MtimeNs, int Mode, string? Target, FileContent Content)
+{
+    /// <summary>The media type sniffed when the version was stored, if it was.</summary>
+    public string? Mime { get; init; }
+}
 
 /// <summary>
 /// A live path in the tree: a lineage of versions since the file was created at this path (a directory keeps
@@ -24,11 +28,27 @@ public sealed class TreeNode
         Versions = [first];
     }
 
-    public string Path { get; internal set; }
+    public string Path
+    {
+        get;
+        internal set
+        {
+            field = value;
+            _lowerPath = null;
+        }
+    }
+
+    /// <summary>The path in lower case (invariant culture), kept for search.</summary>
+    internal string LowerPath => _lowerPath ??= Path.ToLowerInvariant();
+
+    private string? _lowerPath;
 
     public OpRef Lineage { get; }
 
     public List<FileVersion> Versions { get; }
+
+    /// <summary>The node's tags, sorted; they follow it through moves and the trash.</summary>
+    public SortedSet<string> Tags { get; } = new(StringComparer.Ordinal);
 
     public FileVersion Current => Versions[^1];
 

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using System.Text;
 using Dupa.Core.Errors;
 using Dupa.Core.Files;
+using Dupa.Core.Retention;
 using Dupa.Core.Storage;
 
 namespace Dupa.Core.Manifest;
@@ -20,6 +21,8 @@ public sealed class VaultState
     private readonly Dictionary<string, TreeNode> _nodes = new(StringComparer.Ordinal);
     private readonly Dictionary<string, HashSet<string>> _children = new(StringComparer.Ordinal) { [VaultPath.Root] = [] };
     private readonly Dictionary<OpRef, TrashItem> _trash = [];
+    private readonly Dictionary<OpRef, TreeNode> _versionOwners = [];
+    private readonly Dictionary<string, long> _locks = new(StringComparer.Ordinal);
     private readonly HashSet<string> _devices = new(StringComparer.Ordinal);
     private readonly List<(FoldEntry Entry, CheckpointOp Checkpoint)> _checkpoints = [];
     private readonly List<string> _problems = [];
@@ -37,6 +40,15 @@ public sealed class VaultState
     public IReadOnlyList<(FoldEntry Entry, CheckpointOp Checkpoint)> Checkpoints => _checkpoints;
 
     public IReadOnlyList<string> Problems => _problems;
+
+    /// <summary>The retention policy set by the latest <c>policy</c> operation.</summary>
+    public RetentionPolicy Policy { get; private set; } = RetentionPolicy.Default;
+
+    /// <summary>Write-once locks: path prefix → Unix milliseconds until which it is protected.</summary>
+    public IReadOnlyDictionary<string, long> Locks => _locks;
+
+    /// <summary>Every file and symlink version the vault still keeps, live or in the trash.</summary>
+    public IReadOnlyCollection<OpRef> VersionRefs => _versionOwners.Keys;
 
     /// <summary>Sorts entries into fold order and applies those at or before <paramref name="until"/>.</summary>
     public static VaultState Fold(IEnumerable<FoldEntry> entries, DateTimeOffset? until = null)
@@ -111,7 +123,9 @@ public sealed class VaultState
                         ApplyPut(put, opRef, entry.Clock);
                         break;
                     case TrashOp trash:
-                        ApplyTrash(VaultPath.Parse(trash.Path), opRef, entry.Clock);
+                        var trashed = VaultPath.Parse(trash.Path);
+                        CheckNotLocked(trashed, entry.Clock.WallMs, "moved to the trash", subtree: true);
+                        ApplyTrash(trashed, opRef, entry.Clock);
                         break;
                     case RestoreOp restore:
                         ApplyRestore(restore, opRef, entry.Clock);
@@ -120,10 +134,19 @@ public sealed class VaultState
                         ApplyMove(VaultPath.Parse(move.From), VaultPath.Parse(move.To), opRef, entry.Clock);
                         break;
                     case PurgeOp purge:
-                        if (!OpRef.TryParse(purge.Item, out var item) || !_trash.Remove(item))
-                        {
-                            _problems.Add($"{opRef.Short}: purge of an unknown trash item");
-                        }
+                        ApplyPurge(purge, opRef, entry.Clock);
+                        break;
+                    case ForgetOp forget:
+                        ApplyForget(forget, opRef, entry.Clock);
+                        break;
+                    case TagOp tag:
+                        ApplyTag(tag);
+                        break;
+                    case PolicyOp policy:
+                        Policy = policy.Policy.Validated();
+                        break;
+                    case LockOp lockOp:
+                        ApplyLock(lockOp);
                         break;
                     case DeviceOp device:
                         _devices.Add(device.Device);
@@ -151,9 +174,11 @@ public sealed class VaultState
         var content = put.List is { } list
             ? new FileContent([], ChunkId.FromBase64(list), put.Count ?? 0)
             : new FileContent(put.Chunks ?? [], null, put.Chunks?.Count ?? 0);
-        var version = new FileVersion(opRef, clock, put.Type, put.Size, put.Mtime, put.Mode, put.Target, content);
+        var version = new FileVersion(opRef, clock, put.Type, put.Size, put.Mtime, put.Mode, put.Target, content) { Mime = put.Mime };
+        CheckPut(path, put.Type, clock.WallMs);
+        var existing = _nodes.GetValueOrDefault(path);
         EnsureParents(path, opRef, clock);
-        if (_nodes.TryGetValue(path, out var existing))
+        if (existing is not null)
         {
             if (existing.Type == put.Type)
             {
@@ -164,13 +189,180 @@ public sealed class VaultState
                 else
                 {
                     existing.Versions.Add(version);
+                    _versionOwners[opRef] = existing;
                 }
                 return;
             }
             // A different kind of node in the way goes to the trash: nothing is lost silently.
             ApplyTrash(path, opRef, clock);
         }
-        AddNode(new TreeNode(path, opRef, version));
+        var node = new TreeNode(path, opRef, version);
+        AddNode(node);
+        if (put.Type != NodeType.Directory)
+        {
+            _versionOwners[opRef] = node;
+        }
+    }
+
+    private void ApplyPurge(PurgeOp purge, OpRef opRef, Hlc clock)
+    {
+        if (!OpRef.TryParse(purge.Item, out var id) || !_trash.TryGetValue(id, out var item))
+        {
+            _problems.Add($"{opRef.Short}: purge of an unknown trash item");
+            return;
+        }
+        CheckNotLocked(item.Path, clock.WallMs, "purged", subtree: true);
+        _trash.Remove(id);
+        foreach (var version in item.Nodes.SelectMany(n => n.Versions))
+        {
+            _versionOwners.Remove(version.Ref);
+        }
+    }
+
+    private void ApplyForget(ForgetOp forget, OpRef opRef, Hlc clock)
+    {
+        foreach (var text in forget.Versions ?? [])
+        {
+            if (!OpRef.TryParse(text, out var id) || !_versionOwners.TryGetValue(id, out var node))
+            {
+                _problems.Add($"{opRef.Short}: forget of an unknown version");
+                continue;
+            }
+            if (node.Current.Ref == id)
+            {
+                _problems.Add($"{opRef.Short}: the current version of '{node.Path}' cannot be forgotten");
+                continue;
+            }
+            if (LockedUntil(node.Path, clock.WallMs) is var until and > 0)
+            {
+                _problems.Add($"{opRef.Short}: {WriteOnceError(node.Path, until, "forgotten").Message}");
+                continue;
+            }
+            node.Versions.RemoveAll(v => v.Ref == id);
+            _versionOwners.Remove(id);
+        }
+    }
+
+    private void ApplyTag(TagOp tag)
+    {
+        var path = VaultPath.Parse(tag.Path);
+        var node = _nodes.GetValueOrDefault(path) ?? throw new DupaException(ErrorCode.NotFound, $"tags for '{path}', which is not in the tree");
+        foreach (var name in tag.Remove ?? [])
+        {
+            node.Tags.Remove(TagName.Normalize(name));
+        }
+        foreach (var name in tag.Add ?? [])
+        {
+            node.Tags.Add(TagName.Normalize(name));
+        }
+    }
+
+    private void ApplyLock(LockOp op)
+    {
+        var prefix = VaultPath.Parse(op.Prefix);
+        if (op.Until <= 0)
+        {
+            throw new DupaException(ErrorCode.InvalidInput, "a lock needs a date");
+        }
+        // Locks only grow: a later lock on the same prefix can extend it, never shorten it.
+        _locks[prefix] = Math.Max(_locks.GetValueOrDefault(prefix), op.Until);
+    }
+
+    /// <summary>
+    /// Until when (Unix ms) a write-once lock protects <paramref name="path"/> at the moment <paramref name="atMs"/>;
+    /// 0 if none does. With <paramref name="subtree"/>, a lock on anything below the path counts too.
+    /// </summary>
+    public long LockedUntil(string path, long atMs, bool subtree = false)
+    {
+        long until = 0;
+        foreach (var (prefix, lockedUntil) in _locks)
+        {
+            if (lockedUntil > atMs && lockedUntil > until && (VaultPath.IsAtOrBelow(path, prefix) || (subtree && VaultPath.IsAtOrBelow(prefix, path))))
+            {
+                until = lockedUntil;
+            }
+        }
+        return until;
+    }
+
+    public static DupaException WriteOnceError(string path, long until, string what) =>
+        new(ErrorCode.WriteOnce, $"'{path}' cannot be {what}: a write-once lock protects it until {Forgetter.FormatTime(until)}");
+
+    /// <summary>Throws <see cref="ErrorCode.WriteOnce"/> if a lock protects the path (or, with <paramref name="subtree"/>, anything below it).</summary>
+    public void CheckNotLocked(string path, long atMs, string what, bool subtree = false)
+    {
+        if (LockedUntil(path, atMs, subtree) is var until and > 0)
+        {
+            throw WriteOnceError(path, until, what);
+        }
+    }
+
+    /// <summary>Throws <see cref="ErrorCode.WriteOnce"/> if putting a node of <paramref name="type"/> at the path would overwrite or replace locked data.</summary>
+    public void CheckPut(string path, NodeType type, long atMs)
+    {
+        if (_nodes.GetValueOrDefault(path) is { } existing && !(existing.Type == NodeType.Directory && type == NodeType.Directory))
+        {
+            CheckNotLocked(path, atMs, "overwritten", subtree: true);
+        }
+        CheckParents(path, atMs);
+    }
+
+    /// <summary>A parent that is a file would go to the trash to make way for a directory.</summary>
+    public void CheckParents(string path, long atMs)
+    {
+        foreach (var ancestor in VaultPath.Ancestors(path))
+        {
+            if (_nodes.TryGetValue(ancestor, out var node) && node.Type != NodeType.Directory)
+            {
+                CheckNotLocked(ancestor, atMs, "replaced by a directory");
+            }
+        }
+    }
+
+    /// <summary>
+    /// Drops every file version <paramref name="kept"/> does not hold, and every file whose latest version here is
+    /// one of them: what a past state shows once later forgets and purges have dropped data.
+    /// </summary>
+    public void KeepOnly(IReadOnlySet<OpRef> kept)
+    {
+        foreach (var node in _nodes.Values.Where(n => n.Type != NodeType.Directory).ToList())
+        {
+            if (!kept.Contains(node.Current.Ref))
+            {
+                RemoveNode(node.Path);
+                node.Versions.ForEach(v => _versionOwners.Remove(v.Ref));
+            }
+            else
+            {
+                DropVersions(node, kept);
+            }
+        }
+        foreach (var item in _trash.Values.ToList())
+        {
+            var nodes = item.Nodes.Where(n => n.Type == NodeType.Directory || kept.Contains(n.Current.Ref)).ToList();
+            foreach (var node in item.Nodes.Except(nodes))
+            {
+                node.Versions.ForEach(v => _versionOwners.Remove(v.Ref));
+            }
+            nodes.ForEach(n => DropVersions(n, kept));
+            if (nodes.Count == 0 || nodes[0] != item.Root)
+            {
+                _trash.Remove(item.Id);
+            }
+            else
+            {
+                _trash[item.Id] = item with { Nodes = nodes };
+            }
+        }
+    }
+
+    private void DropVersions(TreeNode node, IReadOnlySet<OpRef> kept)
+    {
+        foreach (var version in node.Versions.Where(v => !kept.Contains(v.Ref)).ToList())
+        {
+            node.Versions.Remove(version);
+            _versionOwners.Remove(version.Ref);
+        }
     }
 
     private void EnsureParents(string path, OpRef opRef, Hlc clock)
@@ -205,7 +397,7 @@ public sealed class VaultState
 
     private void ApplyRestore(RestoreOp restore, OpRef opRef, Hlc clock)
     {
-        if (!OpRef.TryParse(restore.Item, out var id) || !_trash.Remove(id, out var item))
+        if (!OpRef.TryParse(restore.Item, out var id) || !_trash.TryGetValue(id, out var item))
         {
             _problems.Add($"{opRef.Short}: restore of an unknown trash item");
             return;
@@ -214,9 +406,10 @@ public sealed class VaultState
         if (target == VaultPath.Root)
         {
             _problems.Add($"{opRef.Short}: cannot restore over the root");
-            _trash[id] = item;
             return;
         }
+        CheckParents(target, clock.WallMs);
+        _trash.Remove(id);
         EnsureParents(target, opRef, clock);
         target = FreeName(target);
         foreach (var node in item.Nodes)
@@ -233,6 +426,8 @@ public sealed class VaultState
             _problems.Add($"{opRef.Short}: cannot move '{from}' to '{to}'");
             return;
         }
+        CheckNotLocked(from, clock.WallMs, "moved", subtree: true);
+        CheckParents(to, clock.WallMs);
         var nodes = Subtree(from);
         foreach (var node in nodes)
         {

@@ -158,6 +158,41 @@ public sealed class ChunkStore : IDisposable
         }
     }
 
+    /// <summary>A chunk's sealed bytes as stored, after checking that they open: what gc copies into a new pack.</summary>
+    public byte[] ReadSealed(ChunkId id, ChunkLocation location)
+    {
+        var sealedBlob = new byte[location.Length];
+        ReadExactly(location, sealedBlob);
+        var plainLength = ChunkCodec.PlainLength(sealedBlob);
+        if (plainLength is < 0 or > 64 * 1024 * 1024)
+        {
+            throw new IntegrityException($"chunk {id.Short} in pack {location.Pack[..12]}", "the blob header is damaged");
+        }
+        var plaintext = ArrayPool<byte>.Shared.Rent(Math.Max(plainLength, 1));
+        try
+        {
+            _codec.Open(id, location.Kind, sealedBlob, plaintext, $"pack {location.Pack[..12]}");
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(plaintext);
+        }
+        return sealedBlob;
+    }
+
+    /// <summary>Closes cached pack handles, so that packs gc removed are not kept open.</summary>
+    public void ClosePacks()
+    {
+        lock (_readGate)
+        {
+            foreach (var handle in _openPacks.Values)
+            {
+                handle.Dispose();
+            }
+            _openPacks.Clear();
+        }
+    }
+
     private void ReadExactly(ChunkLocation location, Span<byte> destination)
     {
         lock (_readGate)
@@ -199,14 +234,7 @@ public sealed class ChunkStore : IDisposable
     public void Dispose()
     {
         AbandonPack();
-        lock (_readGate)
-        {
-            foreach (var handle in _openPacks.Values)
-            {
-                handle.Dispose();
-            }
-            _openPacks.Clear();
-        }
+        ClosePacks();
     }
 }
 

@@ -31,6 +31,8 @@ public static class FileCommands
         {
             throw new DupaException(ErrorCode.InvalidInput, $"a parent of '{to}' is a file");
         }
+        vault.State.CheckNotLocked(from, vault.NowMs, "moved", subtree: true);
+        vault.State.CheckParents(to, vault.NowMs);
         vault.Append([new MoveOp(from, to)]);
         return to;
     }
@@ -44,12 +46,14 @@ public static class FileCommands
         {
             throw new DupaException(ErrorCode.NotFound, $"'{path}' has no version {number}");
         }
+        vault.State.CheckPut(path, NodeType.File, vault.NowMs);
         var old = node.Versions[number - 1];
         var op = new PutOp(path, NodeType.File, old.Size, old.MtimeNs, old.Mode)
         {
             Chunks = old.Content.List is null ? old.Content.Chunks : null,
             List = old.Content.List?.ToBase64(),
             Count = old.Content.List is null ? null : old.Content.Count,
+            Mime = old.Mime,
         };
         vault.Append([op]);
         return vault.State.Get(path)!.Current;

@@ -24,6 +24,7 @@ public static class TrashCommands
             {
                 throw new DupaException(ErrorCode.NotFound, $"'{path}' is not in the vault");
             }
+            vault.State.CheckNotLocked(path, vault.NowMs, "moved to the trash", subtree: true);
         }
         return vault.Append(parsed.Select(p => (Operation)new TrashOp(p)).ToList());
     }
@@ -61,6 +62,7 @@ public static class TrashCommands
         {
             throw new DupaException(ErrorCode.InvalidInput, "a trash item cannot be restored as the root; give a path below it");
         }
+        vault.State.CheckParents(target, vault.NowMs);
         vault.Append([new RestoreOp(item.Id.ToString(), target)]);
         return item.Root.Path;
     }
@@ -71,6 +73,10 @@ public static class TrashCommands
         if (items.Count == 0)
         {
             return 0;
+        }
+        foreach (var item in items)
+        {
+            vault.State.CheckNotLocked(item.Path, vault.NowMs, "purged", subtree: true);
         }
         vault.Append(items.Select(i => (Operation)new PurgeOp(i.Id.ToString())).ToList());
         return items.Count;

@@ -85,8 +85,16 @@ public sealed partial class Vault : IDisposable
     /// <summary>Damage found while reading logs; empty unless opened with <see cref="VaultOpenOptions.TolerateDamage"/>.</summary>
     public IReadOnlyList<IntegrityException> LogDamage { get; }
 
-    /// <summary>The state as it was at <paramref name="time"/>.</summary>
-    public VaultState StateAt(DateTimeOffset time) => VaultState.Fold(_entries, time);
+    /// <summary>
+    /// The state as it was at <paramref name="time"/>, less what the vault no longer keeps: versions forgotten or
+    /// purged since are gone, and a file whose version at that time is gone is not shown.
+    /// </summary>
+    public VaultState StateAt(DateTimeOffset time)
+    {
+        var past = VaultState.Fold(_entries, time);
+        past.KeepOnly(State.VersionRefs.ToHashSet());
+        return past;
+    }
 
     /// <summary>The state after folding exactly the entries up to the given sequence of each device.</summary>
     public VaultState StateAtHeads(IReadOnlyDictionary<string, long> heads) =>
@@ -297,6 +305,9 @@ public sealed partial class Vault : IDisposable
         State.Apply(folded);
         return entry;
     }
+
+    /// <summary>The current time in Unix milliseconds, for write-once checks.</summary>
+    public long NowMs => Time.GetUtcNow().ToUnixTimeMilliseconds();
 
     /// <summary>The chunks of a file version, reading its chunk-list blob where it has one.</summary>
     public IReadOnlyList<ChunkRef> ResolveChunks(FileContent content)

@@ -22,6 +22,7 @@ public sealed partial class ProblemMapping(IProblemDetailsService problems, ILog
         ErrorCode.AlreadyExists => (StatusCodes.Status409Conflict, "already_exists"),
         ErrorCode.Locked => (StatusCodes.Status409Conflict, "vault_busy"),
         ErrorCode.NotUnlocked => (StatusCodes.Status423Locked, "vault_locked"),
+        ErrorCode.WriteOnce => (StatusCodes.Status409Conflict, "write_once"),
         ErrorCode.Io => (StatusCodes.Status507InsufficientStorage, "storage_error"),
         ErrorCode.QuotaExceeded => (StatusCodes.Status507InsufficientStorage, "quota_exceeded"),
         ErrorCode.Cancelled => (StatusCodes.Status400BadRequest, "cancelled"),
