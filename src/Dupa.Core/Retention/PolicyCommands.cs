@@ -29,7 +29,7 @@ public static class PolicyCommands
         }
         if (vault.State.Locks.TryGetValue(prefix, out var current) && current > untilMs)
         {
-            throw new DupaException(ErrorCode.WriteOnce, $"'{prefix}' is already locked until {Forgetter.FormatTime(current)}; a lock can be extended, never shortened");
+            throw new DupaException(ErrorCode.WriteOnce, $"'{prefix}' is already protected by a write-once lock until {Forgetter.FormatTime(current)}; a lock can be extended, never shortened");
         }
         vault.Append([new LockOp(prefix, untilMs)]);
         return DateTimeOffset.FromUnixTimeMilliseconds(vault.State.Locks[prefix]);
