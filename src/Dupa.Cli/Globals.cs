@@ -50,6 +50,32 @@ public static class Globals
         throw new DupaException(ErrorCode.InvalidInput, $"cannot read '{text}' as a time; use ISO 8601, e.g. 2026-11-22 or 2026-11-22T14:30 or 2026-11-22T14:30:00Z");
     }
 
+    /// <summary>Parses a size: a number of bytes with an optional unit (k, M, G, T, binary; "KiB" and "MB" spellings too).</summary>
+    public static long ParseSize(string text)
+    {
+        var trimmed = text.Trim();
+        var split = trimmed.Length;
+        while (split > 0 && char.IsAsciiLetter(trimmed[split - 1]))
+        {
+            split--;
+        }
+        var unit = trimmed[split..].ToUpperInvariant().TrimEnd('B').TrimEnd('I');
+        long multiplier = unit switch
+        {
+            "" => 1,
+            "K" => 1L << 10,
+            "M" => 1L << 20,
+            "G" => 1L << 30,
+            "T" => 1L << 40,
+            _ => 0,
+        };
+        if (multiplier == 0 || !double.TryParse(trimmed[..split], NumberStyles.Float, CultureInfo.InvariantCulture, out var number) || number < 0 || number * multiplier > long.MaxValue)
+        {
+            throw new DupaException(ErrorCode.InvalidInput, $"cannot read '{text}' as a size; use e.g. 500k, 10M, 1.5G");
+        }
+        return (long)(number * multiplier);
+    }
+
     public static Option<string?> AtOption() => new("--at")
     {
         Description = "Show the vault as it was at this time (ISO 8601, e.g. 2026-11-22T14:30)",

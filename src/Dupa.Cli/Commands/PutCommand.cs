@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Dupa.Core.Files;
+using Dupa.Core.Retention;
 
 namespace Dupa.Cli.Commands;
 
@@ -28,6 +29,8 @@ public static class PutCommand
                 };
                 return new FileImporter(vault, options).ImportAsync(result.GetValue(sources)!, result.GetValue(to)!, cancellationToken);
             });
+            // The policy's trash period is enforced by every command that writes, not only by forget.
+            Forgetter.ExpireTrash(vault);
             foreach (var warning in put.Warnings)
             {
                 Console.Error.WriteLine($"dupa: warning: {warning}");

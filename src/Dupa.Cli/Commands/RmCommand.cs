@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Dupa.Core.Retention;
 using Dupa.Core.Vaults;
 
 namespace Dupa.Cli.Commands;
@@ -15,6 +16,7 @@ public static class RmCommand
             using var vault = Globals.Open(result, writable: true);
             var given = result.GetValue(paths)!;
             var items = TrashCommands.Remove(vault, given);
+            Forgetter.ExpireTrash(vault);
             var removed = given.Zip(items, (path, item) => new { path, trashItem = item.Short }).ToList();
             if (!result.GetValue(Globals.Json))
             {

@@ -1,0 +1,33 @@
+using System.CommandLine;
+using Dupa.Core.Retention;
+
+namespace Dupa.Cli.Commands;
+
+public static class LockCommand
+{
+    public static Command Build()
+    {
+        var path = new Argument<string>("PATH") { Description = "The path to protect, and everything below it (/ for the whole vault)" };
+        var until = new Option<string>("--until") { Description = "Protect it until this time (ISO 8601); it cannot be lifted or shortened", Required = true, HelpName = "TIME" };
+        var command = Globals.NewCommand("lock",
+            "Write-once protection: until the date, nothing under PATH can be deleted, purged, forgotten, moved or overwritten. New files can still be added. There is no unlock.",
+            "dupa lock /Contracts --until 2030-01-01");
+        command.Add(path);
+        command.Add(until);
+        command.SetAction(result =>
+        {
+            using var vault = Globals.Open(result, writable: true);
+            var lockedUntil = PolicyCommands.Lock(vault, result.GetValue(path)!, Globals.ParseTime(result.GetValue(until)!));
+            if (result.GetValue(Globals.Json))
+            {
+                Output.Json(new { path = Core.Files.VaultPath.Parse(result.GetValue(path)!), until = lockedUntil });
+            }
+            else
+            {
+                Console.WriteLine($"{result.GetValue(path)} is write-once until {Output.Time(lockedUntil)}");
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+}
