@@ -20,7 +20,8 @@ public static class LogHistory
                 {
                     continue;
                 }
-                if (under is not null && !paths.Any(p => p is not null && (VaultPath.IsAtOrBelow(p, under) || VaultPath.IsAtOrBelow(under, p))))
+                // A path's history: what touched it or anything below it, and the moves and deletions of its parents.
+                if (under is not null && !paths.Any(p => p is not null && (VaultPath.IsAtOrBelow(p, under) || (action is "move" or "trash" && VaultPath.IsAtOrBelow(under, p)))))
                 {
                     continue;
                 }
