@@ -26,12 +26,16 @@ public sealed class VaultState
     private readonly HashSet<string> _devices = new(StringComparer.Ordinal);
     private readonly List<(FoldEntry Entry, CheckpointOp Checkpoint)> _checkpoints = [];
     private readonly List<string> _problems = [];
+    private TreeNode[]? _nodeArray;
 
     public int EntryCount { get; private set; }
 
     public Hlc LastClock { get; private set; }
 
     public IReadOnlyCollection<TreeNode> Nodes => _nodes.Values;
+
+    /// <summary>The live nodes as an array, rebuilt after a change: what search scans.</summary>
+    internal TreeNode[] NodeArray => _nodeArray ??= [.. _nodes.Values];
 
     public IReadOnlyCollection<TrashItem> Trash => _trash.Values;
 
@@ -465,6 +469,7 @@ public sealed class VaultState
 
     private void AddNode(TreeNode node)
     {
+        _nodeArray = null;
         _nodes[node.Path] = node;
         var parent = VaultPath.Parent(node.Path);
         if (!_children.TryGetValue(parent, out var siblings))
@@ -480,6 +485,7 @@ public sealed class VaultState
 
     private void RemoveNode(string path)
     {
+        _nodeArray = null;
         _nodes.Remove(path);
         _children.Remove(path);
         if (_children.TryGetValue(VaultPath.Parent(path), out var siblings))

@@ -80,29 +80,41 @@ public sealed record SearchResult(int Total, IReadOnlyList<SearchHit> Hits);
 /// </summary>
 public static class FileSearch
 {
+    private const int ParallelThreshold = 50_000;
+
     private static readonly HashSet<string> TopLevelTypes = new(StringComparer.OrdinalIgnoreCase) { "image", "video", "audio", "text", "application", "font", "model" };
 
     public static SearchResult Run(VaultState state, FileQuery query)
     {
         var matcher = new Matcher(query);
-        var hits = new List<SearchHit>();
-        foreach (var node in state.Nodes)
+        var nodes = state.NodeArray;
+        // Large trees are scanned in parallel slices; each slice keeps its own hits, merged in slice order.
+        var slices = nodes.Length < ParallelThreshold ? 1 : Environment.ProcessorCount;
+        var found = new List<SearchHit>[slices];
+        Parallel.For(0, slices, new ParallelOptions { MaxDegreeOfParallelism = slices }, slice =>
         {
-            if (!matcher.MatchesNode(node, node.Path, node.LowerPath))
+            var hitsOfSlice = found[slice] = [];
+            var end = (int)((long)nodes.Length * (slice + 1) / slices);
+            for (var n = (int)((long)nodes.Length * slice / slices); n < end; n++)
             {
-                continue;
-            }
-            var last = query.History ? node.Versions.Count : 1;
-            for (var i = 0; i < last; i++)
-            {
-                var number = node.Versions.Count - i;
-                var version = node.Versions[number - 1];
-                if (matcher.MatchesVersion(node.Path, version))
+                var node = nodes[n];
+                if (!matcher.MatchesNode(node, node.Path, node.LowerPath))
                 {
-                    hits.Add(new SearchHit(node, node.Path, version, number, i == 0 ? HitSource.Current : HitSource.OldVersion, null));
+                    continue;
+                }
+                var last = query.History ? node.Versions.Count : 1;
+                for (var i = 0; i < last; i++)
+                {
+                    var number = node.Versions.Count - i;
+                    var version = node.Versions[number - 1];
+                    if (matcher.MatchesVersion(version))
+                    {
+                        hitsOfSlice.Add(new SearchHit(node, node.Path, version, number, i == 0 ? HitSource.Current : HitSource.OldVersion, null));
+                    }
                 }
             }
-        }
+        });
+        var hits = found.SelectMany(h => h).ToList();
         if (query.Trash)
         {
             foreach (var item in state.Trash)
@@ -117,7 +129,7 @@ public static class FileSearch
                     for (var i = 0; i < versions; i++)
                     {
                         var number = node.Versions.Count - i;
-                        if (matcher.MatchesVersion(node.Path, node.Versions[number - 1]))
+                        if (matcher.MatchesVersion(node.Versions[number - 1]))
                         {
                             hits.Add(new SearchHit(node, node.Path, node.Versions[number - 1], number, HitSource.Trash, item.Id));
                         }
@@ -146,7 +158,7 @@ public static class FileSearch
     private sealed class Matcher
     {
         private readonly string[] _words;
-        private readonly Regex[] _globs;
+        private readonly Func<string, bool>[] _globs;
         private readonly NodeType? _nodeType;
         private readonly string? _mimeExact;
         private readonly string? _mimePrefix;
@@ -164,8 +176,7 @@ public static class FileSearch
             var terms = (query.Name ?? "").ToLowerInvariant().Split(' ', '\t', StringSplitOptions.RemoveEmptyEntries);
             static bool IsGlob(string term) => term.Contains('*') || term.Contains('?');
             // A glob matches a whole component: anchored at a '/' or an end of the path on both sides.
-            _globs = [.. terms.Where(IsGlob).Select(g => new Regex("(?:^|/)" + PathFilter.GlobPattern(g.Replace("**", "*", StringComparison.Ordinal)) + "(?:/|$)",
-                RegexOptions.CultureInvariant | RegexOptions.Singleline | RegexOptions.Compiled, TimeSpan.FromSeconds(1)))];
+            _globs = [.. terms.Where(IsGlob).Select(GlobMatcher)];
             _words = [.. terms.Where(t => !IsGlob(t))];
             var type = query.Type?.Trim();
             switch (type?.ToLowerInvariant())
@@ -208,6 +219,60 @@ public static class FileSearch
                 || query.ModifiedFrom is not null || query.ModifiedUntil is not null;
         }
 
+        /// <summary>
+        /// A test of whether a glob matches some whole component of a lower-cased path. Globs of literals and
+        /// '*' alone (the usual "*.jpg", "img_*") are matched piece by piece; others by a regular expression.
+        /// </summary>
+        private static Func<string, bool> GlobMatcher(string glob)
+        {
+            if (!glob.Contains('?'))
+            {
+                var pieces = glob.Split('*');
+                return path =>
+                {
+                    foreach (var range in path.AsSpan().Split('/'))
+                    {
+                        if (StarMatch(path.AsSpan()[range], pieces))
+                        {
+                            return true;
+                        }
+                    }
+                    return false;
+                };
+            }
+            var regex = new Regex("(?:^|/)" + PathFilter.GlobPattern(glob.Replace("**", "*", StringComparison.Ordinal)) + "(?:/|$)",
+                RegexOptions.CultureInvariant | RegexOptions.Singleline, TimeSpan.FromSeconds(1));
+            return regex.IsMatch;
+        }
+
+        /// <summary>Whether <paramref name="text"/> is pieces[0] * pieces[1] * … * pieces[^1], '*' being any run of characters.</summary>
+        private static bool StarMatch(ReadOnlySpan<char> text, string[] pieces)
+        {
+            if (text.IsEmpty && pieces.Length > 1)
+            {
+                return false;
+            }
+            if (pieces.Length == 1)
+            {
+                return text.SequenceEqual(pieces[0]);
+            }
+            if (!text.StartsWith(pieces[0], StringComparison.Ordinal) || !text[pieces[0].Length..].EndsWith(pieces[^1], StringComparison.Ordinal))
+            {
+                return false;
+            }
+            var rest = text[pieces[0].Length..^pieces[^1].Length];
+            for (var i = 1; i < pieces.Length - 1; i++)
+            {
+                var at = rest.IndexOf(pieces[i], StringComparison.Ordinal);
+                if (at < 0)
+                {
+                    return false;
+                }
+                rest = rest[(at + pieces[i].Length)..];
+            }
+            return true;
+        }
+
         /// <summary>The filters that depend on the node only: place, name, kind, tags.</summary>
         public bool MatchesNode(TreeNode node, string path, string lowerPath)
         {
@@ -232,7 +297,7 @@ public static class FileSearch
             }
             foreach (var glob in _globs)
             {
-                if (!glob.IsMatch(lowerPath))
+                if (!glob(lowerPath))
                 {
                     return false;
                 }
@@ -252,7 +317,7 @@ public static class FileSearch
         }
 
         /// <summary>The filters that depend on the version: media type, size, time.</summary>
-        public bool MatchesVersion(string path, FileVersion version)
+        public bool MatchesVersion(FileVersion version)
         {
             if (_mimeExact is not null && !string.Equals(version.Mime, _mimeExact, StringComparison.OrdinalIgnoreCase))
             {
