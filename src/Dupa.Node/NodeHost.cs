@@ -187,6 +187,8 @@ public static class NodeHost
         EventEndpoints.Map(app);
         UploadEndpoints.Map(app);
         JobEndpoints.Map(app);
+        SearchEndpoints.Map(app);
+        RetentionEndpoints.Map(app);
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         app.UseSwaggerUI(ui =>
         {

@@ -1,4 +1,3 @@
-using System.Globalization;
 using Dupa.Core.Errors;
 using Dupa.Core.Files;
 using Dupa.Core.Manifest;
@@ -16,7 +15,7 @@ using Microsoft.Net.Http.Headers;
 
 namespace Dupa.Node.Api;
 
-public sealed record EntryView(string Name, string Path, string Type, long Size, DateTimeOffset Modified, int Versions, string Version, string? Target);
+public sealed record EntryView(string Name, string Path, string Type, long Size, DateTimeOffset Modified, int Versions, string Version, string? Target, string? Mime, IReadOnlyCollection<string> Tags);
 
 public sealed record ListingView(string Path, string Type, IReadOnlyList<EntryView> Entries);
 
@@ -69,7 +68,7 @@ public static class FileEndpoints
     private static async Task<IResult> Tree(string id, string? path, string? at, HttpContext context, NodeDatabase database, VaultSessions sessions)
     {
         var vaultPath = PathOf(path);
-        var time = at is null ? (DateTimeOffset?)null : ParseTime(at);
+        var time = at is null ? (DateTimeOffset?)null : Times.Parse(at);
         return await Open(context, database, sessions, id).WithVaultAsync(vault =>
         {
             var state = time is { } t ? vault.StateAt(t) : vault.State;
@@ -85,7 +84,7 @@ public static class FileEndpoints
     private static async Task<IResult> Download(string id, string? path, int? version, string? at, HttpContext context, NodeDatabase database, VaultSessions sessions)
     {
         var vaultPath = PathOf(path);
-        var time = at is null ? (DateTimeOffset?)null : ParseTime(at);
+        var time = at is null ? (DateTimeOffset?)null : Times.Parse(at);
         var session = Open(context, database, sessions, id);
         var (chosen, stream) = await session.WithVaultAsync(vault =>
         {
@@ -115,7 +114,7 @@ public static class FileEndpoints
         {
             throw new DupaException(ErrorCode.InvalidInput, "give the file's path after /files/");
         }
-        var modified = context.Request.Headers["X-Dupa-Modified"].ToString() is { Length: > 0 } header ? ParseTime(header) : clock.GetUtcNow();
+        var modified = context.Request.Headers["X-Dupa-Modified"].ToString() is { Length: > 0 } header ? Times.Parse(header) : clock.GetUtcNow();
         // Uploads are streamed through the chunker: no size limit beyond the disk, and nothing held in memory.
         if (context.Features.Get<IHttpMaxRequestBodySizeFeature>() is { IsReadOnly: false } limit)
         {
@@ -219,7 +218,7 @@ public static class FileEndpoints
     private static async Task<IResult> Trash(string id, HttpContext context, NodeDatabase database, VaultSessions sessions) =>
         Results.Ok(await Open(context, database, sessions, id).WithVaultAsync(vault =>
             vault.State.Trash.OrderByDescending(t => t.DeletedAt).Select(t => new TrashItemView(t.Id.ToString(), t.Path, t.DeletedAt.Time,
-                TypeName(t.Root.Type), t.Nodes.Count(n => n.Type == NodeType.File), t.Nodes.Where(n => n.Type == NodeType.File).Sum(n => n.Current.Size))).ToList(),
+                Entries.TypeName(t.Root.Type), t.Nodes.Count(n => n.Type == NodeType.File), t.Nodes.Where(n => n.Type == NodeType.File).Sum(n => n.Current.Size))).ToList(),
             context.RequestAborted));
 
     private static async Task<IResult> RestoreTrash(string id, string item, RestoreTrashRequest? request, HttpContext context, NodeDatabase database, VaultSessions sessions, EventHub events, TimeProvider clock)
@@ -246,13 +245,7 @@ public static class FileEndpoints
         return Results.Ok(new { purged });
     }
 
-    private static EntryView View(Core.Manifest.TreeNode node) => new(node.Name, node.Path, TypeName(node.Type), node.Current.Size,
-        DateTimeOffset.FromUnixTimeMilliseconds(node.Current.MtimeNs / 1_000_000), node.Versions.Count, node.Current.Ref.ToString(), node.Current.Target);
+    private static EntryView View(Core.Manifest.TreeNode node) => new(node.Name, node.Path, Entries.TypeName(node.Type), node.Current.Size,
+        DateTimeOffset.FromUnixTimeMilliseconds(node.Current.MtimeNs / 1_000_000), node.Versions.Count, node.Current.Ref.ToString(), node.Current.Target, node.Current.Mime, [.. node.Tags]);
 
-    private static string TypeName(NodeType type) => type switch { NodeType.Directory => "dir", NodeType.Symlink => "symlink", _ => "file" };
-
-    private static DateTimeOffset ParseTime(string text) =>
-        DateTimeOffset.TryParse(text, CultureInfo.InvariantCulture, DateTimeStyles.AssumeUniversal, out var time)
-            ? time
-            : throw new DupaException(ErrorCode.InvalidInput, $"cannot read '{text}' as a time (ISO 8601)");
 }

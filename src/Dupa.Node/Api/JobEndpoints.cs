@@ -1,4 +1,5 @@
 using Dupa.Core.Errors;
+using Dupa.Core.Retention;
 using Dupa.Core.Vaults;
 using Dupa.Node.Data;
 using Dupa.Node.Jobs;
@@ -10,7 +11,8 @@ using Microsoft.AspNetCore.Routing;
 
 namespace Dupa.Node.Api;
 
-public sealed record StartJobRequest(string Kind, bool Quick);
+/// <summary>A job to start: verify (quick), gc (dryRun, maxUnused) or forget (dryRun).</summary>
+public sealed record StartJobRequest(string Kind, bool Quick = false, bool DryRun = false, double? MaxUnused = null);
 
 public sealed record JobView(string Id, string Vault, string Kind, string State, double Progress, DateTimeOffset Started, DateTimeOffset? Finished, object? Result, string? Error);
 
@@ -20,7 +22,7 @@ public static class JobEndpoints
     public static void Map(IEndpointRouteBuilder app)
     {
         app.MapPost("/api/v1/vaults/{id}/jobs", Start).RequireAuthorization(Scopes.Write).WithTags("Jobs")
-            .WithSummary("Start a background job on a vault: {\"kind\": \"verify\", \"quick\": false}");
+            .WithSummary("Start a background job on a vault: verify, gc or forget");
         var jobs = app.MapGroup("/api/v1/jobs").WithTags("Jobs").RequireAuthorization(Scopes.Read);
         jobs.MapGet("/", (HttpContext context, JobRunner runner) => runner.JobsOf(UserId(context)).Select(View)).WithSummary("Your jobs, newest first");
         jobs.MapGet("/{job}", (string job, HttpContext context, JobRunner runner) => View(runner.Get(UserId(context), job))).WithSummary("One job: state, progress, result");
@@ -35,17 +37,32 @@ public static class JobEndpoints
     {
         CurrentUser.OwnedVault(context.User, database, id);
         var vault = sessions.Get(id);
-        if (request.Kind != "verify")
+        Func<Vault, IProgress<double>, CancellationToken, object> work = request.Kind switch
         {
-            throw new DupaException(ErrorCode.InvalidInput, $"unknown job kind '{request.Kind}' (known: verify)");
-        }
-        var job = runner.Start(UserId(context), id, request.Kind, (progress, cancellationToken) =>
-            vault.WithVaultAsync<object>(v =>
+            "verify" => (v, progress, cancellationToken) =>
             {
                 var report = new Verifier(v, new Progress<VerifyProgress>(p => progress.Report(p.PacksTotal == 0 ? 1 : (double)p.PacksDone / p.PacksTotal)))
                     .Run(request.Quick, cancellationToken);
                 return new { clean = report.IsClean, problems = report.Problems, notes = report.Notes, report.Entries, report.Packs, report.Chunks, report.BytesRead };
-            }, cancellationToken));
+            },
+            "gc" => (v, progress, cancellationToken) =>
+                new GarbageCollector(v, new Progress<GcProgress>(p => progress.Report(p.Total == 0 ? 1 : (double)p.Done / p.Total)))
+                    .Run(request.DryRun, request.MaxUnused ?? GarbageCollector.DefaultMaxUnused, cancellationToken),
+            "forget" => (v, _, _) =>
+            {
+                var plan = Forgetter.Plan(v.State, v.Time.GetUtcNow());
+                var dropped = plan.Dropped.Select(d => new { path = d.Path, version = d.Version.Ref.ToString(), size = d.Version.Size }).ToList();
+                var purged = plan.Purged.Select(t => new { item = t.Id.ToString(), path = t.Path }).ToList();
+                if (!request.DryRun)
+                {
+                    Forgetter.Apply(v, plan);
+                }
+                return new { dryRun = request.DryRun, dropped, purged };
+            },
+            _ => throw new DupaException(ErrorCode.InvalidInput, $"unknown job kind '{request.Kind}' (known: verify, gc, forget)"),
+        };
+        var job = runner.Start(UserId(context), id, request.Kind, (progress, cancellationToken) =>
+            vault.WithVaultAsync(v => work(v, progress, cancellationToken), cancellationToken));
         return Results.Accepted($"/api/v1/jobs/{job.Id}", View(job));
     }
 
