@@ -44,7 +44,8 @@ public static class JobEndpoints
                 var report = new Verifier(v, new Progress<VerifyProgress>(p => progress.Report(p.PacksTotal == 0 ? 1 : (double)p.PacksDone / p.PacksTotal)))
                     .Run(request.Quick, cancellationToken);
                 return new { clean = report.IsClean, problems = report.Problems, notes = report.Notes, report.Entries, report.Packs, report.Chunks, report.BytesRead };
-            },
+            }
+            ,
             "gc" => (v, progress, cancellationToken) =>
                 new GarbageCollector(v, new Progress<GcProgress>(p => progress.Report(p.Total == 0 ? 1 : (double)p.Done / p.Total)))
                     .Run(request.DryRun, request.MaxUnused ?? GarbageCollector.DefaultMaxUnused, cancellationToken),
@@ -58,7 +59,8 @@ public static class JobEndpoints
                     Forgetter.Apply(v, plan);
                 }
                 return new { dryRun = request.DryRun, dropped, purged };
-            },
+            }
+            ,
             _ => throw new DupaException(ErrorCode.InvalidInput, $"unknown job kind '{request.Kind}' (known: verify, gc, forget)"),
         };
         var job = runner.Start(UserId(context), id, request.Kind, (progress, cancellationToken) =>
