@@ -90,6 +90,23 @@ public sealed class SearchAndRetentionApiTests
         Assert.Equal(2, (await Json(client, $"/api/v1/vaults/{vault}/versions/report.bin")).GetArrayLength());
     }
 
+    [Fact]
+    public async Task TrashPastThePolicysPeriod_IsPurgedByTheNextDelete()
+    {
+        await using var node = await TestNode.StartAsync();
+        var client = node.Client(await node.LoginAsync());
+        var vault = await TestNode.CreateVaultAsync(client);
+        await client.PutAsJsonAsync($"/api/v1/vaults/{vault}/policy", new { trashDays = 1 });
+        await client.PutAsync($"/api/v1/vaults/{vault}/files/old.txt", new StringContent("old"));
+        await client.PutAsync($"/api/v1/vaults/{vault}/files/new.txt", new StringContent("new"));
+        Assert.Equal(HttpStatusCode.OK, (await client.DeleteAsync($"/api/v1/vaults/{vault}/files/old.txt")).StatusCode);
+        node.Time.Advance(TimeSpan.FromDays(2));
+        client = node.Client(await node.LoginAsync());
+        Assert.Equal(HttpStatusCode.OK, (await client.DeleteAsync($"/api/v1/vaults/{vault}/files/new.txt")).StatusCode);
+        var trash = await Json(client, $"/api/v1/vaults/{vault}/trash");
+        Assert.Equal("/new.txt", Assert.Single(trash.EnumerateArray()).GetProperty("path").GetString());
+    }
+
     private static async Task<JsonElement> Json(HttpClient client, string url)
     {
         var response = await client.GetAsync(url);

@@ -1,6 +1,7 @@
 using Dupa.Core.Errors;
 using Dupa.Core.Files;
 using Dupa.Core.Manifest;
+using Dupa.Core.Retention;
 using Dupa.Core.Vaults;
 using Dupa.Node.Data;
 using Dupa.Node.Events;
@@ -177,7 +178,12 @@ public static class FileEndpoints
     private static async Task<IResult> Delete(string id, string? path, HttpContext context, NodeDatabase database, VaultSessions sessions, EventHub events, TimeProvider clock)
     {
         var vaultPath = PathOf(path);
-        var item = await Open(context, database, sessions, id).WithVaultAsync(vault => TrashCommands.Remove(vault, vaultPath), context.RequestAborted);
+        var item = await Open(context, database, sessions, id).WithVaultAsync(vault =>
+        {
+            var removed = TrashCommands.Remove(vault, vaultPath);
+            Forgetter.ExpireTrash(vault);
+            return removed;
+        }, context.RequestAborted);
         Notify(context, events, clock, id, "file.deleted", vaultPath);
         return Results.Ok(new { trashItem = item.ToString() });
     }

@@ -1,5 +1,6 @@
 using Dupa.Core.Crypto;
 using Dupa.Core.Errors;
+using Dupa.Core.Retention;
 using Dupa.Core.Vaults;
 using Dupa.Node.Data;
 
@@ -117,6 +118,8 @@ public sealed class VaultSessions(NodeOptions options, NodeDatabase database, Ti
             return;
         }
         var vault = Vault.Open(DirectoryOf(vaultId), VaultSecret.Passphrase(passphrase), new VaultOpenOptions { Writable = true, Time = time });
+        // The trash period is enforced whenever the vault is written; unlocking is the first chance.
+        Forgetter.ExpireTrash(vault);
         lock (_gate)
         {
             if (!_unlocked.TryAdd(vaultId, new UnlockedVault(vault)))
