@@ -1,5 +1,6 @@
 using System.CommandLine;
 using Dupa.Cli.Commands;
+using Dupa.Cli.Remote;
 
 namespace Dupa.Cli;
 
@@ -18,6 +19,7 @@ public static class DupaCommand
             Globals.Vault,
             Globals.PassphraseFile,
             Globals.Json,
+            Globals.Remote,
             InitCommand.Build(),
             PutCommand.Build(),
             GetCommand.Build(),
@@ -39,6 +41,9 @@ public static class DupaCommand
             RecoverCommand.Build(),
             IndexCommand.Build(),
             ServeCommand.Build(),
+            LoginCommand.BuildLogin(),
+            LoginCommand.BuildLogout(),
+            LoginCommand.BuildRemote(),
         };
         return root;
     }

@@ -16,6 +16,7 @@ public static class ExitCodes
     public const int UnsupportedVersion = 8;
     public const int Io = 9;
     public const int WriteOnce = 10;
+    public const int Untrusted = 11;
     public const int Interrupted = 130;
 
     public static int For(ErrorCode code) => code switch
@@ -29,6 +30,7 @@ public static class ExitCodes
         ErrorCode.Io or ErrorCode.MissingLibrary or ErrorCode.QuotaExceeded => Io,
         ErrorCode.Cancelled => Interrupted,
         ErrorCode.WriteOnce => WriteOnce,
+        ErrorCode.Untrusted => Untrusted,
         _ => Error,
     };
 }

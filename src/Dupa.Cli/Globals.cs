@@ -22,6 +22,13 @@ public static class Globals
         Recursive = true,
     };
 
+    public static readonly Option<string?> Remote = new("--remote")
+    {
+        Description = "Work on a vault of this node instead of a local one (see 'dupa login'); --vault then names the node's vault",
+        HelpName = "NAME",
+        Recursive = true,
+    };
+
     public static readonly Option<bool> Json = new("--json")
     {
         Description = "Print machine-readable JSON",
@@ -37,7 +44,9 @@ public static class Globals
     }
 
     public static Vault Open(ParseResult result, bool writable, bool tolerateDamage = false, bool discardIndex = false) =>
-        Dupa.Core.Vaults.Vault.Open(VaultDirectory(result), VaultSecret.Passphrase(Secrets.Passphrase(result.GetValue(PassphraseFile))),
+        result.GetValue(Remote) is not null
+            ? throw new DupaException(ErrorCode.InvalidInput, $"'dupa {result.CommandResult.Command.Name}' works on a local vault only; it has no --remote form")
+            : Dupa.Core.Vaults.Vault.Open(VaultDirectory(result), VaultSecret.Passphrase(Secrets.Passphrase(result.GetValue(PassphraseFile))),
             new VaultOpenOptions { Writable = writable, TolerateDamage = tolerateDamage, DiscardIndex = discardIndex });
 
     /// <summary>Parses a <c>--at</c> time: an ISO 8601 date or date and time, local unless it names an offset.</summary>

@@ -15,6 +15,10 @@ public static class Secrets
     public static string NewPassphrase(string? file) =>
         Read(file, "DUPA_NEW_PASSPHRASE", "New passphrase", confirm: true, "--new-passphrase-file");
 
+    /// <summary>A node account's password, for <c>dupa login</c>.</summary>
+    public static string NodePassword(string? file) =>
+        Read(file, "DUPA_PASSWORD", "Password", confirm: false, "--password-file");
+
     public static string RecoveryKey(string? file) =>
         Read(file, "DUPA_RECOVERY_KEY", "Recovery key", confirm: false, "--recovery-key-file");
 

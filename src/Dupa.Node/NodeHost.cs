@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Net;
 using System.Threading.RateLimiting;
 using Dupa.Core.Crypto;
+using Dupa.Core.Errors;
 using Dupa.Node.Api;
 using Dupa.Node.Data;
 using Dupa.Node.Events;
@@ -197,7 +198,9 @@ public static class NodeHost
             ui.DocumentTitle = "D.U.P.A node API";
         });
 
-        app.Lifetime.ApplicationStarted.Register(() => Announce(app, options, certificate, console));
+        // An unattended install's admin is created before the node listens, so a bad password stops the start with a clear error.
+        var createdAdmin = CreateAdminFromEnvironment(app, options);
+        app.Lifetime.ApplicationStarted.Register(() => Announce(app, options, certificate, console, createdAdmin));
         app.Lifetime.ApplicationStopped.Register(() =>
         {
             app.Services.GetRequiredService<JobRunner>().Dispose();
@@ -213,7 +216,26 @@ public static class NodeHost
     public static IReadOnlyList<string> Addresses(WebApplication app) =>
         app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
 
-    private static void Announce(WebApplication app, NodeOptions options, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate, TextWriter console)
+    private static bool CreateAdminFromEnvironment(WebApplication app, NodeOptions options)
+    {
+        var database = app.Services.GetRequiredService<NodeDatabase>();
+        if (database.UserCount() > 0 || options.AdminUser is not { Length: > 0 } user || options.AdminPassword is not { Length: > 0 } password)
+        {
+            return false;
+        }
+        var hasher = app.Services.GetRequiredService<PasswordHasher>();
+        try
+        {
+            database.AddUser(AuthEndpoints.NewUser(user, password, Roles.Admin, hasher, app.Services.GetRequiredService<TimeProvider>()));
+        }
+        catch (DupaException e)
+        {
+            throw new DupaException(e.Code, $"cannot create the admin from DUPA_ADMIN_USER/DUPA_ADMIN_PASSWORD: {e.Message}", e);
+        }
+        return true;
+    }
+
+    private static void Announce(WebApplication app, NodeOptions options, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate, TextWriter console, bool createdAdmin)
     {
         var database = app.Services.GetRequiredService<NodeDatabase>();
         console.WriteLine($"dupa node: data in {options.Data}");
@@ -225,20 +247,15 @@ public static class NodeHost
         {
             console.WriteLine($"dupa node: certificate SHA-256 fingerprint {Certificates.Fingerprint(certificate)}");
         }
-        if (database.UserCount() == 0)
+        if (createdAdmin)
         {
-            if (options.AdminUser is { Length: > 0 } user && options.AdminPassword is { Length: > 0 } password)
-            {
-                var hasher = app.Services.GetRequiredService<PasswordHasher>();
-                database.AddUser(AuthEndpoints.NewUser(user, password, Roles.Admin, hasher, app.Services.GetRequiredService<TimeProvider>()));
-                console.WriteLine($"dupa node: created the admin account '{user}' from DUPA_ADMIN_USER");
-            }
-            else
-            {
-                var token = app.Services.GetRequiredService<SetupToken>().Issue();
-                console.WriteLine($"dupa node: no account yet; create the admin with the one-time setup token {token}");
-                console.WriteLine("dupa node:   POST /api/v1/auth/setup {\"token\": \"...\", \"username\": \"...\", \"password\": \"...\"}");
-            }
+            console.WriteLine($"dupa node: created the admin account '{options.AdminUser}' from DUPA_ADMIN_USER");
+        }
+        else if (database.UserCount() == 0)
+        {
+            var token = app.Services.GetRequiredService<SetupToken>().Issue();
+            console.WriteLine($"dupa node: no account yet; create the admin with the one-time setup token {token}");
+            console.WriteLine("dupa node:   POST /api/v1/auth/setup {\"token\": \"...\", \"username\": \"...\", \"password\": \"...\"}");
         }
         console.Flush();
     }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Dupa.Cli.Remote;
 using Dupa.Core.Vaults;
 
 namespace Dupa.Cli.Commands;
@@ -12,8 +13,15 @@ public static class DiffCommand
         var command = Globals.NewCommand("diff", "List the paths added, removed and changed between two times.", "dupa diff 2026-11-01 2026-11-22");
         command.Add(from);
         command.Add(to);
-        command.SetAction(result =>
+        command.SetAction(async (result, cancellationToken) =>
         {
+            using (var remote = await RemoteVault.OpenAsync(result, cancellationToken))
+            {
+                if (remote is not null)
+                {
+                    return await RemoteCommands.DiffAsync(remote, Globals.ParseTime(result.GetValue(from)!), result.GetValue(to) is { } later ? Globals.ParseTime(later) : null, result.GetValue(Globals.Json), cancellationToken);
+                }
+            }
             using var vault = Globals.Open(result, writable: false);
             var before = vault.StateAt(Globals.ParseTime(result.GetValue(from)!));
             var after = result.GetValue(to) is { } time ? vault.StateAt(Globals.ParseTime(time)) : vault.State;

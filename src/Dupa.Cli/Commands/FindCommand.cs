@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Dupa.Cli.Remote;
 using Dupa.Core.Errors;
 using Dupa.Core.Manifest;
 using Dupa.Core.Search;
@@ -36,7 +37,7 @@ public static class FindCommand
                     break;
             }
         }
-        command.SetAction(result =>
+        command.SetAction(async (result, cancellationToken) =>
         {
             if (result.GetValue(limit) < 1 || result.GetValue(offset) < 0)
             {
@@ -59,6 +60,36 @@ public static class FindCommand
                 Limit = result.GetValue(limit),
                 Offset = result.GetValue(offset),
             };
+            using (var remote = await RemoteVault.OpenAsync(result, cancellationToken))
+            {
+                if (remote is not null)
+                {
+                    var parameters = new List<string> { $"q={Uri.EscapeDataString(query.Name ?? "")}", $"under={Uri.EscapeDataString(query.Under)}", $"sort={query.Sort}",
+                        $"desc={query.Descending}", $"history={query.History}", $"trash={query.Trash}", $"limit={query.Limit}", $"offset={query.Offset}" };
+                    parameters.AddRange(query.Tags.Select(t => "tag=" + Uri.EscapeDataString(t)));
+                    if (query.Type is { } t)
+                    {
+                        parameters.Add("type=" + Uri.EscapeDataString(t));
+                    }
+                    if (query.MinSize is { } atLeast)
+                    {
+                        parameters.Add($"minSize={atLeast}");
+                    }
+                    if (query.MaxSize is { } atMost)
+                    {
+                        parameters.Add($"maxSize={atMost}");
+                    }
+                    if (query.ModifiedFrom is { } from)
+                    {
+                        parameters.Add("modifiedAfter=" + Uri.EscapeDataString(from.ToString("O")));
+                    }
+                    if (query.ModifiedUntil is { } until)
+                    {
+                        parameters.Add("modifiedBefore=" + Uri.EscapeDataString(until.ToString("O")));
+                    }
+                    return await RemoteCommands.FindAsync(remote, string.Join('&', parameters), result.GetValue(Globals.Json), cancellationToken);
+                }
+            }
             using var vault = Globals.Open(result, writable: false);
             var found = FileSearch.Run(vault.State, query);
             if (result.GetValue(Globals.Json))

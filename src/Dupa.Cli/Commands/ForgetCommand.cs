@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Dupa.Cli.Remote;
 using Dupa.Core.Retention;
 
 namespace Dupa.Cli.Commands;
@@ -14,8 +15,31 @@ public static class ForgetCommand
             "dupa forget --dry-run");
         command.Add(dryRun);
         command.Add(verbose);
-        command.SetAction(result =>
+        command.SetAction(async (result, cancellationToken) =>
         {
+            using (var remote = await RemoteVault.OpenAsync(result, cancellationToken))
+            {
+                if (remote is not null)
+                {
+                    var job = await RemoteCommands.RunJobAsync(remote, new Node.Api.StartJobRequest("forget", DryRun: result.GetValue(dryRun)), cancellationToken);
+                    if (result.GetValue(Globals.Json))
+                    {
+                        Output.Json(job);
+                        return ExitCodes.Ok;
+                    }
+                    var remoteVerb = result.GetValue(dryRun) ? "would drop" : "dropped";
+                    foreach (var d in job.GetProperty("dropped").EnumerateArray())
+                    {
+                        Console.WriteLine($"{remoteVerb} {d.GetProperty("path").GetString()} version {d.GetProperty("version").GetString()}");
+                    }
+                    foreach (var p in job.GetProperty("purged").EnumerateArray())
+                    {
+                        Console.WriteLine($"{(result.GetValue(dryRun) ? "would purge" : "purged")} trash item {p.GetProperty("item").GetString()} {p.GetProperty("path").GetString()}");
+                    }
+                    Console.WriteLine($"{(result.GetValue(dryRun) ? "would forget" : "forgot")} {job.GetProperty("dropped").GetArrayLength()} version(s) and {(result.GetValue(dryRun) ? "purge" : "purged")} {job.GetProperty("purged").GetArrayLength()} trash item(s)");
+                    return ExitCodes.Ok;
+                }
+            }
             var dry = result.GetValue(dryRun);
             using var vault = Globals.Open(result, writable: !dry);
             var plan = Forgetter.Plan(vault.State, vault.Time.GetUtcNow());

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Dupa.Cli.Remote;
 using Dupa.Core.Vaults;
 
 namespace Dupa.Cli.Commands;
@@ -20,22 +21,35 @@ public static class GcCommand
             "dupa gc --dry-run");
         command.Add(dryRun);
         command.Add(maxUnused);
-        command.SetAction(result =>
+        command.SetAction(async (result, cancellationToken) =>
         {
-            var dry = result.GetValue(dryRun);
-            using var vault = Globals.Open(result, writable: true);
-            var report = new GarbageCollector(vault).Run(dry, result.GetValue(maxUnused));
-            if (result.GetValue(Globals.Json))
+            using (var remote = await RemoteVault.OpenAsync(result, cancellationToken))
             {
-                Output.Json(report);
-                return ExitCodes.Ok;
+                if (remote is not null)
+                {
+                    var job = await RemoteCommands.RunJobAsync(remote, new Node.Api.StartJobRequest("gc", DryRun: result.GetValue(dryRun), MaxUnused: result.GetValue(maxUnused)), cancellationToken);
+                    Print(System.Text.Json.JsonSerializer.Deserialize<GcResult>(job, System.Text.Json.JsonSerializerOptions.Web)!, result.GetValue(Globals.Json));
+                    return ExitCodes.Ok;
+                }
             }
-            var share = report.BytesBefore > 0 ? ((double)report.BytesFreed / report.BytesBefore).ToString("P0", CultureInfo.InvariantCulture) : "0 %";
-            Console.WriteLine($"{(dry ? "would free" : "freed")} {Output.Size(report.BytesFreed)} of {Output.Size(report.BytesBefore)} ({share}): "
-                + $"{report.PacksDeleted} pack(s) deleted, {report.PacksRepacked} repacked into {(dry ? "new packs" : report.PacksWritten + " new")}, "
-                + $"{report.ChunksRemoved} chunk(s) removed, {report.ChunksMoved} moved, {report.StrayFilesDeleted} stray file(s)");
+            using var vault = Globals.Open(result, writable: true);
+            Print(new GarbageCollector(vault).Run(result.GetValue(dryRun), result.GetValue(maxUnused), cancellationToken), result.GetValue(Globals.Json));
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    private static void Print(GcResult report, bool json)
+    {
+        if (json)
+        {
+            Output.Json(report);
+            return;
+        }
+        var dry = report.DryRun;
+        var share = report.BytesBefore > 0 ? ((double)report.BytesFreed / report.BytesBefore).ToString("P0", CultureInfo.InvariantCulture) : "0 %";
+        Console.WriteLine($"{(dry ? "would free" : "freed")} {Output.Size(report.BytesFreed)} of {Output.Size(report.BytesBefore)} ({share}): "
+            + $"{report.PacksDeleted} pack(s) deleted, {report.PacksRepacked} repacked into {(dry ? "new packs" : report.PacksWritten + " new")}, "
+            + $"{report.ChunksRemoved} chunk(s) removed, {report.ChunksMoved} moved, {report.StrayFilesDeleted} stray file(s)");
     }
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Dupa.Cli.Remote;
 using Dupa.Core.Errors;
 using Dupa.Core.Files;
 using Dupa.Core.Manifest;
@@ -21,6 +22,13 @@ public static class GetCommand
         command.Add(at);
         command.SetAction(async (result, cancellationToken) =>
         {
+            using (var remote = await RemoteVault.OpenAsync(result, cancellationToken))
+            {
+                if (remote is not null)
+                {
+                    return await RemoteCommands.GetAsync(remote, result.GetValue(path)!, result.GetValue(to), result.GetValue(version), result.GetValue(at), cancellationToken);
+                }
+            }
             var json = result.GetValue(Globals.Json);
             var vaultPath = VaultPath.Parse(result.GetValue(path)!);
             using var vault = Globals.Open(result, writable: false);

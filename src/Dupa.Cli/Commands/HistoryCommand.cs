@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Dupa.Cli.Remote;
 using Dupa.Core.Errors;
 using Dupa.Core.Files;
 
@@ -11,8 +12,15 @@ public static class HistoryCommand
         var path = new Argument<string>("PATH") { Description = "A file in the vault" };
         var command = Globals.NewCommand("history", "List the versions of a file.", "dupa history /docs/notes.txt");
         command.Add(path);
-        command.SetAction(result =>
+        command.SetAction(async (result, cancellationToken) =>
         {
+            using (var remote = await RemoteVault.OpenAsync(result, cancellationToken))
+            {
+                if (remote is not null)
+                {
+                    return await RemoteCommands.HistoryAsync(remote, result.GetValue(path)!, result.GetValue(Globals.Json), cancellationToken);
+                }
+            }
             var vaultPath = VaultPath.Parse(result.GetValue(path)!);
             using var vault = Globals.Open(result, writable: false);
             var node = vault.State.Get(vaultPath) ?? throw new DupaException(ErrorCode.NotFound, $"'{vaultPath}' is not in the vault");

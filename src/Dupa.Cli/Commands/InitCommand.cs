@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Dupa.Cli.Remote;
 using Dupa.Core.Chunking;
 using Dupa.Core.Crypto;
 using Dupa.Core.Errors;
@@ -19,9 +20,20 @@ public static class InitCommand
         command.Add(memory);
         command.Add(chunkAverage);
         command.Add(packSize);
-        command.SetAction(result =>
+        command.SetAction(async (result, cancellationToken) =>
         {
             var json = result.GetValue(Globals.Json);
+            if (result.GetValue(Globals.Remote) is { } remoteName)
+            {
+                // On a node, the vault is named by --vault and created with the node's own defaults.
+                var node = RemoteStore.Get(remoteName);
+                var name = Globals.VaultDirectory(result);
+                var secret = Secrets.Passphrase(result.GetValue(Globals.PassphraseFile), confirm: true);
+                using var client = new NodeClient(node.Url, node.Fingerprint, node.Token);
+                var made = await client.SendJsonAsync<Node.Api.CreatedVault>(HttpMethod.Post, "/api/v1/vaults", new Node.Api.CreateVaultRequest(name, secret), cancellationToken);
+                PrintCreated(json, $"{remoteName}:{made.Name}", made.Id, null, made.RecoveryKey);
+                return ExitCodes.Ok;
+            }
             var directory = Globals.VaultDirectory(result);
             var passphrase = Secrets.Passphrase(result.GetValue(Globals.PassphraseFile), confirm: true);
             VaultCreateOptions options;
@@ -40,20 +52,25 @@ public static class InitCommand
                 throw new DupaException(ErrorCode.InvalidInput, e.Message);
             }
             var created = VaultInit.Create(directory, passphrase, options);
-            if (json)
-            {
-                Output.Json(new { vault = created.Directory, vaultId = created.VaultId, device = created.Device.ToString(), recoveryKey = created.RecoveryKey });
-                return ExitCodes.Ok;
-            }
-            Console.WriteLine($"Created vault {created.VaultId} in {created.Directory}");
-            Console.WriteLine();
-            Console.WriteLine("Recovery key (shown this once; write it down and keep it apart from the passphrase):");
-            Console.WriteLine();
-            Console.WriteLine("    " + created.RecoveryKey);
-            Console.WriteLine();
-            Console.WriteLine("With it, 'dupa recover' sets a new passphrase if this one is lost.");
+            PrintCreated(json, created.Directory, created.VaultId, created.Device.ToString(), created.RecoveryKey);
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    private static void PrintCreated(bool json, string where, string vaultId, string? device, string recoveryKey)
+    {
+        if (json)
+        {
+            Output.Json(new { vault = where, vaultId, device, recoveryKey });
+            return;
+        }
+        Console.WriteLine($"Created vault {vaultId} in {where}");
+        Console.WriteLine();
+        Console.WriteLine("Recovery key (shown this once; write it down and keep it apart from the passphrase):");
+        Console.WriteLine();
+        Console.WriteLine("    " + recoveryKey);
+        Console.WriteLine();
+        Console.WriteLine("With it, 'dupa recover' sets a new passphrase if this one is lost.");
     }
 }

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Dupa.Cli.Remote;
 using Dupa.Core.Retention;
 
 namespace Dupa.Cli.Commands;
@@ -14,8 +15,19 @@ public static class LockCommand
             "dupa lock /Contracts --until 2030-01-01");
         command.Add(path);
         command.Add(until);
-        command.SetAction(result =>
+        command.SetAction(async (result, cancellationToken) =>
         {
+            using (var remote = await RemoteVault.OpenAsync(result, cancellationToken))
+            {
+                if (remote is not null)
+                {
+                    var locked = await remote.Client.SendJsonAsync<Node.Api.PolicyView>(HttpMethod.Post, remote.Api("locks"),
+                        new Node.Api.LockRequest(result.GetValue(path)!, Globals.ParseTime(result.GetValue(until)!)), cancellationToken);
+                    var remoteLock = locked.Locks.First(l => l.Prefix == Core.Files.VaultPath.Parse(result.GetValue(path)!));
+                    Console.WriteLine($"{remoteLock.Prefix} is write-once until {Output.Time(remoteLock.Until)}");
+                    return ExitCodes.Ok;
+                }
+            }
             using var vault = Globals.Open(result, writable: true);
             var lockedUntil = PolicyCommands.Lock(vault, result.GetValue(path)!, Globals.ParseTime(result.GetValue(until)!));
             if (result.GetValue(Globals.Json))

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Dupa.Cli.Remote;
 using Dupa.Core.Manifest;
 
 namespace Dupa.Cli.Commands;
@@ -14,8 +15,15 @@ public static class LogCommand
         command.Add(path);
         command.Add(limit);
         command.Add(offset);
-        command.SetAction(result =>
+        command.SetAction(async (result, cancellationToken) =>
         {
+            using (var remote = await RemoteVault.OpenAsync(result, cancellationToken))
+            {
+                if (remote is not null)
+                {
+                    return await RemoteCommands.LogAsync(remote, result.GetValue(path), result.GetValue(limit), result.GetValue(offset), result.GetValue(Globals.Json), cancellationToken);
+                }
+            }
             using var vault = Globals.Open(result, writable: false);
             if (result.GetValue(limit) < 1 || result.GetValue(offset) < 0)
             {

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Dupa.Cli.Remote;
 using Dupa.Core.Errors;
 using Dupa.Core.Files;
 using Dupa.Core.Manifest;
@@ -17,8 +18,15 @@ public static class LsCommand
         command.Add(path);
         command.Add(longFormat);
         command.Add(at);
-        command.SetAction(result =>
+        command.SetAction(async (result, cancellationToken) =>
         {
+            using (var remote = await RemoteVault.OpenAsync(result, cancellationToken))
+            {
+                if (remote is not null)
+                {
+                    return await RemoteCommands.LsAsync(remote, result.GetValue(path)!, result.GetValue(longFormat), result.GetValue(at), result.GetValue(Globals.Json), cancellationToken);
+                }
+            }
             var vaultPath = VaultPath.Parse(result.GetValue(path)!);
             using var vault = Globals.Open(result, writable: false);
             var state = result.GetValue(at) is { } time ? vault.StateAt(Globals.ParseTime(time)) : vault.State;

@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Globalization;
+using Dupa.Cli.Remote;
 using Dupa.Core.Errors;
 using Dupa.Core.Files;
 using Dupa.Core.Retention;
@@ -19,34 +20,53 @@ public static class PolicyCommand
     private static Command BuildShow()
     {
         var command = Globals.NewCommand("show", "Show the retention policy and the write-once locks.", "dupa policy show");
-        command.SetAction(result =>
+        command.SetAction(async (result, cancellationToken) =>
         {
+            using (var remote = await RemoteVault.OpenAsync(result, cancellationToken))
+            {
+                if (remote is not null)
+                {
+                    var view = await remote.Client.GetAsync<Node.Api.PolicyView>(remote.Api("policy"), cancellationToken);
+                    if (result.GetValue(Globals.Json))
+                    {
+                        Output.Json(view);
+                        return ExitCodes.Ok;
+                    }
+                    Print(new RetentionPolicy { TrashDays = view.TrashDays, Rules = view.Rules }, view.Locks.Select(l => (l.Prefix, l.Until, l.Active)));
+                    return ExitCodes.Ok;
+                }
+            }
             using var vault = Globals.Open(result, writable: false);
             var policy = vault.State.Policy;
             var now = vault.NowMs;
             var locks = vault.State.Locks.OrderBy(l => l.Key, StringComparer.Ordinal)
-                .Select(l => new { prefix = l.Key, until = DateTimeOffset.FromUnixTimeMilliseconds(l.Value), active = l.Value > now }).ToList();
+                .Select(l => (Prefix: l.Key, Until: DateTimeOffset.FromUnixTimeMilliseconds(l.Value), Active: l.Value > now)).ToList();
             if (result.GetValue(Globals.Json))
             {
-                Output.Json(new { policy.TrashDays, policy.Rules, locks });
+                Output.Json(new { policy.TrashDays, policy.Rules, locks = locks.Select(l => new { prefix = l.Prefix, until = l.Until, active = l.Active }) });
                 return ExitCodes.Ok;
             }
-            Console.WriteLine(policy.TrashDays > 0 ? $"trash: kept {policy.TrashDays} days" : "trash: kept until emptied by hand");
-            if (policy.Rules.Count == 0)
-            {
-                Console.WriteLine("versions: every version is kept");
-            }
-            foreach (var rule in policy.Rules)
-            {
-                Console.WriteLine($"versions under {rule.Prefix}: keep {rule}");
-            }
-            foreach (var l in locks)
-            {
-                Console.WriteLine($"write-once lock on {l.prefix} until {Output.Time(l.until)}{(l.active ? "" : " (expired)")}");
-            }
+            Print(policy, locks);
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    private static void Print(RetentionPolicy policy, IEnumerable<(string Prefix, DateTimeOffset Until, bool Active)> locks)
+    {
+        Console.WriteLine(policy.TrashDays > 0 ? $"trash: kept {policy.TrashDays} days" : "trash: kept until emptied by hand");
+        if (policy.Rules.Count == 0)
+        {
+            Console.WriteLine("versions: every version is kept");
+        }
+        foreach (var rule in policy.Rules)
+        {
+            Console.WriteLine($"versions under {rule.Prefix}: keep {rule}");
+        }
+        foreach (var (prefix, until, active) in locks)
+        {
+            Console.WriteLine($"write-once lock on {prefix} until {Output.Time(until)}{(active ? "" : " (expired)")}");
+        }
     }
 
     private static Command BuildSet()
@@ -70,40 +90,58 @@ public static class PolicyCommand
         command.Add(prefix);
         command.Add(clear);
         keep.ForEach(command.Add);
-        command.SetAction(result =>
+        command.SetAction(async (result, cancellationToken) =>
         {
-            using var vault = Globals.Open(result, writable: true);
-            var policy = vault.State.Policy;
-            if (result.GetValue(trashDays) is { } days)
+            // The options change the current policy: only what is given changes.
+            RetentionPolicy Changed(RetentionPolicy policy)
             {
-                policy = policy with { TrashDays = days == "never" ? 0 : int.TryParse(days, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : throw new DupaException(ErrorCode.InvalidInput, "--trash-days takes a positive number of days or 'never'") };
-            }
-            var rulePrefix = VaultPath.Parse(result.GetValue(prefix)!);
-            var counts = keep.Select(result.GetValue).ToList();
-            if (result.GetValue(clear))
-            {
-                policy = policy with { Rules = [.. policy.Rules.Where(r => r.Prefix != rulePrefix)] };
-            }
-            else if (counts.Any(c => c is not null))
-            {
-                var rule = policy.Rules.FirstOrDefault(r => r.Prefix == rulePrefix) ?? new KeepRule { Prefix = rulePrefix };
-                rule = rule with
+                if (result.GetValue(trashDays) is { } days)
                 {
-                    Last = counts[0] ?? rule.Last,
-                    WithinDays = counts[1] ?? rule.WithinDays,
-                    Hourly = counts[2] ?? rule.Hourly,
-                    Daily = counts[3] ?? rule.Daily,
-                    Weekly = counts[4] ?? rule.Weekly,
-                    Monthly = counts[5] ?? rule.Monthly,
-                    Yearly = counts[6] ?? rule.Yearly,
-                };
-                policy = policy with { Rules = [.. policy.Rules.Where(r => r.Prefix != rulePrefix), rule] };
+                    policy = policy with { TrashDays = days == "never" ? 0 : int.TryParse(days, CultureInfo.InvariantCulture, out var n) && n > 0 ? n : throw new DupaException(ErrorCode.InvalidInput, "--trash-days takes a positive number of days or 'never'") };
+                }
+                var rulePrefix = VaultPath.Parse(result.GetValue(prefix)!);
+                var counts = keep.Select(result.GetValue).ToList();
+                if (result.GetValue(clear))
+                {
+                    policy = policy with { Rules = [.. policy.Rules.Where(r => r.Prefix != rulePrefix)] };
+                }
+                else if (counts.Any(c => c is not null))
+                {
+                    var rule = policy.Rules.FirstOrDefault(r => r.Prefix == rulePrefix) ?? new KeepRule { Prefix = rulePrefix };
+                    rule = rule with
+                    {
+                        Last = counts[0] ?? rule.Last,
+                        WithinDays = counts[1] ?? rule.WithinDays,
+                        Hourly = counts[2] ?? rule.Hourly,
+                        Daily = counts[3] ?? rule.Daily,
+                        Weekly = counts[4] ?? rule.Weekly,
+                        Monthly = counts[5] ?? rule.Monthly,
+                        Yearly = counts[6] ?? rule.Yearly,
+                    };
+                    policy = policy with { Rules = [.. policy.Rules.Where(r => r.Prefix != rulePrefix), rule] };
+                }
+                else if (result.GetValue(trashDays) is null)
+                {
+                    throw new DupaException(ErrorCode.InvalidInput, "nothing to set: give --trash-days, a --keep-... option or --clear");
+                }
+                return policy;
             }
-            else if (result.GetValue(trashDays) is null)
+
+            RetentionPolicy policy;
+            using (var remote = await RemoteVault.OpenAsync(result, cancellationToken))
             {
-                throw new DupaException(ErrorCode.InvalidInput, "nothing to set: give --trash-days, a --keep-... option or --clear");
+                if (remote is not null)
+                {
+                    var current = await remote.Client.GetAsync<Node.Api.PolicyView>(remote.Api("policy"), cancellationToken);
+                    policy = Changed(new RetentionPolicy { TrashDays = current.TrashDays, Rules = current.Rules });
+                    await remote.Client.SendAsync(HttpMethod.Put, remote.Api("policy"), new Node.Api.SetPolicyRequest(policy.TrashDays, policy.Rules), cancellationToken);
+                }
+                else
+                {
+                    using var vault = Globals.Open(result, writable: true);
+                    policy = PolicyCommands.SetPolicy(vault, Changed(vault.State.Policy));
+                }
             }
-            policy = PolicyCommands.SetPolicy(vault, policy);
             if (result.GetValue(Globals.Json))
             {
                 Output.Json(new { policy.TrashDays, policy.Rules });

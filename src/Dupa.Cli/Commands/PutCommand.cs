@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Dupa.Cli.Remote;
 using Dupa.Core.Files;
 using Dupa.Core.Retention;
 
@@ -19,6 +20,13 @@ public static class PutCommand
         {
             var json = result.GetValue(Globals.Json);
             var filter = new PathFilter(result.GetValue(exclude) ?? []);
+            using (var remote = await RemoteVault.OpenAsync(result, cancellationToken))
+            {
+                if (remote is not null)
+                {
+                    return await RemoteCommands.PutAsync(remote, result.GetValue(sources)!, result.GetValue(to)!, filter, json, cancellationToken);
+                }
+            }
             using var vault = Globals.Open(result, writable: true);
             var put = await Output.WithProgress(Output.ShowProgress(json), "put", report =>
             {

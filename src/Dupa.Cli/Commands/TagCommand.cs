@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Dupa.Cli.Remote;
 using Dupa.Core.Errors;
 using Dupa.Core.Files;
 using Dupa.Core.Vaults;
@@ -23,8 +24,15 @@ public static class TagCommand
         var command = Globals.NewCommand(name, description, example);
         command.Add(path);
         command.Add(tags);
-        command.SetAction(result =>
+        command.SetAction(async (result, cancellationToken) =>
         {
+            using (var remote = await RemoteVault.OpenAsync(result, cancellationToken))
+            {
+                if (remote is not null)
+                {
+                    return await RemoteCommands.TagAsync(remote, result.GetValue(path)!, add ? result.GetValue(tags)! : [], add ? [] : result.GetValue(tags)!, result.GetValue(Globals.Json), cancellationToken);
+                }
+            }
             using var vault = Globals.Open(result, writable: true);
             var given = result.GetValue(tags)!;
             var changed = TagCommands.Change(vault, [result.GetValue(path)!], add ? given : [], add ? [] : given);

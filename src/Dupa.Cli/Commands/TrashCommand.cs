@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Dupa.Cli.Remote;
 using Dupa.Core.Manifest;
 using Dupa.Core.Vaults;
 
@@ -18,8 +19,22 @@ public static class TrashCommand
     private static Command BuildLs()
     {
         var command = Globals.NewCommand("ls", "List what is in the trash.", "dupa trash ls");
-        command.SetAction(result =>
+        command.SetAction(async (result, cancellationToken) =>
         {
+            using (var remote = await RemoteVault.OpenAsync(result, cancellationToken))
+            {
+                if (remote is not null)
+                {
+                    var remoteItems = await RemoteCommands.TrashAsync(remote, cancellationToken);
+                    if (result.GetValue(Globals.Json))
+                    {
+                        Output.Json(remoteItems);
+                        return ExitCodes.Ok;
+                    }
+                    remoteItems.ForEach(i => Console.WriteLine($"{RemoteCommands.ShortId(i.Id)}  {Output.Time(i.Deleted)}  {Output.Size(i.Size),10}  {i.Path}{(i.Type == "dir" ? "/" : "")}"));
+                    return ExitCodes.Ok;
+                }
+            }
             using var vault = Globals.Open(result, writable: false);
             var items = vault.State.Trash.OrderByDescending(t => t.DeletedAt).Select(t => new
             {
@@ -51,8 +66,18 @@ public static class TrashCommand
         var command = Globals.NewCommand("restore", "Put a trash item back.", "dupa trash restore /docs/old.txt");
         command.Add(item);
         command.Add(to);
-        command.SetAction(result =>
+        command.SetAction(async (result, cancellationToken) =>
         {
+            using (var remote = await RemoteVault.OpenAsync(result, cancellationToken))
+            {
+                if (remote is not null)
+                {
+                    var remoteItem = await RemoteCommands.FindTrashItemAsync(remote, result.GetValue(item)!, cancellationToken);
+                    await remote.Client.SendAsync(HttpMethod.Post, remote.Api($"trash/{Uri.EscapeDataString(remoteItem.Id)}/restore"), new Node.Api.RestoreTrashRequest(result.GetValue(to)), cancellationToken);
+                    Console.WriteLine($"restored {remoteItem.Path}");
+                    return ExitCodes.Ok;
+                }
+            }
             using var vault = Globals.Open(result, writable: true);
             var found = TrashCommands.Find(vault, result.GetValue(item)!);
             var path = TrashCommands.Restore(vault, found, result.GetValue(to));
@@ -74,8 +99,30 @@ public static class TrashCommand
         var items = new Argument<string[]>("ITEM") { Description = "Only these items (default: everything in the trash)", Arity = ArgumentArity.ZeroOrMore };
         var command = Globals.NewCommand("empty", "Purge trash items for good: their data can no longer be restored.", "dupa trash empty");
         command.Add(items);
-        command.SetAction(result =>
+        command.SetAction(async (result, cancellationToken) =>
         {
+            using (var remote = await RemoteVault.OpenAsync(result, cancellationToken))
+            {
+                if (remote is not null)
+                {
+                    var remoteGiven = result.GetValue(items) ?? [];
+                    var remoteChosen = new List<string>();
+                    foreach (var one in remoteGiven)
+                    {
+                        remoteChosen.Add((await RemoteCommands.FindTrashItemAsync(remote, one, cancellationToken)).Id);
+                    }
+                    if (remoteGiven.Length == 0)
+                    {
+                        await remote.Client.SendAsync(HttpMethod.Delete, remote.Api("trash"), cancellationToken: cancellationToken);
+                    }
+                    foreach (var id in remoteChosen.Distinct())
+                    {
+                        await remote.Client.SendAsync(HttpMethod.Delete, remote.Api($"trash/{Uri.EscapeDataString(id)}"), cancellationToken: cancellationToken);
+                    }
+                    Console.WriteLine(remoteGiven.Length == 0 ? "emptied the trash" : $"purged {remoteChosen.Distinct().Count()} trash item(s)");
+                    return ExitCodes.Ok;
+                }
+            }
             using var vault = Globals.Open(result, writable: true);
             var chosen = result.GetValue(items) is { Length: > 0 } given
                 ? given.Select(i => TrashCommands.Find(vault, i)).Distinct().ToList()

@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Dupa.Cli.Remote;
 using Dupa.Core.Vaults;
 
 namespace Dupa.Cli.Commands;
@@ -10,11 +11,32 @@ public static class VerifyCommand
         var quick = new Option<bool>("--quick") { Description = "Check structure only (logs, signatures, index, references); do not read every chunk" };
         var command = Globals.NewCommand("verify", "Check that everything in the vault is intact; exit code 5 names what is damaged.", "dupa verify");
         command.Add(quick);
-        command.SetAction(result =>
+        command.SetAction(async (result, cancellationToken) =>
         {
+            using (var remote = await RemoteVault.OpenAsync(result, cancellationToken))
+            {
+                if (remote is not null)
+                {
+                    var job = await RemoteCommands.RunJobAsync(remote, new Node.Api.StartJobRequest("verify", result.GetValue(quick)), cancellationToken);
+                    var remoteClean = job.GetProperty("clean").GetBoolean();
+                    if (result.GetValue(Globals.Json))
+                    {
+                        Output.Json(job);
+                    }
+                    else
+                    {
+                        foreach (var problem in job.GetProperty("problems").EnumerateArray())
+                        {
+                            Console.WriteLine($"DAMAGED {problem.GetProperty("object").GetString()}: {problem.GetProperty("message").GetString()}");
+                        }
+                        Console.WriteLine(remoteClean ? "no problems" : "problems found");
+                    }
+                    return remoteClean ? ExitCodes.Ok : ExitCodes.Damaged;
+                }
+            }
             var json = result.GetValue(Globals.Json);
             using var vault = Globals.Open(result, writable: false, tolerateDamage: true);
-            var report = new Verifier(vault).Run(result.GetValue(quick));
+            var report = new Verifier(vault).Run(result.GetValue(quick), cancellationToken);
             if (json)
             {
                 Output.Json(new { clean = report.IsClean, problems = report.Problems, notes = report.Notes, report.Entries, report.Packs, report.Chunks, report.BytesRead });

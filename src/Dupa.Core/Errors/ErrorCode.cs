@@ -31,4 +31,6 @@ public enum ErrorCode
     QuotaExceeded = 12,
     /// <summary>A write-once lock protects the path until a date; the change is refused.</summary>
     WriteOnce = 13,
+    /// <summary>A node presented a certificate other than the one pinned when the CLI logged in to it.</summary>
+    Untrusted = 14,
 }

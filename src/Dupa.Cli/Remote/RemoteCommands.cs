@@ -1,0 +1,460 @@
+using System.Globalization;
+using System.Text.Json;
+using Dupa.Core.Errors;
+using Dupa.Core.Files;
+using Dupa.Core.Vaults;
+using Dupa.Node.Api;
+
+namespace Dupa.Cli.Remote;
+
+/// <summary>
+/// The vault commands over a node's REST API (docs/api.md), printing what the local commands print. The node does
+/// the work (and enforces the same rules); the CLI streams files and shows progress.
+/// </summary>
+public static class RemoteCommands
+{
+    public static async Task<int> LsAsync(RemoteVault remote, string path, bool longFormat, string? at, bool json, CancellationToken cancellationToken)
+    {
+        var entries = await ListAsync(remote, path, at, cancellationToken);
+        if (json)
+        {
+            Output.Json(entries);
+            return ExitCodes.Ok;
+        }
+        foreach (var entry in entries)
+        {
+            var name = entry.Type == "dir" ? entry.Name + "/" : entry.Type == "symlink" ? $"{entry.Name} -> {entry.Target}" : entry.Name;
+            Console.WriteLine(longFormat
+                ? $"{entry.Type,-7} {(entry.Type == "file" ? entry.Size.ToString(CultureInfo.InvariantCulture) : "-"),12} {Output.Time(entry.Modified)} {(entry.Type == "file" ? $"v{entry.Versions}" : ""),4} {name}"
+                : name);
+        }
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>A directory's entries, or a file as its only entry.</summary>
+    private static async Task<IReadOnlyList<EntryView>> ListAsync(RemoteVault remote, string path, string? at, CancellationToken cancellationToken)
+    {
+        var element = await remote.Client.GetAsync<JsonElement>(remote.Api("tree", path) + (at is null ? "" : "?at=" + Uri.EscapeDataString(Globals.ParseTime(at).ToString("O"))), cancellationToken);
+        return element.TryGetProperty("entries", out _)
+            ? element.Deserialize<ListingView>(JsonSerializerOptions.Web)!.Entries
+            : [element.Deserialize<EntryView>(JsonSerializerOptions.Web)!];
+    }
+
+    public static async Task<int> GetAsync(RemoteVault remote, string path, string? to, int? version, string? at, CancellationToken cancellationToken)
+    {
+        var vaultPath = VaultPath.Parse(path);
+        var query = version is { } v ? $"?version={v}" : at is null ? "" : "?at=" + Uri.EscapeDataString(Globals.ParseTime(at).ToString("O"));
+        var element = await remote.Client.GetAsync<JsonElement>(remote.Api("tree", vaultPath) + (version is null ? query : ""), cancellationToken);
+        var isDirectory = element.TryGetProperty("entries", out _);
+        if (isDirectory && version is not null)
+        {
+            throw new DupaException(ErrorCode.InvalidInput, "--version applies to files; use --at for a directory");
+        }
+        if (to is null)
+        {
+            if (isDirectory)
+            {
+                throw new DupaException(ErrorCode.InvalidInput, $"'{vaultPath}' is a directory; give --to DIR");
+            }
+            using var response = await remote.Client.SendAsync(new HttpRequestMessage(HttpMethod.Get, remote.Api("files", vaultPath) + query), cancellationToken);
+            await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+            await using var stdout = Console.OpenStandardOutput();
+            await body.CopyToAsync(stdout, cancellationToken);
+            return ExitCodes.Ok;
+        }
+        // Everything to fetch: the file itself, or the directory's tree walked through its listings.
+        var files = new List<EntryView>();
+        var directories = new List<string>();
+        if (isDirectory)
+        {
+            var pending = new Stack<string>([vaultPath]);
+            while (pending.Count > 0)
+            {
+                var directory = pending.Pop();
+                directories.Add(directory);
+                foreach (var entry in await ListAsync(remote, directory, at, cancellationToken))
+                {
+                    if (entry.Type == "dir")
+                    {
+                        pending.Push(entry.Path);
+                    }
+                    else if (entry.Type == "file")
+                    {
+                        files.Add(entry);
+                    }
+                }
+            }
+        }
+        else
+        {
+            files.Add(element.Deserialize<EntryView>(JsonSerializerOptions.Web)!);
+        }
+        var parent = VaultPath.Parent(vaultPath);
+        string Local(string p) => Path.Combine(Path.GetFullPath(to), p[(parent == VaultPath.Root ? 1 : parent.Length + 1)..]);
+        foreach (var directory in directories.Where(d => d != VaultPath.Root))
+        {
+            Directory.CreateDirectory(Local(directory));
+        }
+        var total = files.Sum(f => f.Size);
+        long done = 0;
+        await Output.WithProgress(Output.ShowProgress(json: false), "get", async report =>
+        {
+            foreach (var file in files)
+            {
+                var target = Local(file.Path);
+                Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+                using var response = await remote.Client.SendAsync(new HttpRequestMessage(HttpMethod.Get, remote.Api("files", file.Path) + query), cancellationToken);
+                // Written beside the target and renamed, so an interrupted get never leaves half a file under its name.
+                var temporary = target + ".dupa-partial";
+                await using (var output = File.Create(temporary))
+                await using (var body = await response.Content.ReadAsStreamAsync(cancellationToken))
+                {
+                    var buffer = new byte[1 << 16];
+                    int read;
+                    while ((read = await body.ReadAsync(buffer, cancellationToken)) > 0)
+                    {
+                        await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                        done += read;
+                        report(done, total, file.Path);
+                    }
+                }
+                File.Move(temporary, target, overwrite: true);
+                File.SetLastWriteTimeUtc(target, file.Modified.UtcDateTime);
+            }
+            return 0;
+        });
+        Console.Error.WriteLine($"restored {files.Count} file(s), {Output.Size(total)}, into {Path.GetFullPath(to)}");
+        return ExitCodes.Ok;
+    }
+
+    public static async Task<int> PutAsync(RemoteVault remote, IReadOnlyList<string> sources, string to, PathFilter exclude, bool json, CancellationToken cancellationToken)
+    {
+        var target = VaultPath.Parse(to);
+        var uploads = new List<(string Source, string Target, long Size, DateTimeOffset Modified)>();
+        var warnings = new List<string>();
+        foreach (var source in sources)
+        {
+            var full = Path.GetFullPath(source.TrimEnd('/', '\\') is { Length: > 0 } trimmed ? trimmed : source);
+            if (File.Exists(full))
+            {
+                var info = new FileInfo(full);
+                uploads.Add((full, VaultPath.Combine(target, info.Name), info.Length, info.LastWriteTimeUtc));
+            }
+            else if (Directory.Exists(full))
+            {
+                var root = VaultPath.Combine(target, new DirectoryInfo(full).Name);
+                foreach (var file in Directory.EnumerateFiles(full, "*", new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = 0, IgnoreInaccessible = false }).Order(StringComparer.Ordinal))
+                {
+                    var relative = Path.GetRelativePath(full, file).Replace('\\', '/');
+                    if (exclude.IsExcluded(relative))
+                    {
+                        continue;
+                    }
+                    var info = new FileInfo(file);
+                    if (info.LinkTarget is not null)
+                    {
+                        warnings.Add($"{file}: a symlink, skipped (remote put stores regular files)");
+                        continue;
+                    }
+                    uploads.Add((file, root + "/" + relative, info.Length, info.LastWriteTimeUtc));
+                }
+            }
+            else
+            {
+                throw new DupaException(ErrorCode.NotFound, $"'{source}' does not exist");
+            }
+        }
+        // Files whose size and modification time match the node's current version are not sent again.
+        var known = new Dictionary<string, EntryView>(StringComparer.Ordinal);
+        foreach (var directory in uploads.Select(u => VaultPath.Parent(u.Target)).Distinct())
+        {
+            try
+            {
+                foreach (var entry in await ListAsync(remote, directory, null, cancellationToken))
+                {
+                    known[entry.Path] = entry;
+                }
+            }
+            catch (DupaException e) when (e.Code == ErrorCode.NotFound)
+            {
+                // A new directory: everything in it is new.
+            }
+        }
+        int added = 0, changed = 0, unchanged = 0;
+        var errors = new List<string>();
+        var total = uploads.Sum(u => u.Size);
+        long done = 0;
+        await Output.WithProgress(Output.ShowProgress(json), "put", async report =>
+        {
+            foreach (var upload in uploads)
+            {
+                if (known.TryGetValue(upload.Target, out var existing) && existing.Type == "file" && existing.Size == upload.Size
+                    && existing.Modified.ToUnixTimeMilliseconds() == upload.Modified.ToUnixTimeMilliseconds())
+                {
+                    unchanged++;
+                    done += upload.Size;
+                    report(done, total, upload.Target);
+                    continue;
+                }
+                try
+                {
+                    await using var stream = new FileStream(upload.Source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+                    var start = done;
+                    using var content = new StreamContent(new ProgressStream(stream, read => report(start + read, total, upload.Target)), 1 << 16);
+                    content.Headers.ContentLength = upload.Size;
+                    using var request = new HttpRequestMessage(HttpMethod.Put, remote.Api("files", upload.Target)) { Content = content };
+                    request.Headers.Add("X-Dupa-Modified", upload.Modified.ToString("O"));
+                    using var response = await remote.Client.SendAsync(request, cancellationToken);
+                    done = start + upload.Size;
+                    if (existing is null)
+                    {
+                        added++;
+                    }
+                    else
+                    {
+                        changed++;
+                    }
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    errors.Add($"{upload.Source}: {e.Message}");
+                }
+                catch (DupaException e) when (e.Code is ErrorCode.WriteOnce or ErrorCode.AlreadyExists or ErrorCode.InvalidInput)
+                {
+                    errors.Add($"{upload.Source}: {e.Message}");
+                }
+            }
+            return 0;
+        });
+        warnings.ForEach(w => Console.Error.WriteLine($"dupa: warning: {w}"));
+        errors.ForEach(e => Console.Error.WriteLine($"dupa: error: {e}"));
+        if (json)
+        {
+            Output.Json(new { filesAdded = added, filesChanged = changed, filesUnchanged = unchanged, bytesSent = uploads.Sum(u => u.Size), errors, warnings });
+        }
+        else
+        {
+            Console.WriteLine($"{added} new, {changed} changed, {unchanged} unchanged files sent to {remote.Node.Name}:{remote.Vault.Name}");
+        }
+        return errors.Count > 0 ? ExitCodes.Partial : ExitCodes.Ok;
+    }
+
+    public static async Task<int> RmAsync(RemoteVault remote, IReadOnlyList<string> paths, bool json, CancellationToken cancellationToken)
+    {
+        var removed = new List<object>();
+        foreach (var path in paths.Select(VaultPath.Parse))
+        {
+            using var response = await remote.Client.SendAsync(new HttpRequestMessage(HttpMethod.Delete, remote.Api("files", path)), cancellationToken);
+            var item = (await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken)).RootElement.GetProperty("trashItem").GetString();
+            removed.Add(new { path, trashItem = item });
+            if (!json)
+            {
+                Console.WriteLine($"moved {path} to the trash (item {item})");
+            }
+        }
+        if (json)
+        {
+            Output.Json(removed);
+        }
+        return ExitCodes.Ok;
+    }
+
+    public static async Task<int> HistoryAsync(RemoteVault remote, string path, bool json, CancellationToken cancellationToken)
+    {
+        var versions = await remote.Client.GetAsync<List<VersionView>>(remote.Api("versions", path), cancellationToken);
+        if (json)
+        {
+            Output.Json(versions);
+            return ExitCodes.Ok;
+        }
+        Console.WriteLine($"{"VERSION",7}  {"STORED",-19}  {"SIZE",12}  {"MODIFIED",-19}  DEVICE");
+        foreach (var v in versions)
+        {
+            Console.WriteLine($"{v.Version,7}  {Output.Time(v.Stored),-19}  {v.Size,12}  {Output.Time(v.Modified),-19}  {v.Device[..Math.Min(8, v.Device.Length)]}");
+        }
+        return ExitCodes.Ok;
+    }
+
+    public static async Task<List<TrashItemView>> TrashAsync(RemoteVault remote, CancellationToken cancellationToken) =>
+        await remote.Client.GetAsync<List<TrashItemView>>(remote.Api("trash"), cancellationToken);
+
+    /// <summary>A trash item by its ID, a unique prefix of it, or the path it was deleted from (the latest), as locally.</summary>
+    public static async Task<TrashItemView> FindTrashItemAsync(RemoteVault remote, string idOrPath, CancellationToken cancellationToken)
+    {
+        var items = await TrashAsync(remote, cancellationToken);
+        var matches = items.Where(i => i.Id.StartsWith(idOrPath, StringComparison.OrdinalIgnoreCase) || ShortId(i.Id).StartsWith(idOrPath, StringComparison.OrdinalIgnoreCase)).ToList();
+        if (matches.Count == 1)
+        {
+            return matches[0];
+        }
+        if (idOrPath.StartsWith('/') && items.Where(i => i.Path == VaultPath.Parse(idOrPath)).MaxBy(i => i.Deleted) is { } byPath)
+        {
+            return byPath;
+        }
+        throw new DupaException(matches.Count > 1 ? ErrorCode.InvalidInput : ErrorCode.NotFound,
+            matches.Count > 1 ? $"'{idOrPath}' matches several trash items; give more of the ID" : $"no trash item '{idOrPath}' (see 'dupa trash ls')");
+    }
+
+    /// <summary>An op ref as the local commands print it: the device's first 8 hex digits, then ":sequence:index".</summary>
+    public static string ShortId(string id) => id.IndexOf(':', StringComparison.Ordinal) is var colon and > 8 ? id[..8] + id[colon..] : id;
+
+    public static async Task<int> StatsAsync(RemoteVault remote, bool json, CancellationToken cancellationToken)
+    {
+        var stats = await remote.Client.GetAsync<VaultStats>(remote.Api("stats"), cancellationToken);
+        if (json)
+        {
+            Output.Json(stats);
+        }
+        else
+        {
+            Commands.StatsCommand.Print(stats);
+        }
+        return ExitCodes.Ok;
+    }
+
+    public static async Task<int> FindAsync(RemoteVault remote, string query, bool json, CancellationToken cancellationToken)
+    {
+        var found = await remote.Client.GetAsync<SearchResultView>(remote.Api("search") + "?" + query, cancellationToken);
+        if (json)
+        {
+            Output.Json(found);
+            return ExitCodes.Ok;
+        }
+        foreach (var hit in found.Hits)
+        {
+            var where = hit.Source switch
+            {
+                "oldversion" => $"  (version {hit.Version})",
+                "trash" => $"  (in the trash: {hit.TrashItem})",
+                _ => "",
+            };
+            var tagText = hit.Tags.Count > 0 ? "  #" + string.Join(" #", hit.Tags) : "";
+            Console.WriteLine($"{Output.Time(hit.Modified)}  {(hit.Type == "file" ? Output.Size(hit.Size) : "-"),10}  {hit.Path}{(hit.Type == "dir" ? "/" : "")}{where}{tagText}");
+        }
+        if (found.Total > found.Offset + found.Hits.Count)
+        {
+            Console.Error.WriteLine($"showing {found.Offset + 1}-{found.Offset + found.Hits.Count} of {found.Total}; more with --offset {found.Offset + found.Hits.Count}");
+        }
+        return ExitCodes.Ok;
+    }
+
+    public static async Task<int> TagAsync(RemoteVault remote, string path, IReadOnlyList<string> add, IReadOnlyList<string> remove, bool json, CancellationToken cancellationToken)
+    {
+        var tags = await remote.Client.SendJsonAsync<TagsView>(HttpMethod.Post, remote.Api("tags"), new TagRequest(VaultPath.Parse(path), add, remove), cancellationToken);
+        if (json)
+        {
+            Output.Json(tags);
+        }
+        else
+        {
+            Console.WriteLine($"{tags.Path}: {(tags.Tags.Count == 0 ? "no tags" : string.Join(", ", tags.Tags))}");
+        }
+        return ExitCodes.Ok;
+    }
+
+    public static async Task<int> LogAsync(RemoteVault remote, string? path, int limit, int offset, bool json, CancellationToken cancellationToken)
+    {
+        var records = await remote.Client.GetAsync<List<LogRecordView>>(remote.Api("log") + $"?limit={limit}&offset={offset}" + (path is null ? "" : "&path=" + Uri.EscapeDataString(path)), cancellationToken);
+        if (json)
+        {
+            Output.Json(records);
+            return ExitCodes.Ok;
+        }
+        records.ForEach(r => Console.WriteLine($"{Output.Time(r.Time)}  {r.Device[..Math.Min(8, r.Device.Length)]}   {r.Action,-8} {r.Summary}"));
+        return ExitCodes.Ok;
+    }
+
+    public static async Task<int> DiffAsync(RemoteVault remote, DateTimeOffset from, DateTimeOffset? to, bool json, CancellationToken cancellationToken)
+    {
+        var changes = await remote.Client.GetAsync<List<ChangeView>>(remote.Api("diff") + "?from=" + Uri.EscapeDataString(from.ToString("O"))
+            + (to is { } t ? "&to=" + Uri.EscapeDataString(t.ToString("O")) : ""), cancellationToken);
+        if (json)
+        {
+            Output.Json(changes);
+            return ExitCodes.Ok;
+        }
+        foreach (var c in changes)
+        {
+            Console.WriteLine(c.Kind switch
+            {
+                "added" => $"+ {c.Path}{(c.Type == "dir" ? "/" : "")}  {Output.Size(c.NewSize)}",
+                "removed" => $"- {c.Path}{(c.Type == "dir" ? "/" : "")}  {Output.Size(c.OldSize)}",
+                _ => $"M {c.Path}  {Output.Size(c.OldSize)} -> {Output.Size(c.NewSize)}",
+            });
+        }
+        return ExitCodes.Ok;
+    }
+
+    /// <summary>Runs a job (verify, gc, forget) on the node, with a progress bar, and returns its result.</summary>
+    public static async Task<JsonElement> RunJobAsync(RemoteVault remote, StartJobRequest request, CancellationToken cancellationToken)
+    {
+        using var started = await remote.Client.SendAsync(new HttpRequestMessage(HttpMethod.Post, remote.Api("jobs")) { Content = System.Net.Http.Json.JsonContent.Create(request) }, cancellationToken);
+        var location = started.Headers.Location?.ToString() ?? throw new DupaException(ErrorCode.Unknown, "the node started a job but did not say where to follow it");
+        JobView job = null!;
+        await Output.WithProgress(Output.ShowProgress(json: false), request.Kind, async report =>
+        {
+            try
+            {
+                while ((job = await remote.Client.GetAsync<JobView>(location, cancellationToken)).State == "running")
+                {
+                    report((long)(job.Progress * 1000), 1000, request.Kind);
+                    await Task.Delay(200, cancellationToken);
+                }
+            }
+            catch (OperationCanceledException)
+            {
+                // Ctrl-C stops the job on the node too, not only the CLI's view of it.
+                await remote.Client.SendAsync(HttpMethod.Delete, location, cancellationToken: CancellationToken.None);
+                throw;
+            }
+            return 0;
+        });
+        return job.State switch
+        {
+            "succeeded" => JsonSerializer.SerializeToElement(job.Result),
+            "cancelled" => throw new DupaException(ErrorCode.Cancelled, $"the {request.Kind} job was cancelled"),
+            _ => throw new DupaException(ErrorCode.Unknown, $"the {request.Kind} job failed on the node: {job.Error}"),
+        };
+    }
+
+    /// <summary>Counts bytes as they are read, for the upload progress bar.</summary>
+    private sealed class ProgressStream(Stream inner, Action<long> onRead) : Stream
+    {
+        private long _read;
+
+        public override bool CanRead => true;
+
+        public override bool CanSeek => false;
+
+        public override bool CanWrite => false;
+
+        public override long Length => inner.Length;
+
+        public override long Position { get => _read; set => throw new NotSupportedException(); }
+
+        public override int Read(byte[] buffer, int offset, int count) => Counted(inner.Read(buffer, offset, count));
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default) =>
+            Counted(await inner.ReadAsync(buffer, cancellationToken));
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        private int Counted(int read)
+        {
+            _read += read;
+            onRead(_read);
+            return read;
+        }
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+}
