@@ -37,6 +37,7 @@ public static class NodeHost
         ["--certificate"] = "Dupa:CertificatePath",
         ["--certificate-password"] = "Dupa:CertificatePassword",
         ["--behind-proxy"] = "Dupa:BehindProxy",
+        ["--web-root"] = "Dupa:WebRoot",
     };
 
     public static WebApplication Build(string[] args, Action<NodeOptions>? configure = null, TimeProvider? time = null, TextWriter? console = null)
@@ -160,7 +161,8 @@ public static class NodeHost
             headers["X-Content-Type-Options"] = "nosniff";
             headers["X-Frame-Options"] = "DENY";
             headers["Referrer-Policy"] = "no-referrer";
-            headers["Content-Security-Policy"] = "default-src 'self'; frame-ancestors 'none'";
+            // The web UI has no inline script or style; it shows files it fetched as blob: URLs (images, media, PDF).
+            headers["Content-Security-Policy"] = "default-src 'self'; img-src 'self' blob:; media-src 'self' blob:; frame-src blob:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
             if (context.Request.IsHttps)
             {
                 headers["Strict-Transport-Security"] = "max-age=31536000";
@@ -187,6 +189,7 @@ public static class NodeHost
         EventEndpoints.Map(app);
         UploadEndpoints.Map(app);
         JobEndpoints.Map(app);
+        ArchiveEndpoints.Map(app);
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         app.UseSwaggerUI(ui =>
         {
@@ -195,7 +198,8 @@ public static class NodeHost
             ui.DocumentTitle = "D.U.P.A node API";
         });
 
-        app.Lifetime.ApplicationStarted.Register(() => Announce(app, options, certificate, console));
+        var webRoot = WebUi.WebUiEndpoints.Map(app, options);
+        app.Lifetime.ApplicationStarted.Register(() => Announce(app, options, certificate, console, webRoot));
         app.Lifetime.ApplicationStopped.Register(() =>
         {
             app.Services.GetRequiredService<JobRunner>().Dispose();
@@ -211,10 +215,11 @@ public static class NodeHost
     public static IReadOnlyList<string> Addresses(WebApplication app) =>
         app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()?.Addresses.ToList() ?? [];
 
-    private static void Announce(WebApplication app, NodeOptions options, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate, TextWriter console)
+    private static void Announce(WebApplication app, NodeOptions options, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate, TextWriter console, string? webRoot)
     {
         var database = app.Services.GetRequiredService<NodeDatabase>();
         console.WriteLine($"dupa node: data in {options.Data}");
+        console.WriteLine(webRoot is null ? "dupa node: no web UI (build it with 'npm ci && npm run build' in web/)" : $"dupa node: web UI from {webRoot}");
         foreach (var address in Addresses(app))
         {
             console.WriteLine($"dupa node: listening on {address}");
