@@ -48,7 +48,7 @@ export function App() {
   }, [phase]);
 
   if (phase === 'starting') return <main className="center"><Spinner /></main>;
-  if (phase === 'setup') return <SetupPage onDone={() => setPhase('login')} />;
+  if (phase === 'setup') return <SetupPage onDone={() => setPhase(api.user ? 'ready' : 'login')} />;
   if (phase === 'login' || !user) return <LoginPage />;
 
   const path = location.path;
