@@ -16,6 +16,7 @@ let node;
 let folder;
 
 before(async () => {
+  rmSync(artifacts, { recursive: true, force: true });
   mkdirSync(artifacts, { recursive: true });
   folder = makeFolder();
   node = await startNode();
@@ -183,7 +184,13 @@ async function scenario({ label, viewport, mobile, firstRun }) {
     await shot(page, label, 'versions');
     await page.getByRole('tab', { name: 'Preview' }).click();
     await page.getByLabel('Contents of notes.txt').getByText('Packing list: tent, stove, maps.').waitFor();
-    await page.getByRole('button', { name: 'Close' }).click();
+
+    // Rename it.
+    await page.getByRole('button', { name: 'Rename or move' }).click();
+    await page.getByLabel('New path (or just a new name)').fill('packing.txt');
+    await page.getByRole('button', { name: 'Move', exact: true }).click();
+    await page.getByRole('button', { name: 'packing.txt' }).waitFor();
+    await page.getByRole('button', { name: 'notes.txt' }).waitFor({ state: 'detached' });
 
     // Time travel: before the upload the vault was empty.
     await page.goto(`/v/${vaultId}/files/?at=${encodeURIComponent(beforeUpload)}`);
@@ -214,6 +221,16 @@ async function scenario({ label, viewport, mobile, firstRun }) {
     await page.getByRole('button', { name: 'Create token' }).click();
     assert.match(await page.getByLabel('New API token').textContent(), /^dupa_/);
     await page.getByRole('button', { name: `Revoke token script ${label}` }).waitFor();
+    if (firstRun) {
+      // The admin's side: a user with a quota, and an invite.
+      await page.getByLabel('Username').fill('bob');
+      await page.getByLabel('Password (at least 8 characters)').fill('bob-password');
+      await page.getByLabel('Quota in GiB (empty: none)').fill('1');
+      await page.getByRole('button', { name: 'Add user' }).click();
+      await page.getByRole('row').filter({ hasText: 'bob' }).getByText('1.0 GiB').waitFor();
+      await page.getByRole('button', { name: 'Create invite' }).click();
+      assert.match(await page.getByLabel('Invite code').textContent(), /^[0-9a-f]{32}$/);
+    }
     await shot(page, label, 'settings');
 
     // Log out: a reload then shows the login page (the refresh cookie is gone).

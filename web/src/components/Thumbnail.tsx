@@ -10,30 +10,39 @@ export function Thumbnail({ vault, entry, at }: { vault: string; entry: Entry; a
   if (isImage) {
     return (
       <span className="thumb" ref={ref as React.Ref<HTMLSpanElement>}>
-        {objectUrl ? <img src={objectUrl} alt="" loading="lazy" /> : <span className="icon-glyph" aria-hidden="true">🖼</span>}
+        {objectUrl ? <img src={objectUrl} alt="" loading="lazy" /> : <Icon kind="image" />}
       </span>
     );
   }
   return (
     <span className="thumb" aria-hidden="true">
-      <span className="icon-glyph">{icon(entry)}</span>
+      <Icon kind={kindOf(entry)} />
     </span>
   );
 }
 
-function icon(entry: Entry): string {
-  if (entry.type === 'dir') return '📁';
-  if (entry.type === 'symlink') return '🔗';
-  switch (previewKind(entry.name)) {
-    case 'text':
-      return '📄';
-    case 'pdf':
-      return '📕';
-    case 'audio':
-      return '🎵';
-    case 'video':
-      return '🎬';
-    default:
-      return '📦';
+type IconKind = 'dir' | 'symlink' | 'image' | 'text' | 'pdf' | 'audio' | 'video' | 'file';
+
+function kindOf(entry: Entry): IconKind {
+  if (entry.type === 'dir' || entry.type === 'symlink') return entry.type;
+  return previewKind(entry.name) ?? 'file';
+}
+
+const marks: Partial<Record<IconKind, string>> = { text: 'TXT', pdf: 'PDF', audio: '♪', video: '▶', symlink: '↪', image: 'IMG' };
+
+/** Drawn icons (no emoji font needed): a folder, or a page marked with its kind. */
+function Icon({ kind }: { kind: IconKind }) {
+  if (kind === 'dir') {
+    return (
+      <svg className="icon-svg dir" viewBox="0 0 24 24" aria-hidden="true">
+        <path d="M2 6a2 2 0 0 1 2-2h5l2 2h9a2 2 0 0 1 2 2v10a2 2 0 0 1-2 2H4a2 2 0 0 1-2-2z" />
+      </svg>
+    );
   }
+  return (
+    <svg className={`icon-svg file ${kind}`} viewBox="0 0 24 24" aria-hidden="true">
+      <path d="M5 2h9l5 5v15H5z" />
+      {marks[kind] ? <text x="12" y="18" textAnchor="middle">{marks[kind]}</text> : null}
+    </svg>
+  );
 }

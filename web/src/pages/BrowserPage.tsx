@@ -192,18 +192,21 @@ export function BrowserPage({ vault, path, at }: { vault: string; path: string; 
           <Link className="button secondary" href={`/v/${vault}/search`}>Search</Link>
           <Link className="button secondary" href={`/v/${vault}/trash`}>Trash</Link>
         </div>
-        <form className="timetravel" aria-label="Time travel"
-          onSubmit={(e) => {
-            e.preventDefault();
-            navigate(filesHref(vault, path, new Date(atInput).toISOString()));
-          }}>
-          <label className="inline">
-            Show as of
-            <input type="datetime-local" step="1" value={atInput} onChange={(e) => setAtInput(e.target.value)} required />
-          </label>
-          <button type="submit" className="secondary">Go</button>
-          {readOnly ? <Link className="button" href={filesHref(vault, path)}>Back to now</Link> : null}
-        </form>
+        <details className="timetravel" open={readOnly}>
+          <summary>Time travel: this folder at an earlier time</summary>
+          <form aria-label="Time travel"
+            onSubmit={(e) => {
+              e.preventDefault();
+              navigate(filesHref(vault, path, new Date(atInput).toISOString()));
+            }}>
+            <label className="inline">
+              Show as of
+              <input type="datetime-local" step="1" value={atInput} onChange={(e) => setAtInput(e.target.value)} required />
+            </label>
+            <button type="submit" className="secondary">Go</button>
+            {readOnly ? <Link className="button" href={filesHref(vault, path)}>Back to now</Link> : null}
+          </form>
+        </details>
         {readOnly ? <p className="notice" role="status">Showing this folder as it was on {formatDate(at!)}. Read-only.</p> : null}
       </div>
 
@@ -252,7 +255,10 @@ export function BrowserPage({ vault, path, at }: { vault: string; path: string; 
             </div>
             <div role="tabpanel">
               {tab === 'preview' ? <Preview vault={vault} entry={open} at={at} />
-                : <VersionsPanel vault={vault} entry={open} readOnly={readOnly} onRestored={listing.reload} />}
+                : <VersionsPanel vault={vault} entry={open} readOnly={readOnly} onRestored={() => {
+                  listing.reload();
+                  void files.tree(vault, open.path).then((fresh) => 'entries' in fresh || setOpen(fresh));
+                }} />}
             </div>
           </div>
         ) : null}
