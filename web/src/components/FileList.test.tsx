@@ -79,3 +79,15 @@ describe('FileList', () => {
     expect(onOpen).toHaveBeenCalledWith(expect.objectContaining({ name: 'img10.png' }));
   });
 });
+
+describe('FileList Delete key', () => {
+  it('trashes the selection when the focused item is in it, else the focused item alone', () => {
+    const onDelete = vi.fn();
+    render(<FileList vault="v" entries={entries} order={{ key: 'name', descending: false }} onOrder={() => {}} view="list"
+      selected={new Set(['/a.txt', '/img2.png'])} onSelect={() => {}} onOpen={() => {}} onDelete={onDelete} />);
+    fireEvent.keyDown(screen.getByRole('button', { name: 'a.txt' }), { key: 'Delete' });
+    expect(onDelete).toHaveBeenLastCalledWith(['/a.txt', '/img2.png']);
+    fireEvent.keyDown(screen.getByRole('button', { name: 'img10.png' }), { key: 'Delete' });
+    expect(onDelete).toHaveBeenLastCalledWith(['/img10.png']);
+  });
+});

@@ -13,7 +13,7 @@ export interface FileListProps {
   selected: ReadonlySet<string>;
   onSelect: (paths: Set<string>) => void;
   onOpen: (entry: Entry) => void;
-  onDelete?: () => void;
+  onDelete?: (paths: string[]) => void;
   onUp?: () => void;
   at?: string | null;
 }
@@ -87,8 +87,8 @@ export function FileList({ vault, entries, order, onOrder, view, selected, onSel
         break;
       case 'Delete':
         if (!onDelete) return;
-        if (!selected.has(entry.path)) onSelect(new Set([entry.path]));
-        onDelete();
+        // The selection if this item is in it, else this item alone.
+        onDelete(selected.has(entry.path) ? [...selected] : [entry.path]);
         break;
       case 'Backspace':
         if (!onUp) return;

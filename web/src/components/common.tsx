@@ -1,4 +1,4 @@
-import { useEffect, useRef, type ReactNode } from 'react';
+import { useEffect, useId, useRef, type ReactNode } from 'react';
 import { messageOf } from '../api/errors';
 import { onLinkClick } from '../lib/router';
 
@@ -26,6 +26,7 @@ export function Link({ href, children, className, onClick, ...rest }: { href: st
 /** A modal dialog on the native <dialog>: focus moves in and back, Escape closes it. */
 export function Dialog({ title, open, onClose, children }: { title: string; open: boolean; onClose: () => void; children: ReactNode }) {
   const ref = useRef<HTMLDialogElement>(null);
+  const titleId = useId();
   useEffect(() => {
     const dialog = ref.current;
     if (!dialog) return;
@@ -34,9 +35,9 @@ export function Dialog({ title, open, onClose, children }: { title: string; open
   }, [open]);
   if (!open) return null;
   return (
-    <dialog ref={ref} className="dialog" aria-labelledby="dialog-title" onClose={onClose} onCancel={onClose}>
+    <dialog ref={ref} className="dialog" aria-labelledby={titleId} onClose={onClose} onCancel={onClose}>
       <div className="dialog-head">
-        <h2 id="dialog-title">{title}</h2>
+        <h2 id={titleId}>{title}</h2>
         <button type="button" className="icon" aria-label="Close" onClick={onClose}>
           ✕
         </button>

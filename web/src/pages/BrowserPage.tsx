@@ -231,7 +231,7 @@ export function BrowserPage({ vault, path, at }: { vault: string; path: string; 
       {data ? (
         <FileList vault={vault} entries={entries} order={prefs.order} onOrder={(order) => setPrefs({ ...prefs, order })} view={prefs.view}
           selected={selected} onSelect={setSelected} onOpen={openEntry} at={at}
-          onDelete={readOnly ? undefined : () => void remove([...selected])}
+          onDelete={readOnly ? undefined : (paths) => void remove(paths)}
           onUp={path === '/' ? undefined : () => navigate(filesHref(vault, parentOf(path), at))} />
       ) : null}
       {dragging ? <div className="dropzone" aria-hidden="true">Drop files or folders to upload them here</div> : null}
