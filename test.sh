@@ -1,13 +1,38 @@
 #!/usr/bin/env bash
-# Runs every test of the project. Needs the .NET SDK and Debian's libsodium23 and libzstd1.
+# Runs every test of the project: the .NET tests, then the web UI's (Vitest, and end-to-end in Debian's
+# Chromium against a real node). Needs the .NET SDK, Debian's libsodium23, libzstd1 and chromium, and Node.js 20+.
 set -euo pipefail
 cd "$(dirname "$0")"
 log="$(mktemp)"
-trap 'rm -f "$log"' EXIT
+vitest_json="$(mktemp)"
+e2e_tap="$(mktemp)"
+trap 'rm -f "$log" "$vitest_json" "$e2e_tap"' EXIT
 dotnet build Dupa.slnx -c Release --nologo -v quiet -clp:NoSummary
 status=0
 dotnet test Dupa.slnx -c Release --no-build --nologo --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log" || status=$?
 passed=$(awk '$1 == "Passed:" {s += $2} END {print s + 0}' "$log")
 failed=$(awk '$1 == "Failed:" {s += $2} END {print s + 0}' "$log")
+
+# The web UI: component tests, then the end-to-end run against a node started by the test.
+if ! command -v npm >/dev/null; then
+  echo "web tests: npm not found (Node.js 20+ is needed)" >&2
+  failed=$((failed + 1)); status=1
+else
+  (
+    cd web
+    if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then npm ci --no-audit --no-fund; fi
+    npm run build --silent
+  ) || { echo "web: install or build failed" >&2; failed=$((failed + 1)); status=1; }
+  (cd web && npx vitest run --reporter=default --reporter=json --outputFile="$vitest_json") || status=$?
+  read -r vp vf < <(node -e 'try { const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(r.numPassedTests, r.numFailedTests) } catch { console.log(0, 1) }' "$vitest_json")
+  echo "vitest: $vp passed, $vf failed"
+  passed=$((passed + vp)); failed=$((failed + vf)); [ "$vf" -eq 0 ] || status=1
+  started=$SECONDS
+  (cd web && node --test --test-concurrency=1 --test-reporter=spec --test-reporter-destination=stdout --test-reporter=tap --test-reporter-destination="$e2e_tap" e2e/) || status=$?
+  ep=$(awk '$1 == "#" && $2 == "pass" {print $3}' "$e2e_tap"); ef=$(awk '$1 == "#" && $2 == "fail" {print $3}' "$e2e_tap")
+  ep=${ep:-0}; ef=${ef:-1}
+  echo "e2e: $ep passed, $ef failed in $((SECONDS - started)) s (screenshots in web/test-results/)"
+  passed=$((passed + ep)); failed=$((failed + ef)); [ "$ef" -eq 0 ] || status=1
+fi
 echo "$passed passed, $failed failed"
 exit "$status"

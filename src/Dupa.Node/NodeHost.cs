@@ -38,6 +38,7 @@ public static class NodeHost
         ["--certificate"] = "Dupa:CertificatePath",
         ["--certificate-password"] = "Dupa:CertificatePassword",
         ["--behind-proxy"] = "Dupa:BehindProxy",
+        ["--web-root"] = "Dupa:WebRoot",
     };
 
     public static WebApplication Build(string[] args, Action<NodeOptions>? configure = null, TimeProvider? time = null, TextWriter? console = null)
@@ -161,7 +162,8 @@ public static class NodeHost
             headers["X-Content-Type-Options"] = "nosniff";
             headers["X-Frame-Options"] = "DENY";
             headers["Referrer-Policy"] = "no-referrer";
-            headers["Content-Security-Policy"] = "default-src 'self'; frame-ancestors 'none'";
+            // The web UI has no inline script or style; it shows files it fetched as blob: URLs (images, media, PDF).
+            headers["Content-Security-Policy"] = "default-src 'self'; img-src 'self' blob:; media-src 'self' blob:; frame-src blob:; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'";
             if (context.Request.IsHttps)
             {
                 headers["Strict-Transport-Security"] = "max-age=31536000";
@@ -190,6 +192,7 @@ public static class NodeHost
         JobEndpoints.Map(app);
         SearchEndpoints.Map(app);
         RetentionEndpoints.Map(app);
+        ArchiveEndpoints.Map(app);
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         app.UseSwaggerUI(ui =>
         {
@@ -198,9 +201,10 @@ public static class NodeHost
             ui.DocumentTitle = "D.U.P.A node API";
         });
 
+        var webRoot = WebUi.WebUiEndpoints.Map(app, options);
         // An unattended install's admin is created before the node listens, so a bad password stops the start with a clear error.
         var createdAdmin = CreateAdminFromEnvironment(app, options);
-        app.Lifetime.ApplicationStarted.Register(() => Announce(app, options, certificate, console, createdAdmin));
+        app.Lifetime.ApplicationStarted.Register(() => Announce(app, options, certificate, console, webRoot, createdAdmin));
         app.Lifetime.ApplicationStopped.Register(() =>
         {
             app.Services.GetRequiredService<JobRunner>().Dispose();
@@ -235,10 +239,11 @@ public static class NodeHost
         return true;
     }
 
-    private static void Announce(WebApplication app, NodeOptions options, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate, TextWriter console, bool createdAdmin)
+    private static void Announce(WebApplication app, NodeOptions options, System.Security.Cryptography.X509Certificates.X509Certificate2? certificate, TextWriter console, string? webRoot, bool createdAdmin)
     {
         var database = app.Services.GetRequiredService<NodeDatabase>();
         console.WriteLine($"dupa node: data in {options.Data}");
+        console.WriteLine(webRoot is null ? "dupa node: no web UI (build it with 'npm ci && npm run build' in web/)" : $"dupa node: web UI from {webRoot}");
         foreach (var address in Addresses(app))
         {
             console.WriteLine($"dupa node: listening on {address}");

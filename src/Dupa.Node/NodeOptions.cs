@@ -27,6 +27,9 @@ public sealed class NodeOptions
     /// <summary>Plain HTTP on a non-loopback address is refused unless a reverse proxy in front terminates TLS.</summary>
     public bool BehindProxy { get; set; }
 
+    /// <summary>The built web UI (index.html and assets/); by default the source tree's web/dist, else wwwroot beside the binary.</summary>
+    public string? WebRoot { get; set; }
+
     /// <summary>Requests per user (or per address, when anonymous) per second, with a burst of ten times that.</summary>
     public int RequestsPerSecond { get; set; } = 50;
 

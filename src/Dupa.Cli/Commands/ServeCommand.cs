@@ -13,8 +13,9 @@ public static class ServeCommand
         var certificate = new Option<string?>("--certificate") { Description = "A PFX certificate for HTTPS (default: one generated on first start)", HelpName = "FILE" };
         var certificatePassword = new Option<string?>("--certificate-password") { Description = "The PFX's password", HelpName = "PASSWORD" };
         var behindProxy = new Option<bool>("--behind-proxy") { Description = "Allow plain HTTP on non-loopback addresses: a reverse proxy in front terminates TLS" };
+        var webRoot = new Option<string?>("--web-root") { Description = "The built web UI to serve at / (default: the source tree's web/dist, else wwwroot beside this binary)", HelpName = "DIR" };
         var command = Globals.NewCommand("serve", """
-            Run a node: the REST API (/api/v1, reference at /api-docs), over HTTPS with a certificate made on first start.
+            Run a node: the web UI (/), the REST API (/api/v1, reference at /api-docs), over HTTPS with a certificate made on first start.
             With no account yet, the admin comes from DUPA_ADMIN_USER and DUPA_ADMIN_PASSWORD, or a one-time setup token is printed.
             """, "DUPA_ADMIN_USER=admin DUPA_ADMIN_PASSWORD='s3cret-pass' dupa serve --data /tmp/node --urls https://127.0.0.1:8443");
         command.Add(data);
@@ -23,6 +24,7 @@ public static class ServeCommand
         command.Add(certificate);
         command.Add(certificatePassword);
         command.Add(behindProxy);
+        command.Add(webRoot);
         command.SetAction(async (result, cancellationToken) =>
         {
             var args = new List<string>();
@@ -40,6 +42,7 @@ public static class ServeCommand
             Pass("--certificate", result.GetValue(certificate));
             Pass("--certificate-password", result.GetValue(certificatePassword));
             Pass("--behind-proxy", result.GetValue(behindProxy) ? "true" : null);
+            Pass("--web-root", result.GetValue(webRoot));
             var app = NodeHost.Build([.. args]);
             // The host handles SIGINT and SIGTERM itself: requests in flight finish, vaults are closed.
             await app.RunAsync();

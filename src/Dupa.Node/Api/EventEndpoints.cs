@@ -17,9 +17,13 @@ public static class EventEndpoints
 {
     private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
 
-    public static void Map(IEndpointRouteBuilder app) =>
+    public static void Map(IEndpointRouteBuilder app)
+    {
         app.MapGet("/api/v1/events", Events).RequireAuthorization(Scopes.Read).WithTags("Events")
             .WithSummary("WebSocket of live events for your vaults: file.added, file.changed, file.deleted, file.restored, file.moved");
+        // Browsers open a WebSocket over an HTTP/2 connection with CONNECT (RFC 8441), not GET.
+        app.MapMethods("/api/v1/events", ["CONNECT"], Events).RequireAuthorization(Scopes.Read).ExcludeFromDescription();
+    }
 
     private static async Task<IResult> Events(HttpContext context, NodeDatabase database, EventHub hub)
     {

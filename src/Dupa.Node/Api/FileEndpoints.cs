@@ -133,7 +133,7 @@ public static class FileEndpoints
             return vault.State.Get(vaultPath)!;
         }, context.RequestAborted);
         Notify(context, events, clock, id, node.Versions.Count == 1 ? "file.added" : "file.changed", vaultPath);
-        return Results.Created($"/api/v1/vaults/{id}/files{vaultPath}", View(node));
+        return Results.Created($"/api/v1/vaults/{id}/files{UrlPath(vaultPath)}", View(node));
     }
 
     private static async Task<IResult> UploadForm(string id, string? dir, HttpContext context, NodeDatabase database, VaultSessions sessions, EventHub events, TimeProvider clock)
@@ -254,4 +254,6 @@ public static class FileEndpoints
     private static EntryView View(Core.Manifest.TreeNode node) => new(node.Name, node.Path, Entries.TypeName(node.Type), node.Current.Size,
         DateTimeOffset.FromUnixTimeMilliseconds(node.Current.MtimeNs / 1_000_000), node.Versions.Count, node.Current.Ref.ToString(), node.Current.Target, node.Current.Mime, [.. node.Tags]);
 
+    /// <summary>A vault path escaped for a URL: a Location header must be ASCII, and names like "Zdjęcia" are not.</summary>
+    internal static string UrlPath(string vaultPath) => string.Join('/', vaultPath.Split('/').Select(Uri.EscapeDataString));
 }

@@ -79,7 +79,7 @@ public static class UploadEndpoints
         }
         uploads.Remove(session);
         events.Publish(UserId(context), new NodeEvent("file.added", id, session.Path, clock.GetUtcNow()));
-        return Results.Created($"/api/v1/vaults/{id}/files{session.Path}", View(session));
+        return Results.Created($"/api/v1/vaults/{id}/files{FileEndpoints.UrlPath(session.Path)}", View(session));
     }
 
     private static IResult Cancel(string id, string upload, HttpContext context, UploadSessions uploads)

@@ -1,0 +1,83 @@
+import { api, encodePath } from './client';
+import type {
+  AdminUser, ApiToken, CreatedToken, CreatedVault, Entry, Listing, SearchResult, TrashItem, Vault, VaultStats, Version,
+} from './types';
+
+// Typed calls to each endpoint the UI uses. Paths inside a vault are absolute ("/Photos/a.jpg").
+
+const v = (vault: string) => `/api/v1/vaults/${encodeURIComponent(vault)}`;
+
+function query(params: Record<string, string | number | undefined | null>): string {
+  const pairs = Object.entries(params).filter(([, value]) => value !== undefined && value !== null && value !== '');
+  return pairs.length ? '?' + new URLSearchParams(pairs.map(([k, value]) => [k, String(value)])).toString() : '';
+}
+
+export const vaults = {
+  list: () => api.get<Vault[]>('/api/v1/vaults'),
+  create: (name: string, passphrase: string) => api.json<CreatedVault>('POST', '/api/v1/vaults', { name, passphrase }),
+  unlock: (id: string, passphrase: string) => api.json<void>('POST', `${v(id)}/unlock`, { passphrase }),
+  lock: (id: string) => api.json<void>('POST', `${v(id)}/lock`),
+  stats: (id: string) => api.get<VaultStats>(`${v(id)}/stats`),
+};
+
+export const files = {
+  /** Lists a directory (or stats a file); `at` shows the tree as it was at that time. */
+  tree: (vault: string, path: string, at?: string) => api.get<Listing | Entry>(`${v(vault)}/tree/${encodePath(path)}${query({ at })}`),
+  downloadUrl: (vault: string, path: string, opts: { version?: number; at?: string } = {}) =>
+    `${v(vault)}/files/${encodePath(path)}${query({ version: opts.version, at: opts.at })}`,
+  archiveUrl: (vault: string, path: string, at?: string) => `${v(vault)}/archive/${encodePath(path)}${query({ at })}`,
+  versions: (vault: string, path: string) => api.get<Version[]>(`${v(vault)}/versions/${encodePath(path)}`),
+  restoreVersion: (vault: string, path: string, version: number) => api.json<Entry>('POST', `${v(vault)}/restore-version`, { path, version }),
+  move: (vault: string, from: string, to: string) => api.json<Entry>('POST', `${v(vault)}/move`, { from, to }),
+  remove: (vault: string, path: string) => api.json<{ trashItem: string }>('DELETE', `${v(vault)}/files/${encodePath(path)}`),
+  trash: (vault: string) => api.get<TrashItem[]>(`${v(vault)}/trash`),
+  restoreTrash: (vault: string, item: string) => api.json<{ path: string }>('POST', `${v(vault)}/trash/${encodeURIComponent(item)}/restore`, {}),
+  purge: (vault: string, item: string) => api.json<void>('DELETE', `${v(vault)}/trash/${encodeURIComponent(item)}`),
+  emptyTrash: (vault: string) => api.json<{ purged: number }>('DELETE', `${v(vault)}/trash`),
+  /** Search with the find filters (docs/search.md); `queryString` comes from lib/searchQuery. */
+  search: (vault: string, queryString: string, signal?: AbortSignal) =>
+    api.request('GET', `${v(vault)}/search${queryString}`, { signal }).then((r) => r.json() as Promise<SearchResult>),
+  /** Adds and removes tags on a path; answers the path's tags afterwards. */
+  changeTags: (vault: string, path: string, add: string[], remove: string[]) =>
+    api.json<{ path: string; tags: string[] }>('POST', `${v(vault)}/tags`, { path, add, remove }),
+};
+
+/** Fetches a file (or any authenticated GET) as a Blob: images, previews, downloads. */
+export async function fetchBlob(url: string, signal?: AbortSignal): Promise<Blob> {
+  const response = await api.request('GET', url, { signal });
+  return response.blob();
+}
+
+/** Saves a blob under a file name through a temporary link. */
+export function saveBlob(blob: Blob, name: string) {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = name;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 60_000);
+}
+
+export const account = {
+  tokens: () => api.get<ApiToken[]>('/api/v1/tokens'),
+  createToken: (name: string, scopes: string, expiresAt?: string) =>
+    api.json<CreatedToken>('POST', '/api/v1/tokens', { name, scopes, expiresAt: expiresAt || null }),
+  revokeToken: (id: string) => api.json<void>('DELETE', `/api/v1/tokens/${encodeURIComponent(id)}`),
+};
+
+export const admin = {
+  users: () => api.get<AdminUser[]>('/api/v1/users'),
+  createUser: (username: string, password: string, role: string, quotaBytes: number) =>
+    api.json<AdminUser>('POST', '/api/v1/users', { username, password, role, quotaBytes }),
+  setQuota: (id: string, quotaBytes: number) => api.json<void>('PUT', `/api/v1/users/${encodeURIComponent(id)}/quota`, { quotaBytes }),
+  invite: (expiresInDays: number) => api.json<{ invite: string; expiresAt: string }>('POST', '/api/v1/invites', { expiresInDays }),
+};
+
+export async function needsSetup(): Promise<boolean> {
+  const response = await fetch('/readyz');
+  if (!response.ok) return false;
+  const body = (await response.json()) as { users?: boolean };
+  return body.users === false;
+}

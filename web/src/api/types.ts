@@ -1,0 +1,135 @@
+// Shapes of the node's REST API (see docs/api.md and /openapi/v1.json).
+
+export interface User {
+  id: string;
+  username: string;
+  role: 'admin' | 'user' | string;
+}
+
+export interface LoginResponse {
+  accessToken: string;
+  tokenType: string;
+  expiresIn: number;
+  user: User;
+}
+
+export interface Vault {
+  id: string;
+  name: string;
+  createdAt: string;
+  unlocked: boolean;
+}
+
+export interface CreatedVault {
+  id: string;
+  name: string;
+  recoveryKey: string;
+}
+
+export type EntryType = 'file' | 'dir' | 'symlink';
+
+export interface Entry {
+  name: string;
+  path: string;
+  type: EntryType;
+  size: number;
+  modified: string;
+  versions: number;
+  version: string;
+  target?: string | null;
+  mime?: string | null;
+  tags?: string[];
+}
+
+export interface Listing {
+  path: string;
+  type: 'dir';
+  entries: Entry[];
+}
+
+export interface Version {
+  version: number;
+  id: string;
+  stored: string;
+  size: number;
+  modified: string;
+  device: string;
+}
+
+export interface TrashItem {
+  id: string;
+  path: string;
+  deleted: string;
+  type: EntryType;
+  files: number;
+  size: number;
+}
+
+export interface VaultStats {
+  files: number;
+  directories: number;
+  symlinks: number;
+  versions: number;
+  trashItems: number;
+  currentBytes: number;
+  logicalBytes: number;
+  uniqueBytes: number;
+  storedBytes: number;
+  chunks: number;
+  packs: number;
+  dedupRatio: number;
+  compressionRatio: number;
+}
+
+export interface ApiToken {
+  id: string;
+  name: string;
+  scopes: string;
+  expiresAt: string | null;
+  createdAt: string;
+  revoked: boolean;
+}
+
+export interface CreatedToken {
+  id: string;
+  token: string;
+  scopes: string;
+  expiresAt: string | null;
+}
+
+export interface AdminUser {
+  id: string;
+  username: string;
+  role: string;
+  quotaBytes: number;
+  createdAt: string;
+}
+
+export interface NodeEvent {
+  type: string;
+  vault: string | null;
+  path: string | null;
+  at: string;
+  [key: string]: unknown;
+}
+
+/** A search hit (GET /vaults/{id}/search): a file or directory, or an older version or a trash item's. */
+export interface SearchHit {
+  path: string;
+  name: string;
+  type: EntryType;
+  size: number;
+  modified: string;
+  mime: string | null;
+  version: number;
+  versionId: string;
+  source: 'current' | 'oldversion' | 'trash';
+  trashItem: string | null;
+  tags: string[];
+}
+
+export interface SearchResult {
+  total: number;
+  offset: number;
+  hits: SearchHit[];
+}

@@ -1,0 +1,239 @@
+import { api, encodePath } from './client';
+import { ApiError, errorFromResponse, messageOf } from './errors';
+import { joinPath } from '../lib/paths';
+
+/** One HTTP exchange with upload progress (fetch cannot report upload progress; XMLHttpRequest can). */
+export interface Transport {
+  send(request: {
+    method: string;
+    url: string;
+    body?: Blob | string;
+    headers: Record<string, string>;
+    onProgress?: (sent: number) => void;
+    signal: AbortSignal;
+  }): Promise<{ status: number; header: (name: string) => string | null; text: string }>;
+}
+
+export type UploadStatus = 'queued' | 'uploading' | 'done' | 'failed' | 'cancelled';
+
+export interface UploadItem {
+  id: number;
+  vault: string;
+  path: string;
+  size: number;
+  sent: number;
+  status: UploadStatus;
+  error?: string;
+  resumable: boolean;
+}
+
+export interface PendingFile {
+  file: Blob & { lastModified?: number };
+  /** Where it goes, relative to the target folder ("Trip/2024/a.jpg" for a folder upload). */
+  relativePath: string;
+}
+
+/** Files above this go through resumable sessions, in pieces, so a dropped connection costs one piece. */
+export const RESUMABLE_THRESHOLD = 8 * 1024 * 1024;
+export const PIECE_SIZE = 4 * 1024 * 1024;
+const MAX_RETRIES = 5;
+
+function problem(status: number, header: (name: string) => string | null, text: string): Promise<ApiError> {
+  return errorFromResponse(new Response(text, { status, headers: { 'Content-Type': header('Content-Type') ?? 'text/plain' } }));
+}
+
+/**
+ * Uploads files, a few at a time, with progress per file and overall. Small files are one PUT; large ones use
+ * the node's resumable sessions and, after a failed piece, ask the node where it stands and go on from there.
+ */
+export class UploadQueue {
+  readonly items: UploadItem[] = [];
+  private readonly files = new Map<number, PendingFile>();
+  private readonly controllers = new Map<number, AbortController>();
+  private readonly listeners = new Set<() => void>();
+  private active = 0;
+  private nextId = 1;
+
+  constructor(
+    private readonly transport: Transport,
+    private readonly token: () => Promise<string> = () => api.accessToken(),
+    private readonly concurrency = 3,
+    private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+  ) {}
+
+  subscribe(listener: () => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /** Bytes sent and total over the files not cancelled. */
+  get totals(): { sent: number; size: number; done: number; failed: number; count: number } {
+    const counted = this.items.filter((i) => i.status !== 'cancelled');
+    return {
+      sent: counted.reduce((s, i) => s + i.sent, 0),
+      size: counted.reduce((s, i) => s + i.size, 0),
+      done: counted.filter((i) => i.status === 'done').length,
+      failed: counted.filter((i) => i.status === 'failed').length,
+      count: counted.length,
+    };
+  }
+
+  get busy(): boolean {
+    return this.items.some((i) => i.status === 'queued' || i.status === 'uploading');
+  }
+
+  add(vault: string, dir: string, pending: PendingFile[]): UploadItem[] {
+    const added = pending.map((p) => {
+      const item: UploadItem = {
+        id: this.nextId++, vault, path: joinPath(dir, p.relativePath), size: p.file.size, sent: 0, status: 'queued',
+        resumable: p.file.size > RESUMABLE_THRESHOLD,
+      };
+      this.files.set(item.id, p);
+      this.items.push(item);
+      return item;
+    });
+    this.emit();
+    this.pump();
+    return added;
+  }
+
+  cancel(id: number) {
+    const item = this.items.find((i) => i.id === id);
+    if (!item || item.status === 'done' || item.status === 'failed') return;
+    item.status = 'cancelled';
+    this.controllers.get(id)?.abort();
+    this.emit();
+  }
+
+  clearFinished() {
+    for (let i = this.items.length - 1; i >= 0; i--) {
+      if (!['queued', 'uploading'].includes(this.items[i].status)) {
+        this.files.delete(this.items[i].id);
+        this.items.splice(i, 1);
+      }
+    }
+    this.emit();
+  }
+
+  /** Resolves when nothing is queued or uploading. */
+  idle(): Promise<void> {
+    if (!this.busy) return Promise.resolve();
+    return new Promise((resolve) => {
+      const off = this.subscribe(() => {
+        if (!this.busy) {
+          off();
+          resolve();
+        }
+      });
+    });
+  }
+
+  private emit() {
+    for (const listener of [...this.listeners]) listener();
+  }
+
+  private pump() {
+    while (this.active < this.concurrency) {
+      const next = this.items.find((i) => i.status === 'queued');
+      if (!next) return;
+      this.active++;
+      next.status = 'uploading';
+      const controller = new AbortController();
+      this.controllers.set(next.id, controller);
+      this.emit();
+      this.run(next, controller.signal)
+        .then(() => {
+          if (next.status === 'uploading') {
+            next.status = 'done';
+            next.sent = next.size;
+          }
+        })
+        .catch((error: unknown) => {
+          if (next.status === 'uploading') {
+            next.status = 'failed';
+            next.error = messageOf(error);
+          }
+        })
+        .finally(() => {
+          this.active--;
+          this.controllers.delete(next.id);
+          this.emit();
+          this.pump();
+        });
+    }
+  }
+
+  private async run(item: UploadItem, signal: AbortSignal) {
+    const { file } = this.files.get(item.id)!;
+    const modified = new Date(file.lastModified ?? Date.now()).toISOString();
+    const progress = (base: number) => (sent: number) => {
+      item.sent = Math.min(item.size, base + sent);
+      this.emit();
+    };
+    if (!item.resumable) {
+      const url = `/api/v1/vaults/${encodeURIComponent(item.vault)}/files/${encodePath(item.path)}`;
+      await this.exchange('PUT', url, { 'X-Dupa-Modified': modified, 'Content-Type': 'application/octet-stream' }, file, progress(0), signal);
+      return;
+    }
+    const created = await this.exchange('POST', `/api/v1/vaults/${encodeURIComponent(item.vault)}/uploads`, { 'Content-Type': 'application/json' },
+      JSON.stringify({ path: item.path, length: item.size, modified }), undefined, signal);
+    const location = created.header('Location') ?? `/api/v1/vaults/${encodeURIComponent(item.vault)}/uploads/${(JSON.parse(created.text) as { id: string }).id}`;
+    let offset = 0;
+    let failures = 0;
+    while (offset < item.size) {
+      const end = Math.min(item.size, offset + PIECE_SIZE);
+      try {
+        const answer = await this.exchange('PATCH', location, { 'Upload-Offset': String(offset), 'Content-Type': 'application/offset+octet-stream' },
+          file.slice(offset, end), progress(offset), signal);
+        offset = Number(answer.header('Upload-Offset') ?? end);
+        failures = 0;
+        if (answer.status === 201) return;
+      } catch (error) {
+        if (signal.aborted || (error instanceof ApiError && error.status >= 400 && error.status < 500 && error.status !== 409 && error.status !== 429)) {
+          throw error;
+        }
+        if (++failures > MAX_RETRIES) throw error;
+        await this.sleep(500 * 2 ** failures);
+        // Ask the node how much arrived; the session keeps every byte received before the drop.
+        const status = await this.exchange('HEAD', location, {}, undefined, undefined, signal);
+        offset = Number(status.header('Upload-Offset') ?? offset);
+        progress(0)(offset);
+      }
+    }
+  }
+
+  private async exchange(method: string, url: string, headers: Record<string, string>, body: Blob | string | undefined,
+    onProgress: ((sent: number) => void) | undefined, signal: AbortSignal) {
+    for (let attempt = 0; ; attempt++) {
+      const answer = await this.transport.send({
+        method, url, body, signal, onProgress,
+        headers: { ...headers, Authorization: `Bearer ${await this.token()}` },
+      });
+      if (answer.status >= 200 && answer.status < 300) return answer;
+      if (answer.status === 401 && attempt === 0) {
+        await api.refresh();
+        continue;
+      }
+      throw await problem(answer.status, answer.header, answer.text);
+    }
+  }
+}
+
+/** The browser's transport: XMLHttpRequest, for its upload progress events. */
+export const xhrTransport: Transport = {
+  send({ method, url, body, headers, onProgress, signal }) {
+    return new Promise((resolve, reject) => {
+      const xhr = new XMLHttpRequest();
+      xhr.open(method, url);
+      for (const [name, value] of Object.entries(headers)) xhr.setRequestHeader(name, value);
+      if (onProgress) xhr.upload.onprogress = (e) => onProgress(e.loaded);
+      xhr.onload = () => resolve({ status: xhr.status, header: (name) => xhr.getResponseHeader(name), text: xhr.responseText });
+      xhr.onerror = () => reject(new TypeError('network error'));
+      xhr.onabort = () => reject(new DOMException('cancelled', 'AbortError'));
+      signal.addEventListener('abort', () => xhr.abort(), { once: true });
+      xhr.send(body ?? null);
+    });
+  },
+};
+
+export const uploads = new UploadQueue(xhrTransport);

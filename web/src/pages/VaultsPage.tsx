@@ -1,0 +1,102 @@
+import { useState } from 'react';
+import { vaults } from '../api/dupa';
+import type { CreatedVault } from '../api/types';
+import { Dialog, ErrorMessage, Link, Spinner } from '../components/common';
+import { UnlockForm } from '../components/UnlockForm';
+import { formatDate } from '../lib/format';
+import { useAction, useLoad } from '../lib/hooks';
+import { filesHref } from '../lib/router';
+
+export function VaultsPage() {
+  const list = useLoad(() => vaults.list(), []);
+  const [name, setName] = useState('');
+  const [passphrase, setPassphrase] = useState('');
+  const [confirm, setConfirm] = useState('');
+  const [created, setCreated] = useState<CreatedVault | null>(null);
+  const create = useAction();
+  const lock = useAction();
+
+  const submit = async (e: React.FormEvent) => {
+    e.preventDefault();
+    if (passphrase !== confirm) {
+      create.setError(new Error('The two passphrases differ.'));
+      return;
+    }
+    const made = await create.run(async () => {
+      const vault = await vaults.create(name.trim(), passphrase);
+      // A new vault is opened at once: nobody creates a vault to look at it locked.
+      await vaults.unlock(vault.id, passphrase);
+      return vault;
+    });
+    if (made) {
+      setCreated(made);
+      setName('');
+      setPassphrase('');
+      setConfirm('');
+      list.reload();
+    }
+  };
+
+  return (
+    <section aria-labelledby="vaults-title">
+      <h1 id="vaults-title">Your vaults</h1>
+      <ErrorMessage error={list.error ?? lock.error} />
+      {list.loading && !list.data ? <Spinner /> : null}
+      {list.data && list.data.length === 0 ? <p className="muted">No vault yet. Create one below.</p> : null}
+      <ul className="vaults">
+        {list.data?.map((v) => (
+          <li key={v.id} className="card vault">
+            <div className="vault-head">
+              <h2>{v.unlocked ? <Link href={filesHref(v.id, '/')}>{v.name}</Link> : v.name}</h2>
+              <span className={v.unlocked ? 'badge ok' : 'badge'}>{v.unlocked ? 'Unlocked' : 'Locked'}</span>
+            </div>
+            <p className="muted">Created {formatDate(v.createdAt)}</p>
+            {v.unlocked ? (
+              <div className="actions">
+                <Link className="button" href={filesHref(v.id, '/')}>Open files</Link>
+                <Link className="button secondary" href={`/v/${v.id}/search`}>Search</Link>
+                <Link className="button secondary" href={`/v/${v.id}/trash`}>Trash</Link>
+                <button type="button" className="secondary" disabled={lock.busy} onClick={() => void lock.run(() => vaults.lock(v.id)).then(list.reload)}>
+                  Lock
+                </button>
+              </div>
+            ) : (
+              <UnlockForm vault={v.id} name={v.name} onUnlocked={list.reload} />
+            )}
+          </li>
+        ))}
+      </ul>
+
+      <form className="card" onSubmit={submit} aria-labelledby="create-title">
+        <h2 id="create-title">Create a vault</h2>
+        <label>
+          Name
+          <input value={name} onChange={(e) => setName(e.target.value)} required maxLength={100} />
+        </label>
+        <label>
+          Passphrase
+          <input type="password" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} required autoComplete="new-password" />
+        </label>
+        <label>
+          Repeat the passphrase
+          <input type="password" value={confirm} onChange={(e) => setConfirm(e.target.value)} required autoComplete="new-password" />
+        </label>
+        <p className="muted">The passphrase encrypts the vault. The node cannot recover it for you; keep the recovery key shown next.</p>
+        <ErrorMessage error={create.error} />
+        <button type="submit" disabled={create.busy}>{create.busy ? 'Creating…' : 'Create vault'}</button>
+      </form>
+
+      <Dialog title="Keep this recovery key" open={created !== null} onClose={() => setCreated(null)}>
+        <p>
+          The vault <strong>{created?.name}</strong> is ready. This recovery key opens it if the passphrase is lost. It is shown
+          only now: write it down or store it in a password manager.
+        </p>
+        <pre className="secret" aria-label="Recovery key">{created?.recoveryKey}</pre>
+        <div className="actions">
+          <button type="button" onClick={() => void navigator.clipboard?.writeText(created?.recoveryKey ?? '')}>Copy</button>
+          {created ? <Link className="button secondary" href={filesHref(created.id, '/')} onClick={() => setCreated(null)}>I have kept it; open the vault</Link> : null}
+        </div>
+      </Dialog>
+    </section>
+  );
+}
