@@ -138,6 +138,10 @@ public static class NodeHost
         var exporter = app.Services.GetRequiredService<PrometheusExporter>();
         metrics.ObserveGauge("dupa_vaults_unlocked", "Vaults whose key is in memory", () => app.Services.GetRequiredService<VaultSessions>().UnlockedCount);
         metrics.ObserveGauge("dupa_users", "Accounts on this node", () => app.Services.GetRequiredService<NodeDatabase>().UserCount());
+        metrics.ObserveGauge("dupa_logical_bytes", "Bytes of every kept file version in the unlocked vaults", () => app.Services.GetRequiredService<VaultSessions>().Usage().Logical);
+        metrics.ObserveGauge("dupa_stored_bytes", "Bytes of pack files of the unlocked vaults", () => app.Services.GetRequiredService<VaultSessions>().Usage().Stored);
+        metrics.ObserveGauge("dupa_dedup_ratio", "Logical bytes per stored byte in the unlocked vaults (deduplication and compression together)", () =>
+            app.Services.GetRequiredService<VaultSessions>().Usage() is var (logical, stored) && stored > 0 ? (double)logical / stored : 1.0);
         app.Use(async (context, next) =>
         {
             var started = time.GetTimestamp();

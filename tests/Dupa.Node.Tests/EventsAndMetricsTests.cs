@@ -56,6 +56,31 @@ public sealed class EventsAndMetricsTests
         Assert.Contains("dupa_users 1", text, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public async Task Metrics_ShowStoredBytes_DedupRatio_AndJobDurations()
+    {
+        await using var node = await TestNode.StartAsync();
+        using var client = node.Client(await node.LoginAsync());
+        var vault = await TestNode.CreateVaultAsync(client);
+        var content = new Dupa.Testing.SeededRandom(3).NextBytes(500_000);
+        await client.PutAsync($"/api/v1/vaults/{vault}/files/a.bin", new ByteArrayContent(content));
+        await client.PutAsync($"/api/v1/vaults/{vault}/files/copy.bin", new ByteArrayContent(content));
+        var job = await client.PostAsJsonAsync($"/api/v1/vaults/{vault}/jobs", new { kind = "verify" });
+        for (var i = 0; i < 200 && (await client.GetStringAsync(job.Headers.Location!.ToString())).Contains("\"running\"", StringComparison.Ordinal); i++)
+        {
+            await Task.Delay(25);
+        }
+
+        var text = await client.GetStringAsync("/metrics");
+
+        Assert.Contains("dupa_logical_bytes 1000000", text, StringComparison.Ordinal);
+        var stored = long.Parse(text.Split('\n').Single(l => l.StartsWith("dupa_stored_bytes ", StringComparison.Ordinal))[18..], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(stored, 500_000, 600_000);
+        var ratio = double.Parse(text.Split('\n').Single(l => l.StartsWith("dupa_dedup_ratio ", StringComparison.Ordinal))[17..], System.Globalization.CultureInfo.InvariantCulture);
+        Assert.InRange(ratio, 1.6, 2.0);
+        Assert.Contains("dupa_job_duration_seconds_count{kind=\"verify\",state=\"succeeded\"} 1", text, StringComparison.Ordinal);
+    }
+
     private static async Task<ClientWebSocket> ConnectAsync(TestNode node, string? token)
     {
         var expected = X509CertificateLoader.LoadPkcs12FromFile(Path.Combine(node.DataDirectory, "tls", "node.pfx"), null);

@@ -36,6 +36,31 @@ public sealed class RawHttpTests
         }
     }
 
+    /// <summary>
+    /// A client that announces a body and then stalls is cut off by the minimum data rate (Kestrel's 240 bytes/s
+    /// after a 5 s grace), the vault is free again, and nothing is stored.
+    /// </summary>
+    [Fact]
+    public async Task ClientThatStallsMidUpload_IsCutOff_AndStoresNothing()
+    {
+        await using var node = await TestNode.StartAsync();
+        var token = await node.LoginAsync();
+        using var client = node.Client(token);
+        var vault = await TestNode.CreateVaultAsync(client);
+
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        var response = await SendAsync(node, $"PUT /api/v1/vaults/{vault}/files/stalled.bin HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {token}\r\nContent-Length: 1000000\r\n\r\n{new string('z', 1024)}",
+            readTimeout: TimeSpan.FromSeconds(60));
+        Assert.True(response.Length == 0 || response.StartsWith("HTTP/1.1 408", StringComparison.Ordinal), response);
+        Assert.True(started.Elapsed < TimeSpan.FromSeconds(45), $"cut off after {started.Elapsed}");
+
+        // The vault is usable again, and the stalled upload left nothing.
+        var put = await client.PutAsync($"/api/v1/vaults/{vault}/files/after.txt", new StringContent("fine"));
+        Assert.Equal(HttpStatusCode.Created, put.StatusCode);
+        using var tree = JsonDocument.Parse(await client.GetStringAsync($"/api/v1/vaults/{vault}/tree/"));
+        Assert.Equal(["after.txt"], tree.RootElement.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("name").GetString()));
+    }
+
     [Fact]
     public async Task GarbageRequestLine_Gets400()
     {
@@ -44,7 +69,7 @@ public sealed class RawHttpTests
         Assert.StartsWith("HTTP/1.1 400", response, StringComparison.Ordinal);
     }
 
-    private static async Task<string> SendAsync(TestNode node, string request, bool readResponse = true)
+    private static async Task<string> SendAsync(TestNode node, string request, bool readResponse = true, TimeSpan? readTimeout = null)
     {
         using var tcp = new TcpClient();
         await tcp.ConnectAsync(IPAddress.Loopback, node.BaseAddress.Port);
@@ -58,8 +83,16 @@ public sealed class RawHttpTests
             return "";
         }
         var buffer = new byte[4096];
-        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
-        var n = await tls.ReadAsync(buffer, timeout.Token);
-        return Encoding.UTF8.GetString(buffer, 0, n);
+        using var timeout = new CancellationTokenSource(readTimeout ?? TimeSpan.FromSeconds(10));
+        try
+        {
+            var n = await tls.ReadAsync(buffer, timeout.Token);
+            return Encoding.UTF8.GetString(buffer, 0, n);
+        }
+        catch (IOException)
+        {
+            // The server reset the connection: no response at all.
+            return "";
+        }
     }
 }

@@ -43,7 +43,7 @@ public sealed class Job
 /// Runs jobs on the thread pool, reports their progress on the owner's event socket, and keeps finished jobs
 /// for an hour so their results can be read.
 /// </summary>
-public sealed class JobRunner(EventHub events, TimeProvider time) : IDisposable
+public sealed class JobRunner(EventHub events, TimeProvider time, Metrics.NodeMetrics metrics) : IDisposable
 {
     private static readonly TimeSpan KeepFinished = TimeSpan.FromHours(1);
     private readonly Dictionary<string, Job> _jobs = new(StringComparer.Ordinal);
@@ -84,6 +84,8 @@ public sealed class JobRunner(EventHub events, TimeProvider time) : IDisposable
                 job.Error = e.Message;
             }
             job.Finished = time.GetUtcNow();
+            metrics.JobDuration.Record((job.Finished.Value - job.Started).TotalSeconds,
+                new KeyValuePair<string, object?>("kind", job.Kind), new KeyValuePair<string, object?>("state", job.State.ToString().ToLowerInvariant()));
             events.Publish(job.UserId, new NodeEvent("job." + job.State.ToString().ToLowerInvariant(), job.VaultId, job.Id, time.GetUtcNow()));
         });
         return job;

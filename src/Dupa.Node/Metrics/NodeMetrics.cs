@@ -19,6 +19,7 @@ public sealed class NodeMetrics : IDisposable
         BytesIn = _meter.CreateCounter<long>("dupa_http_received_bytes", "By", "Request body bytes received");
         BytesOut = _meter.CreateCounter<long>("dupa_http_sent_bytes", "By", "Response body bytes sent");
         LoginsFailed = _meter.CreateCounter<long>("dupa_logins_failed", description: "Logins refused: a wrong password, or throttled");
+        JobDuration = _meter.CreateHistogram<double>("dupa_job_duration_seconds", "s", "How long background jobs ran, by kind and outcome");
     }
 
     public Counter<long> Requests { get; }
@@ -27,8 +28,12 @@ public sealed class NodeMetrics : IDisposable
     public Counter<long> BytesOut { get; }
     public Counter<long> LoginsFailed { get; }
 
+    public Histogram<double> JobDuration { get; }
+
     /// <summary>A gauge read at scrape time.</summary>
     public void ObserveGauge(string name, string description, Func<long> read) => _meter.CreateObservableGauge(name, read, description: description);
+
+    public void ObserveGauge(string name, string description, Func<double> read) => _meter.CreateObservableGauge(name, read, description: description);
 
     public void Dispose() => _meter.Dispose();
 }

@@ -34,6 +34,28 @@ public sealed class UnlockedVault(Vault vault) : IDisposable
     public Task<T> WithVaultAsync<T>(Func<Vault, T> action, CancellationToken cancellationToken) =>
         WithVaultAsync(v => Task.FromResult(action(v)), cancellationToken);
 
+    /// <summary>Logical bytes (every kept version) and stored bytes (packs), for metrics; the last figures if the vault is busy.</summary>
+    public (long Logical, long Stored) Usage()
+    {
+        if (_gate.Wait(0))
+        {
+            try
+            {
+                var state = Vault.State;
+                var logical = state.Nodes.Concat(state.Trash.SelectMany(t => t.Nodes)).Where(n => n.Type == Core.Manifest.NodeType.File)
+                    .Sum(n => n.Versions.Sum(v => v.Size));
+                _usage = (logical, Vault.Index.Packs().Sum(p => p.Size));
+            }
+            finally
+            {
+                _gate.Release();
+            }
+        }
+        return _usage;
+    }
+
+    private (long Logical, long Stored) _usage;
+
     public void Dispose()
     {
         _gate.Wait();
@@ -137,6 +159,18 @@ public sealed class VaultSessions(NodeOptions options, NodeDatabase database, Ti
             _unlocked.Remove(vaultId, out session);
         }
         session?.Dispose();
+    }
+
+    /// <summary>Logical and stored bytes over the unlocked vaults.</summary>
+    public (long Logical, long Stored) Usage()
+    {
+        List<UnlockedVault> open;
+        lock (_gate)
+        {
+            open = [.. _unlocked.Values];
+        }
+        var usages = open.Select(v => v.Usage()).ToList();
+        return (usages.Sum(u => u.Logical), usages.Sum(u => u.Stored));
     }
 
     public UnlockedVault Get(string vaultId)
