@@ -44,6 +44,9 @@ public static class DupaCommand
             LoginCommand.BuildLogin(),
             LoginCommand.BuildLogout(),
             LoginCommand.BuildRemote(),
+            PeerCommand.BuildId(),
+            PeerCommand.BuildPeer(),
+            PeerCommand.BuildStatus(),
         };
         return root;
     }

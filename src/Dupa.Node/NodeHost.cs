@@ -8,6 +8,7 @@ using Dupa.Node.Data;
 using Dupa.Node.Events;
 using Dupa.Node.Jobs;
 using Dupa.Node.Metrics;
+using Dupa.Node.Peers;
 using Dupa.Node.Security;
 using Dupa.Node.Uploads;
 using Dupa.Node.Vaults;
@@ -39,6 +40,7 @@ public static class NodeHost
         ["--certificate-password"] = "Dupa:CertificatePassword",
         ["--behind-proxy"] = "Dupa:BehindProxy",
         ["--web-root"] = "Dupa:WebRoot",
+        ["--peer-listen"] = "Dupa:PeerListen",
     };
 
     public static WebApplication Build(string[] args, Action<NodeOptions>? configure = null, TimeProvider? time = null, TextWriter? console = null)
@@ -62,8 +64,15 @@ public static class NodeHost
         builder.WebHost.UseUrls(urls.Split(';', StringSplitOptions.RemoveEmptyEntries));
         builder.WebHost.UseKestrelHttpsConfiguration();
         var certificate = urls.Contains("https://", StringComparison.OrdinalIgnoreCase) ? Certificates.LoadOrCreate(options, time) : null;
+        var database = new NodeDatabase(options.Data);
+        var identity = NodeIdentity.LoadOrCreate(options.Data, time);
+        var peers = new PeerRegistry(database, time);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
+            if (options.PeerListen is { } peerListen)
+            {
+                PeerListener.Configure(kestrel, urls, certificate, peerListen, identity, peers, kestrel.ApplicationServices);
+            }
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
             kestrel.Limits.MaxRequestBodySize = 16 * 1024 * 1024;
@@ -82,7 +91,10 @@ public static class NodeHost
         var services = builder.Services;
         services.AddSingleton(options);
         services.AddSingleton(time);
-        services.AddSingleton(new NodeDatabase(options.Data));
+        services.AddSingleton(database);
+        services.AddSingleton(identity);
+        services.AddSingleton(peers);
+        services.AddHostedService<PeerConnector>();
         services.AddSingleton(new PasswordHasher(new Argon2Parameters(options.PasswordHashIterations, options.PasswordHashMemoryKiB)));
         services.AddSingleton<TokenService>();
         services.AddSingleton<LoginThrottle>();
@@ -194,6 +206,7 @@ public static class NodeHost
         EventEndpoints.Map(app);
         UploadEndpoints.Map(app);
         JobEndpoints.Map(app);
+        PeerEndpoints.Map(app, options);
         SearchEndpoints.Map(app);
         RetentionEndpoints.Map(app);
         ArchiveEndpoints.Map(app);
@@ -219,6 +232,10 @@ public static class NodeHost
     }
 
     private static bool IsLoopback(HttpContext context) => context.Connection.RemoteIpAddress is { } address && IPAddress.IsLoopback(address);
+
+    /// <summary>Whether a listening address is the peer port rather than the API's.</summary>
+    public static bool IsPeerAddress(WebApplication app, string address) =>
+        app.Services.GetRequiredService<NodeOptions>().PeerListen is { } peer && new Uri(address).Port == PeerEndpoints.PeerPort(peer);
 
     /// <summary>The addresses Kestrel actually listens on (a port of 0 becomes a real one).</summary>
     public static IReadOnlyList<string> Addresses(WebApplication app) =>
@@ -250,7 +267,8 @@ public static class NodeHost
         console.WriteLine(webRoot is null ? "dupa node: no web UI (build it with 'npm ci && npm run build' in web/)" : $"dupa node: web UI from {webRoot}");
         foreach (var address in Addresses(app))
         {
-            console.WriteLine($"dupa node: listening on {address}");
+            console.WriteLine(IsPeerAddress(app, address) ? $"dupa node: listening for peers on {address} (device ID {app.Services.GetRequiredService<NodeIdentity>().Id})"
+                : $"dupa node: listening on {address}");
         }
         if (certificate is not null)
         {

@@ -33,6 +33,12 @@ public sealed class NodeOptions
     /// <summary>Requests per user (or per address, when anonymous) per second, with a burst of ten times that.</summary>
     public int RequestsPerSecond { get; set; } = 50;
 
+    /// <summary>Where to listen for peers (HOST:PORT, mutual TLS only; docs/protocol.md); none by default.</summary>
+    public string? PeerListen { get; set; }
+
+    /// <summary>Seconds between heartbeats to each peer.</summary>
+    public int PeerHeartbeatSeconds { get; set; } = 10;
+
     public int AccessTokenMinutes { get; set; } = 15;
 
     public int RefreshTokenDays { get; set; } = 30;

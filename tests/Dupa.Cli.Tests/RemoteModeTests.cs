@@ -73,6 +73,41 @@ public sealed class RemoteModeTests
         Assert.Equal(4, revoked.ExitCode);
     }
 
+    /// <summary>The peers issue's pairing example, in its order, with two node processes (passwords of 8+ characters).</summary>
+    [Fact]
+    public async Task TwoNodes_LoginIdPeerAddStatus_AsTheExampleRunsIt()
+    {
+        using var root = new TempDirectory();
+        var (portA, portB, peerA, peerB) = (ServeExampleTests.FreePort(), ServeExampleTests.FreePort(), ServeExampleTests.FreePort(), ServeExampleTests.FreePort());
+        using var a = await StartNodeAsync(root, portA, "a", peerA);
+        using var b = await StartNodeAsync(root, portB, "b", peerB);
+        var environment = new Dictionary<string, string?> { ["DUPA_CONFIG"] = root.Combine("config.json"), ["Dupa__PeerHeartbeatSeconds"] = "1" };
+        DupaRun Run(string? password, params string[] args) =>
+            DupaProcess.Run(args, new Dictionary<string, string?>(environment) { ["DUPA_PASSWORD"] = password }, root.Path);
+
+        Assert.Equal(0, Run("node-password", "login", $"https://127.0.0.1:{portA}", "--name", "a", "--user", "admin").ExitCode);
+        Assert.Equal(0, Run("node-password", "login", $"https://127.0.0.1:{portB}", "--name", "b", "--user", "admin").ExitCode);
+        var idA = Run(null, "id", "--remote", "a").Stdout.Trim();
+        var idB = Run(null, "id", "--remote", "b").Stdout.Trim();
+        Assert.Matches("^([A-Z2-7]{7}-){7}[A-Z2-7]{7}$", idA);
+        Assert.Equal(idA, Run(null, "id", "--data", root.Combine("node-a")).Stdout.Trim());
+        Assert.Equal(0, Run(null, "peer", "add", idB, "--address", $"127.0.0.1:{peerB}", "--remote", "a").ExitCode);
+        Assert.Equal(0, Run(null, "peer", "add", idA, "--address", $"127.0.0.1:{peerA}", "--remote", "b").ExitCode);
+        JsonElement status = default;
+        for (var i = 0; i < 100; i++)
+        {
+            status = JsonDocument.Parse(Run(null, "status", "--remote", "a", "--json").Stdout).RootElement.Clone();
+            if (status.GetProperty("peers")[0].GetProperty("connected").GetBoolean())
+            {
+                break;
+            }
+            await Task.Delay(200);
+        }
+        Assert.True(status.GetProperty("peers")[0].GetProperty("connected").GetBoolean(), status.ToString());
+        Assert.Equal(idB, status.GetProperty("peers")[0].GetProperty("deviceId").GetString());
+        Assert.Equal(2, Run(null, "peer", "add", "not-an-id", "--remote", "a").ExitCode);
+    }
+
     private sealed class RunningNode(Process process, string fingerprint) : IDisposable
     {
         public string Fingerprint { get; } = fingerprint;
@@ -85,12 +120,14 @@ public sealed class RemoteModeTests
         }
     }
 
-    private static async Task<RunningNode> StartNodeAsync(TempDirectory root, int port)
+    private static async Task<RunningNode> StartNodeAsync(TempDirectory root, int port, string name = "", int? peerPort = null)
     {
-        var process = Process.Start(DupaProcess.StartInfo(["serve", "--data", root.Combine("node"), "--urls", $"https://127.0.0.1:{port}"], new Dictionary<string, string?>
+        string[] args = ["serve", "--data", root.Combine("node" + (name.Length > 0 ? "-" + name : "")), "--urls", $"https://127.0.0.1:{port}"];
+        var process = Process.Start(DupaProcess.StartInfo(peerPort is { } p ? [.. args, "--peer-listen", $"127.0.0.1:{p}"] : args, new Dictionary<string, string?>
         {
             ["DUPA_ADMIN_USER"] = "admin",
             ["DUPA_ADMIN_PASSWORD"] = "node-password",
+            ["Dupa__PeerHeartbeatSeconds"] = "1",
         }))!;
         string? fingerprint = null;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));

@@ -24,7 +24,7 @@ public sealed class TestNode : IAsyncDisposable
         _data = data;
         Time = time;
         Console = console;
-        BaseAddress = new Uri(NodeHost.Addresses(app).Single());
+        BaseAddress = new Uri(NodeHost.Addresses(app).Single(a => !NodeHost.IsPeerAddress(app, a)));
     }
 
     public FakeTimeProvider Time { get; }

@@ -14,6 +14,7 @@ public static class ServeCommand
         var certificatePassword = new Option<string?>("--certificate-password") { Description = "The PFX's password", HelpName = "PASSWORD" };
         var behindProxy = new Option<bool>("--behind-proxy") { Description = "Allow plain HTTP on non-loopback addresses: a reverse proxy in front terminates TLS" };
         var webRoot = new Option<string?>("--web-root") { Description = "The built web UI to serve at / (default: the source tree's web/dist, else wwwroot beside this binary)", HelpName = "DIR" };
+        var peerListen = new Option<string?>("--peer-listen") { Description = "Listen for peers here (mutual TLS 1.3; only pinned peers connect; see docs/protocol.md)", HelpName = "HOST:PORT" };
         var command = Globals.NewCommand("serve", """
             Run a node: the web UI (/), the REST API (/api/v1, reference at /api-docs), over HTTPS with a certificate made on first start.
             With no account yet, the admin comes from DUPA_ADMIN_USER and DUPA_ADMIN_PASSWORD, or a one-time setup token is printed.
@@ -25,6 +26,7 @@ public static class ServeCommand
         command.Add(certificatePassword);
         command.Add(behindProxy);
         command.Add(webRoot);
+        command.Add(peerListen);
         command.SetAction(async (result, cancellationToken) =>
         {
             var args = new List<string>();
@@ -43,6 +45,7 @@ public static class ServeCommand
             Pass("--certificate-password", result.GetValue(certificatePassword));
             Pass("--behind-proxy", result.GetValue(behindProxy) ? "true" : null);
             Pass("--web-root", result.GetValue(webRoot));
+            Pass("--peer-listen", result.GetValue(peerListen));
             var app = NodeHost.Build([.. args]);
             // The host handles SIGINT and SIGTERM itself: requests in flight finish, vaults are closed.
             await app.RunAsync();

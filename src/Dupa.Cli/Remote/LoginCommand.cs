@@ -46,7 +46,7 @@ public static class LoginCommand
             var login = await first.SendJsonAsync<LoginResponse>(HttpMethod.Post, "/api/v1/auth/login", new LoginRequest(result.GetValue(user)!, password), cancellationToken);
             using var session = new NodeClient(first.Url, seen, login.AccessToken);
             var token = await session.SendJsonAsync<CreatedToken>(HttpMethod.Post, "/api/v1/tokens",
-                new CreateTokenRequest($"dupa CLI on {Environment.MachineName} ({remoteName})", "read write", null), cancellationToken);
+                new CreateTokenRequest($"dupa CLI on {Environment.MachineName} ({remoteName})", login.User.Role == "admin" ? "read write admin" : "read write", null), cancellationToken);
             if (known is not null && known.Url == first.Url)
             {
                 // The previous login's token is replaced: revoke it rather than leave it valid and forgotten.

@@ -18,6 +18,9 @@ public sealed record VaultRecord(string Id, string OwnerId, string Name, DateTim
 
 public sealed record RefreshToken(byte[] Hash, string UserId, string Family, DateTimeOffset ExpiresAt, bool Used, bool Revoked);
 
+/// <summary>A pinned peer node: its device ID (hex), a name for people, and where to dial it (if known).</summary>
+public sealed record PeerRecord(string DeviceId, string Name, string? Address, DateTimeOffset AddedAt);
+
 public sealed record ApiToken(string Id, string UserId, string Name, string Scopes, DateTimeOffset? ExpiresAt, DateTimeOffset CreatedAt, bool Revoked);
 
 /// <summary>
@@ -52,6 +55,7 @@ public sealed class NodeDatabase : IDisposable
             CREATE TABLE IF NOT EXISTS invites (hash BLOB PRIMARY KEY, created_by TEXT NOT NULL, expires_at TEXT NOT NULL, used_by TEXT);
             CREATE TABLE IF NOT EXISTS vaults (id TEXT PRIMARY KEY, owner_id TEXT NOT NULL REFERENCES users(id), name TEXT NOT NULL,
                 created_at TEXT NOT NULL, UNIQUE(owner_id, name));
+            CREATE TABLE IF NOT EXISTS peers (device_id TEXT PRIMARY KEY, name TEXT NOT NULL, address TEXT, added_at TEXT NOT NULL);
             """);
     }
 
@@ -91,6 +95,23 @@ public sealed class NodeDatabase : IDisposable
 
     public VaultRecord? FindVault(string id) =>
         Query("SELECT id, owner_id, name, created_at FROM vaults WHERE id = $id", r => new VaultRecord(r.GetString(0), r.GetString(1), r.GetString(2), ParseTime(r.GetString(3))), ("$id", id)).FirstOrDefault();
+
+    public void SavePeer(PeerRecord peer) => Execute(
+        "INSERT INTO peers (device_id, name, address, added_at) VALUES ($d, $n, $a, $t) ON CONFLICT(device_id) DO UPDATE SET name = $n, address = $a",
+        ("$d", peer.DeviceId), ("$n", peer.Name), ("$a", (object?)peer.Address ?? DBNull.Value), ("$t", Time(peer.AddedAt)));
+
+    public IReadOnlyList<PeerRecord> Peers() =>
+        Query("SELECT device_id, name, address, added_at FROM peers ORDER BY name, device_id",
+            r => new PeerRecord(r.GetString(0), r.GetString(1), r.IsDBNull(2) ? null : r.GetString(2), ParseTime(r.GetString(3))));
+
+    public bool RemovePeer(string deviceId)
+    {
+        lock (_gate)
+        {
+            using var command = Command("DELETE FROM peers WHERE device_id = $d", ("$d", deviceId));
+            return command.ExecuteNonQuery() > 0;
+        }
+    }
 
     public void AddRefreshToken(RefreshToken token) => Execute(
         "INSERT INTO refresh_tokens (hash, user_id, family, expires_at) VALUES ($h, $u, $f, $e)",

@@ -1,0 +1,139 @@
+using System.CommandLine;
+using System.Security.Cryptography.X509Certificates;
+using Dupa.Cli.Remote;
+using Dupa.Core.Errors;
+using Dupa.Node.Peers;
+
+namespace Dupa.Cli.Commands;
+
+/// <summary><c>dupa id</c>, <c>dupa peer add|ls|rm</c> and <c>dupa status</c>: a node's identity and its pinned peers (docs/protocol.md).</summary>
+public static class PeerCommand
+{
+    public static Command BuildId()
+    {
+        var data = new Option<string?>("--data") { Description = "A local node's data directory (instead of --remote)", HelpName = "DIR" };
+        var command = Globals.NewCommand("id", "Print a node's device ID, for its peers to pin.", "dupa id --remote home");
+        command.Add(data);
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            string id, hex;
+            if (result.GetValue(Globals.Remote) is { } name)
+            {
+                using var client = Client(name);
+                var view = await client.GetAsync<NodeIdView>("/api/v1/node/id", cancellationToken);
+                (id, hex) = (view.DeviceId, view.DeviceIdHex);
+            }
+            else if (result.GetValue(data) is { } directory)
+            {
+                var path = NodeIdentity.PathIn(Path.GetFullPath(directory));
+                if (!File.Exists(path))
+                {
+                    throw new DupaException(ErrorCode.NotFound, $"no node identity in '{directory}'; 'dupa serve --data {directory}' makes one on its first start");
+                }
+                using var identity = new NodeIdentity(X509CertificateLoader.LoadPkcs12FromFile(path, password: null));
+                (id, hex) = (identity.Id.ToString(), identity.Id.Hex);
+            }
+            else
+            {
+                throw new DupaException(ErrorCode.InvalidInput, "give --remote NAME (a node you logged in to) or --data DIR (a local node)");
+            }
+            if (result.GetValue(Globals.Json))
+            {
+                Output.Json(new { deviceId = id, deviceIdHex = hex });
+            }
+            else
+            {
+                Console.WriteLine(id);
+            }
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    public static Command BuildPeer()
+    {
+        var command = Globals.NewCommand("peer", "Pin, list and unpin the node's peers (with --remote; admin).", "dupa peer add MFZWI3D-... --address 10.0.0.2:22000 --remote home");
+
+        var id = new Argument<string>("DEVICE-ID") { Description = "The peer's device ID, as 'dupa id' prints it on that node" };
+        var address = new Option<string?>("--address") { Description = "Where to dial the peer (its --peer-listen)", HelpName = "HOST:PORT" };
+        var name = new Option<string?>("--name") { Description = "A name for people", HelpName = "NAME" };
+        var add = Globals.NewCommand("add", "Pin a peer: connections from it are accepted, and it is dialled at --address.", "dupa peer add MFZWI3D-... --address 10.0.0.2:22000 --remote home");
+        add.Add(id);
+        add.Add(address);
+        add.Add(name);
+        add.SetAction(async (result, cancellationToken) =>
+        {
+            using var client = Client(RemoteName(result));
+            var peer = await client.SendJsonAsync<PeerView>(HttpMethod.Post, "/api/v1/peers", new AddPeerRequest(result.GetValue(id)!, result.GetValue(address), result.GetValue(name)), cancellationToken);
+            Print([peer], result.GetValue(Globals.Json));
+            return ExitCodes.Ok;
+        });
+
+        var ls = Globals.NewCommand("ls", "List the pinned peers and how their connections fare.", "dupa peer ls --remote home");
+        ls.SetAction(async (result, cancellationToken) =>
+        {
+            using var client = Client(RemoteName(result));
+            Print(await client.GetAsync<List<PeerView>>("/api/v1/peers", cancellationToken), result.GetValue(Globals.Json));
+            return ExitCodes.Ok;
+        });
+
+        var removeId = new Argument<string>("DEVICE-ID") { Description = "The peer to unpin" };
+        var rm = Globals.NewCommand("rm", "Unpin a peer: it can no longer connect.", "dupa peer rm MFZWI3D-... --remote home");
+        rm.Add(removeId);
+        rm.SetAction(async (result, cancellationToken) =>
+        {
+            using var client = Client(RemoteName(result));
+            await client.SendAsync(HttpMethod.Delete, "/api/v1/peers/" + Uri.EscapeDataString(result.GetValue(removeId)!.Trim()), cancellationToken: cancellationToken);
+            Console.WriteLine("unpinned");
+            return ExitCodes.Ok;
+        });
+
+        command.Add(add);
+        command.Add(ls);
+        command.Add(rm);
+        return command;
+    }
+
+    public static Command BuildStatus()
+    {
+        var command = Globals.NewCommand("status", "Show a node's device ID and each peer: connected, last seen, last error.", "dupa status --remote home --json");
+        command.SetAction(async (result, cancellationToken) =>
+        {
+            using var client = Client(RemoteName(result));
+            var status = await client.GetAsync<NodeStatusView>("/api/v1/status", cancellationToken);
+            if (result.GetValue(Globals.Json))
+            {
+                Output.Json(status);
+                return ExitCodes.Ok;
+            }
+            Console.WriteLine($"this node: {status.DeviceId}{(status.PeerListen is null ? " (not listening for peers)" : $", peers at {status.PeerListen}")}");
+            Print(status.Peers, json: false);
+            return ExitCodes.Ok;
+        });
+        return command;
+    }
+
+    private static void Print(IReadOnlyList<PeerView> peers, bool json)
+    {
+        if (json)
+        {
+            Output.Json(peers);
+            return;
+        }
+        foreach (var p in peers)
+        {
+            var state = p.Connected ? "connected" : p.LastError is { } error ? $"disconnected ({error})" : "not connected";
+            var seen = p.LastSeen is { } time ? $", last seen {Output.Time(time)}" : "";
+            Console.WriteLine($"{p.Name}  {p.DeviceId}  {p.Address ?? "(no address: it dials us)"}  {state}{seen}");
+        }
+    }
+
+    private static string RemoteName(ParseResult result) =>
+        result.GetValue(Globals.Remote) ?? throw new DupaException(ErrorCode.InvalidInput, "peers are a node's: give --remote NAME (see 'dupa login')");
+
+    private static NodeClient Client(string name)
+    {
+        var node = RemoteStore.Get(name);
+        return new NodeClient(node.Url, node.Fingerprint, node.Token);
+    }
+}

@@ -1,0 +1,78 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Security;
+using System.Security.Authentication;
+using Dupa.Core.Crypto;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace Dupa.Node.Peers;
+
+/// <summary>The answer to <c>GET /peer/v1/hello</c>.</summary>
+public sealed record PeerHello(string DeviceId, string Name, int Version, DateTimeOffset Time);
+
+/// <summary>
+/// Dials every pinned peer that has an address and keeps a heartbeat to it (docs/protocol.md, Order of a session):
+/// TLS 1.3 with this node's identity as the client certificate, the server's key checked against the pin.
+/// </summary>
+public sealed partial class PeerConnector(NodeIdentity identity, PeerRegistry peers, NodeOptions options, ILogger<PeerConnector> logger) : BackgroundService
+{
+    public const int ProtocolVersion = 1;
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Math.Max(1, options.PeerHeartbeatSeconds)));
+        do
+        {
+            await Task.WhenAll(peers.All().Where(p => p.Record.Address is not null).Select(p => HeartbeatAsync(p, stoppingToken)));
+        }
+        while (await timer.WaitForNextTickAsync(stoppingToken));
+    }
+
+    private async Task HeartbeatAsync(PeerState peer, CancellationToken cancellationToken)
+    {
+        var id = DeviceId.FromHex(peer.Record.DeviceId);
+        try
+        {
+            using var client = CreateClient(identity, id);
+            using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            timeout.CancelAfter(TimeSpan.FromSeconds(Math.Max(5, options.PeerHeartbeatSeconds)));
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"https://{peer.Record.Address}/peer/v1/hello")
+            {
+                Version = HttpVersion.Version20,
+                VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            };
+            using var response = await client.SendAsync(request, timeout.Token);
+            response.EnsureSuccessStatusCode();
+            var hello = await response.Content.ReadFromJsonAsync<PeerHello>(timeout.Token);
+            if (hello?.DeviceId != id.Hex)
+            {
+                throw new InvalidDataException("the peer's hello names another device");
+            }
+            peers.Seen(id);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested
+            && e is HttpRequestException or IOException or InvalidDataException or System.Text.Json.JsonException or OperationCanceledException or AuthenticationException)
+        {
+            var error = e is OperationCanceledException ? "no answer in time" : e.GetBaseException().Message;
+            peers.Failed(id, error);
+            LogHeartbeatFailed(logger, peer.Record.Name, error);
+        }
+    }
+
+    /// <summary>An HTTP/2 client that presents this node's identity and accepts only <paramref name="expected"/>'s key.</summary>
+    public static HttpClient CreateClient(NodeIdentity identity, DeviceId expected) => new(new SocketsHttpHandler
+    {
+        SslOptions = new SslClientAuthenticationOptions
+        {
+            ClientCertificates = [identity.Certificate],
+            EnabledSslProtocols = SslProtocols.Tls13,
+            // The pin is the only trust anchor: chain and host-name errors are expected for self-signed peers.
+            RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is not null && NodeIdentity.DeviceIdOf(certificate) == expected,
+        },
+        ConnectTimeout = TimeSpan.FromSeconds(10),
+    });
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "peer {Name}: heartbeat failed: {Error}")]
+    private static partial void LogHeartbeatFailed(ILogger logger, string name, string error);
+}

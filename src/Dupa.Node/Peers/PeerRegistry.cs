@@ -1,0 +1,81 @@
+using System.Collections.Concurrent;
+using Dupa.Core.Crypto;
+using Dupa.Core.Errors;
+using Dupa.Node.Data;
+
+namespace Dupa.Node.Peers;
+
+/// <summary>What this node knows of a peer right now: pinned (from the database) and how its connection fares.</summary>
+public sealed record PeerState(PeerRecord Record, bool Connected, DateTimeOffset? LastSeen, string? LastError, int Failures);
+
+/// <summary>
+/// The pinned peers (docs/protocol.md, Pairing) and their connection state. The pins live in the node's database;
+/// the set is also kept in memory, because the TLS handshake asks for every connection.
+/// </summary>
+public sealed class PeerRegistry(NodeDatabase database, TimeProvider time)
+{
+    /// <summary>Heartbeats that may fail in a row before a peer counts as disconnected.</summary>
+    public const int FailuresBeforeDisconnected = 3;
+
+    private readonly ConcurrentDictionary<string, PeerState> _states = new(
+        database.Peers().Select(p => KeyValuePair.Create(p.DeviceId, new PeerState(p, false, null, null, 0))), StringComparer.Ordinal);
+
+    public bool IsPinned(DeviceId id) => _states.ContainsKey(id.Hex);
+
+    public IReadOnlyList<PeerState> All() => [.. _states.Values.OrderBy(s => s.Record.Name, StringComparer.Ordinal).ThenBy(s => s.Record.DeviceId, StringComparer.Ordinal)];
+
+    public PeerState? Get(DeviceId id) => _states.GetValueOrDefault(id.Hex);
+
+    public PeerState Pin(DeviceId id, string? name, string? address)
+    {
+        if (address is not null && !TryParseAddress(address, out _, out _))
+        {
+            throw new DupaException(ErrorCode.InvalidInput, $"'{address}' is not HOST:PORT");
+        }
+        if (name is { Length: > 64 } || name?.Any(char.IsControl) == true)
+        {
+            throw new DupaException(ErrorCode.InvalidInput, "a peer name is at most 64 printable characters");
+        }
+        var existing = _states.GetValueOrDefault(id.Hex);
+        var record = new PeerRecord(id.Hex, name ?? existing?.Record.Name ?? id.ToString()[..7], address ?? existing?.Record.Address, existing?.Record.AddedAt ?? time.GetUtcNow());
+        database.SavePeer(record);
+        return _states.AddOrUpdate(id.Hex, _ => new PeerState(record, false, null, null, 0), (_, state) => state with { Record = record });
+    }
+
+    public bool Unpin(DeviceId id)
+    {
+        _states.TryRemove(id.Hex, out _);
+        return database.RemovePeer(id.Hex);
+    }
+
+    /// <summary>The peer answered (or dialled us): connected, seen now.</summary>
+    public void Seen(DeviceId id)
+    {
+        if (_states.TryGetValue(id.Hex, out var state))
+        {
+            _states.TryUpdate(id.Hex, state with { Connected = true, LastSeen = time.GetUtcNow(), LastError = null, Failures = 0 }, state);
+        }
+    }
+
+    public void Failed(DeviceId id, string error)
+    {
+        if (_states.TryGetValue(id.Hex, out var state))
+        {
+            var failures = state.Failures + 1;
+            _states.TryUpdate(id.Hex, state with { Failures = failures, LastError = error, Connected = state.Connected && failures < FailuresBeforeDisconnected }, state);
+        }
+    }
+
+    public static bool TryParseAddress(string address, out string host, out int port)
+    {
+        host = "";
+        port = 0;
+        var colon = address.LastIndexOf(':');
+        if (colon <= 0 || !int.TryParse(address.AsSpan(colon + 1), System.Globalization.CultureInfo.InvariantCulture, out port) || port is < 1 or > 65535)
+        {
+            return false;
+        }
+        host = address[..colon].Trim('[', ']');
+        return host.Length > 0 && Uri.CheckHostName(host) != UriHostNameType.Unknown;
+    }
+}

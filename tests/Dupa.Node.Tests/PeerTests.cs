@@ -1,0 +1,127 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Text.Json;
+
+namespace Dupa.Node.Tests;
+
+/// <summary>Identity, pinning and the mutual-TLS peer port between real nodes on 127.0.0.1 (docs/protocol.md).</summary>
+public sealed class PeerTests
+{
+    [Fact]
+    public async Task TwoNodesThatPinEachOther_Connect_AndAnUnpinnedNodeIsRefused()
+    {
+        await using var a = await StartAsync();
+        await using var b = await StartAsync();
+        await using var stranger = await StartAsync();
+        using var clientA = a.Node.Client(await a.Node.LoginAsync());
+        using var clientB = b.Node.Client(await b.Node.LoginAsync());
+        using var clientStranger = stranger.Node.Client(await stranger.Node.LoginAsync());
+        var idA = await IdAsync(clientA);
+        var idB = await IdAsync(clientB);
+
+        // A pins B, but B has not pinned A yet: B's handshake refuses A.
+        Assert.Equal(HttpStatusCode.OK, (await clientA.PostAsJsonAsync("/api/v1/peers", new { deviceId = idB, address = $"127.0.0.1:{b.PeerPort}", name = "b" })).StatusCode);
+        await Task.Delay(2500);
+        var unanswered = await PeerAsync(clientA, "b");
+        Assert.False(unanswered.GetProperty("connected").GetBoolean());
+        Assert.NotNull(unanswered.GetProperty("lastError").GetString());
+
+        // Once both pin each other, both see the other connected within a few heartbeats.
+        Assert.Equal(HttpStatusCode.OK, (await clientB.PostAsJsonAsync("/api/v1/peers", new { deviceId = idA, address = $"127.0.0.1:{a.PeerPort}", name = "a" })).StatusCode);
+        await Eventually(async () => (await PeerAsync(clientA, "b")).GetProperty("connected").GetBoolean() && (await PeerAsync(clientB, "a")).GetProperty("connected").GetBoolean());
+
+        // A node that pinned A, but that A never pinned, stays refused.
+        await clientStranger.PostAsJsonAsync("/api/v1/peers", new { deviceId = idA, address = $"127.0.0.1:{a.PeerPort}", name = "a" });
+        await Task.Delay(2500);
+        var refused = await PeerAsync(clientStranger, "a");
+        Assert.False(refused.GetProperty("connected").GetBoolean());
+        Assert.NotNull(refused.GetProperty("lastError").GetString());
+
+        // No certificate at all: the handshake fails. The peer routes do not exist on the API port.
+        await Assert.ThrowsAnyAsync<Exception>(() => HandshakeWithoutCertificateAsync(a.PeerPort));
+        Assert.Equal(HttpStatusCode.NotFound, (await clientA.GetAsync("/peer/v1/hello")).StatusCode);
+
+        // Unpinned again, B is refused again.
+        Assert.Equal(HttpStatusCode.NoContent, (await clientA.DeleteAsync($"/api/v1/peers/{Uri.EscapeDataString(idB)}")).StatusCode);
+        await Eventually(async () => !(await PeerAsync(clientB, "a")).GetProperty("connected").GetBoolean());
+    }
+
+    [Fact]
+    public async Task PinningChecksTheDeviceId_AndIsForAdminsOnly()
+    {
+        await using var a = await StartAsync();
+        using var admin = a.Node.Client(await a.Node.LoginAsync());
+        var own = await IdAsync(admin);
+        var typo = own[..3] + (own[3] == 'A' ? 'B' : 'A') + own[4..];
+        foreach (var bad in new[] { "", "hello", typo, own })
+        {
+            var response = await admin.PostAsJsonAsync("/api/v1/peers", new { deviceId = bad });
+            Assert.True(response.StatusCode == HttpStatusCode.BadRequest, $"{bad}: {response.StatusCode}");
+        }
+        Assert.Equal(HttpStatusCode.BadRequest, (await admin.PostAsJsonAsync("/api/v1/peers", new { deviceId = new string('a', 64), address = "no port" })).StatusCode);
+        var user = a.Node.Client(await a.Node.CreateUserAsync("bob", "bob-password"));
+        Assert.Equal(HttpStatusCode.Forbidden, (await user.GetAsync("/api/v1/peers")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await user.PostAsJsonAsync("/api/v1/peers", new { deviceId = new string('a', 64) })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await user.GetAsync("/api/v1/node/id")).StatusCode);
+    }
+
+    private sealed record PeerNode(TestNode Node, int PeerPort) : IAsyncDisposable
+    {
+        public ValueTask DisposeAsync() => Node.DisposeAsync();
+    }
+
+    private static async Task<PeerNode> StartAsync()
+    {
+        var port = FreePort();
+        var node = await TestNode.StartAsync(configure: o =>
+        {
+            o.PeerListen = $"127.0.0.1:{port}";
+            o.PeerHeartbeatSeconds = 1;
+        });
+        return new PeerNode(node, port);
+    }
+
+    private static async Task<string> IdAsync(HttpClient client) =>
+        (await client.GetFromJsonAsync<JsonElement>("/api/v1/node/id")).GetProperty("deviceId").GetString()!;
+
+    private static async Task<JsonElement> PeerAsync(HttpClient client, string name) =>
+        (await client.GetFromJsonAsync<JsonElement>("/api/v1/status")).GetProperty("peers").EnumerateArray().Single(p => p.GetProperty("name").GetString() == name);
+
+    private static async Task Eventually(Func<Task<bool>> condition)
+    {
+        for (var i = 0; i < 100; i++)
+        {
+            if (await condition())
+            {
+                return;
+            }
+            await Task.Delay(100);
+        }
+        Assert.Fail("the condition did not hold within 10 seconds");
+    }
+
+    private static async Task HandshakeWithoutCertificateAsync(int port)
+    {
+        using var tcp = new TcpClient();
+        await tcp.ConnectAsync(IPAddress.Loopback, port);
+        // Only the server's refusal matters here, so its (self-signed) certificate is accepted as long as there is one.
+        await using var tls = new SslStream(tcp.GetStream(), false, (_, certificate, _, _) => certificate is not null);
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = "peer", ApplicationProtocols = [SslApplicationProtocol.Http2] });
+        // TLS 1.3 reports a refused client certificate on the first read.
+        await tls.WriteAsync("PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n"u8.ToArray());
+        var buffer = new byte[1];
+        if (await tls.ReadAsync(buffer) == 0)
+        {
+            throw new IOException("closed");
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
