@@ -106,27 +106,31 @@ public sealed class VaultIndex : IDisposable
         }
     }
 
-    /// <summary>Records a durable pack and its chunks in one transaction.</summary>
+    /// <summary>Records a durable pack and its chunks in one transaction; a chunk the index already has keeps its row.</summary>
     public void AddPack(PackInfo pack)
     {
         lock (_gate)
         {
             using var transaction = _connection.BeginTransaction();
-            using (var insertPack = Command("INSERT OR REPLACE INTO packs (hash, size) VALUES ($hash, $size) RETURNING id", ("$hash", pack.Hash), ("$size", pack.Size)))
-            {
-                var packId = (long)insertPack.ExecuteScalar()!;
-                using var insertChunk = Command("INSERT OR IGNORE INTO chunks (id, pack, offset, length, kind) VALUES ($id, $pack, $offset, $length, $kind)",
-                    ("$id", Array.Empty<byte>()), ("$pack", packId), ("$offset", 0L), ("$length", 0), ("$kind", 0));
-                foreach (var entry in pack.Entries)
-                {
-                    insertChunk.Parameters["$id"].Value = entry.Id.ToArray();
-                    insertChunk.Parameters["$offset"].Value = entry.Offset;
-                    insertChunk.Parameters["$length"].Value = entry.Length;
-                    insertChunk.Parameters["$kind"].Value = (int)entry.Kind;
-                    insertChunk.ExecuteNonQuery();
-                }
-            }
+            InsertPack(pack, conflict: "IGNORE");
             transaction.Commit();
+        }
+    }
+
+    /// <summary>Inserts a pack's row and its chunks' rows; <paramref name="conflict"/> says what happens to a chunk already indexed.</summary>
+    private void InsertPack(PackInfo pack, string conflict)
+    {
+        using var insertPack = Command("INSERT OR REPLACE INTO packs (hash, size) VALUES ($hash, $size) RETURNING id", ("$hash", pack.Hash), ("$size", pack.Size));
+        var packId = (long)insertPack.ExecuteScalar()!;
+        using var insertChunk = Command($"INSERT OR {conflict} INTO chunks (id, pack, offset, length, kind) VALUES ($id, $pack, $offset, $length, $kind)",
+            ("$id", Array.Empty<byte>()), ("$pack", packId), ("$offset", 0L), ("$length", 0), ("$kind", 0));
+        foreach (var entry in pack.Entries)
+        {
+            insertChunk.Parameters["$id"].Value = entry.Id.ToArray();
+            insertChunk.Parameters["$offset"].Value = entry.Offset;
+            insertChunk.Parameters["$length"].Value = entry.Length;
+            insertChunk.Parameters["$kind"].Value = (int)entry.Kind;
+            insertChunk.ExecuteNonQuery();
         }
     }
 
@@ -144,18 +148,7 @@ public sealed class VaultIndex : IDisposable
             using var transaction = _connection.BeginTransaction();
             foreach (var pack in added)
             {
-                using var insertPack = Command("INSERT OR REPLACE INTO packs (hash, size) VALUES ($hash, $size) RETURNING id", ("$hash", pack.Hash), ("$size", pack.Size));
-                var packId = (long)insertPack.ExecuteScalar()!;
-                using var upsert = Command("INSERT OR REPLACE INTO chunks (id, pack, offset, length, kind) VALUES ($id, $pack, $offset, $length, $kind)",
-                    ("$id", Array.Empty<byte>()), ("$pack", packId), ("$offset", 0L), ("$length", 0), ("$kind", 0));
-                foreach (var entry in pack.Entries)
-                {
-                    upsert.Parameters["$id"].Value = entry.Id.ToArray();
-                    upsert.Parameters["$offset"].Value = entry.Offset;
-                    upsert.Parameters["$length"].Value = entry.Length;
-                    upsert.Parameters["$kind"].Value = (int)entry.Kind;
-                    upsert.ExecuteNonQuery();
-                }
+                InsertPack(pack, conflict: "REPLACE");
             }
             foreach (var hash in removed)
             {
