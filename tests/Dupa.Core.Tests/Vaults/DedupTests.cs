@@ -49,6 +49,7 @@ public sealed class DedupTests
         Assert.Equal(changed, vault.ReadFile("/big.bin"));
         using var opened = vault.Open();
         var stats = VaultStats.Compute(opened);
-        Assert.True(stats.DedupRatio > 1.9, $"dedup ratio {stats.DedupRatio}");
+        // 201 MiB of versions over at most 100 + 32 MiB of unique data, the same bound as above.
+        Assert.True(stats.DedupRatio > 1.5, $"dedup ratio {stats.DedupRatio}");
     }
 }
