@@ -47,6 +47,7 @@ public static class DupaCommand
             PeerCommand.BuildId(),
             PeerCommand.BuildPeer(),
             PeerCommand.BuildStatus(),
+            PeerCommand.BuildVault(),
         };
         return root;
     }

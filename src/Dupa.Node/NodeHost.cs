@@ -94,6 +94,7 @@ public static class NodeHost
         services.AddSingleton(database);
         services.AddSingleton(identity);
         services.AddSingleton(peers);
+        services.AddSingleton<Replicator>();
         services.AddHostedService<PeerConnector>();
         services.AddSingleton(new PasswordHasher(new Argon2Parameters(options.PasswordHashIterations, options.PasswordHashMemoryKiB)));
         services.AddSingleton<TokenService>();

@@ -108,9 +108,82 @@ public static class PeerCommand
             }
             Console.WriteLine($"this node: {status.DeviceId}{(status.PeerListen is null ? " (not listening for peers)" : $", peers at {status.PeerListen}")}");
             Print(status.Peers, json: false);
+            foreach (var replica in status.Replicas)
+            {
+                var state = replica.LastError is { } error ? $"error: {error}" : replica.BytesBehind == 0 ? "up to date" : $"{Output.Size(replica.BytesBehind)} behind";
+                Console.WriteLine($"replica of vault {replica.VaultId} from {replica.From[..12]}: {state}{(replica.LastSync is { } t ? $", last complete {Output.Time(t)}" : "")}");
+            }
             return ExitCodes.Ok;
         });
         return command;
+    }
+
+    public static Command BuildVault()
+    {
+        var command = Globals.NewCommand("vault", "A node's vaults: list them, share one with a peer (with --remote).", "dupa vault share photos --peer MFZWI3D-... --role replica --remote home");
+        var ls = Globals.NewCommand("ls", "List your vaults on the node.", "dupa vault ls --remote home");
+        ls.SetAction(async (result, cancellationToken) =>
+        {
+            using var client = Client(RemoteName(result));
+            var vaults = await client.GetAsync<List<Node.Api.VaultView>>("/api/v1/vaults", cancellationToken);
+            if (result.GetValue(Globals.Json))
+            {
+                Output.Json(vaults);
+            }
+            else
+            {
+                vaults.ForEach(v => Console.WriteLine($"{v.Name}  {v.Id}  {(v.Unlocked ? "unlocked" : "locked")}"));
+            }
+            return ExitCodes.Ok;
+        });
+
+        var vault = new Argument<string>("VAULT") { Description = "The vault's name (or ID) on the node" };
+        var peer = new Option<string>("--peer") { Description = "The peer's device ID (pinned with 'dupa peer add')", Required = true, HelpName = "DEVICE-ID" };
+        var role = new Option<string>("--role") { Description = "replica: the peer stores ciphertext it cannot read", DefaultValueFactory = _ => "replica", HelpName = "replica|member" };
+        var share = Globals.NewCommand("share", "Share a vault with a pinned peer; as a replica it keeps an off-site copy it cannot read.", "dupa vault share photos --peer MFZWI3D-... --role replica --remote home");
+        share.Add(vault);
+        share.Add(peer);
+        share.Add(role);
+        share.SetAction(async (result, cancellationToken) =>
+        {
+            using var client = Client(RemoteName(result));
+            var id = await VaultIdAsync(client, result.GetValue(vault)!, cancellationToken);
+            var made = await client.SendJsonAsync<ShareView>(HttpMethod.Post, $"/api/v1/vaults/{id}/shares", new ShareRequest(result.GetValue(peer)!, result.GetValue(role)!), cancellationToken);
+            if (result.GetValue(Globals.Json))
+            {
+                Output.Json(made);
+            }
+            else
+            {
+                Console.WriteLine($"{result.GetValue(vault)} is shared with {made.PeerName} ({made.Peer}) as a {made.Role}");
+            }
+            return ExitCodes.Ok;
+        });
+
+        var unshareVault = new Argument<string>("VAULT") { Description = "The vault's name (or ID) on the node" };
+        var unsharePeer = new Option<string>("--peer") { Description = "The peer's device ID", Required = true, HelpName = "DEVICE-ID" };
+        var unshare = Globals.NewCommand("unshare", "Stop sharing a vault with a peer: it gets no new data.", "dupa vault unshare photos --peer MFZWI3D-... --remote home");
+        unshare.Add(unshareVault);
+        unshare.Add(unsharePeer);
+        unshare.SetAction(async (result, cancellationToken) =>
+        {
+            using var client = Client(RemoteName(result));
+            var id = await VaultIdAsync(client, result.GetValue(unshareVault)!, cancellationToken);
+            await client.SendAsync(HttpMethod.Delete, $"/api/v1/vaults/{id}/shares/{Uri.EscapeDataString(result.GetValue(unsharePeer)!.Trim())}", cancellationToken: cancellationToken);
+            Console.WriteLine("unshared");
+            return ExitCodes.Ok;
+        });
+        command.Add(ls);
+        command.Add(share);
+        command.Add(unshare);
+        return command;
+    }
+
+    private static async Task<string> VaultIdAsync(NodeClient client, string nameOrId, CancellationToken cancellationToken)
+    {
+        var vaults = await client.GetAsync<List<Node.Api.VaultView>>("/api/v1/vaults", cancellationToken);
+        return (vaults.FirstOrDefault(v => v.Name == nameOrId) ?? vaults.FirstOrDefault(v => v.Id == nameOrId)
+            ?? throw new DupaException(ErrorCode.NotFound, $"no vault '{nameOrId}' on the node")).Id;
     }
 
     private static void Print(IReadOnlyList<PeerView> peers, bool json)

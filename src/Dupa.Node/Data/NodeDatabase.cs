@@ -21,6 +21,9 @@ public sealed record RefreshToken(byte[] Hash, string UserId, string Family, Dat
 /// <summary>A pinned peer node: its device ID (hex), a name for people, and where to dial it (if known).</summary>
 public sealed record PeerRecord(string DeviceId, string Name, string? Address, DateTimeOffset AddedAt);
 
+/// <summary>A vault of this node shared with a peer: as a member (holds the key) or a replica (ciphertext only).</summary>
+public sealed record ShareRecord(string VaultId, string PeerId, string Role, DateTimeOffset AddedAt);
+
 public sealed record ApiToken(string Id, string UserId, string Name, string Scopes, DateTimeOffset? ExpiresAt, DateTimeOffset CreatedAt, bool Revoked);
 
 /// <summary>
@@ -56,6 +59,8 @@ public sealed class NodeDatabase : IDisposable
             CREATE TABLE IF NOT EXISTS vaults (id TEXT PRIMARY KEY, owner_id TEXT NOT NULL REFERENCES users(id), name TEXT NOT NULL,
                 created_at TEXT NOT NULL, UNIQUE(owner_id, name));
             CREATE TABLE IF NOT EXISTS peers (device_id TEXT PRIMARY KEY, name TEXT NOT NULL, address TEXT, added_at TEXT NOT NULL);
+            CREATE TABLE IF NOT EXISTS shares (vault_id TEXT NOT NULL REFERENCES vaults(id), peer_id TEXT NOT NULL, role TEXT NOT NULL, added_at TEXT NOT NULL,
+                PRIMARY KEY (vault_id, peer_id));
             """);
     }
 
@@ -112,6 +117,27 @@ public sealed class NodeDatabase : IDisposable
             return command.ExecuteNonQuery() > 0;
         }
     }
+
+    public void SaveShare(ShareRecord share) => Execute(
+        "INSERT INTO shares (vault_id, peer_id, role, added_at) VALUES ($v, $p, $r, $t) ON CONFLICT(vault_id, peer_id) DO UPDATE SET role = $r",
+        ("$v", share.VaultId), ("$p", share.PeerId), ("$r", share.Role), ("$t", Time(share.AddedAt)));
+
+    public IReadOnlyList<ShareRecord> SharesOfVault(string vaultId) =>
+        Query("SELECT vault_id, peer_id, role, added_at FROM shares WHERE vault_id = $v ORDER BY peer_id", ReadShare, ("$v", vaultId));
+
+    public IReadOnlyList<ShareRecord> SharesWithPeer(string peerId) =>
+        Query("SELECT vault_id, peer_id, role, added_at FROM shares WHERE peer_id = $p ORDER BY vault_id", ReadShare, ("$p", peerId));
+
+    public bool RemoveShare(string vaultId, string peerId)
+    {
+        lock (_gate)
+        {
+            using var command = Command("DELETE FROM shares WHERE vault_id = $v AND peer_id = $p", ("$v", vaultId), ("$p", peerId));
+            return command.ExecuteNonQuery() > 0;
+        }
+    }
+
+    private static ShareRecord ReadShare(SqliteDataReader r) => new(r.GetString(0), r.GetString(1), r.GetString(2), ParseTime(r.GetString(3)));
 
     public void AddRefreshToken(RefreshToken token) => Execute(
         "INSERT INTO refresh_tokens (hash, user_id, family, expires_at) VALUES ($h, $u, $f, $e)",

@@ -15,7 +15,7 @@ public sealed record PeerHello(string DeviceId, string Name, int Version, DateTi
 /// Dials every pinned peer that has an address and keeps a heartbeat to it (docs/protocol.md, Order of a session):
 /// TLS 1.3 with this node's identity as the client certificate, the server's key checked against the pin.
 /// </summary>
-public sealed partial class PeerConnector(NodeIdentity identity, PeerRegistry peers, NodeOptions options, ILogger<PeerConnector> logger) : BackgroundService
+public sealed partial class PeerConnector(NodeIdentity identity, PeerRegistry peers, Replicator replicator, NodeOptions options, ILogger<PeerConnector> logger) : BackgroundService
 {
     public const int ProtocolVersion = 1;
 
@@ -42,14 +42,19 @@ public sealed partial class PeerConnector(NodeIdentity identity, PeerRegistry pe
                 Version = HttpVersion.Version20,
                 VersionPolicy = HttpVersionPolicy.RequestVersionExact,
             };
-            using var response = await client.SendAsync(request, timeout.Token);
-            response.EnsureSuccessStatusCode();
-            var hello = await response.Content.ReadFromJsonAsync<PeerHello>(timeout.Token);
+            PeerHello? hello;
+            using (var response = await client.SendAsync(request, timeout.Token))
+            {
+                response.EnsureSuccessStatusCode();
+                hello = await response.Content.ReadFromJsonAsync<PeerHello>(timeout.Token);
+            }
             if (hello?.DeviceId != id.Hex)
             {
                 throw new InvalidDataException("the peer's hello names another device");
             }
             peers.Seen(id);
+            // Replication pulls: what the peer shares with this node comes after the heartbeat, on the same connection.
+            await replicator.SyncAsync(client, peer.Record.Address!, id, cancellationToken);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested
             && e is HttpRequestException or IOException or InvalidDataException or System.Text.Json.JsonException or OperationCanceledException or AuthenticationException)

@@ -1,6 +1,9 @@
 using Dupa.Core.Errors;
+using Dupa.Core.Replication;
 using Dupa.Node.Api;
+using Dupa.Node.Data;
 using Dupa.Node.Security;
+using Dupa.Node.Vaults;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -13,7 +16,11 @@ public sealed record AddPeerRequest(string DeviceId, string? Address, string? Na
 
 public sealed record NodeIdView(string DeviceId, string DeviceIdHex, string? PeerListen);
 
-public sealed record NodeStatusView(string DeviceId, string? PeerListen, IReadOnlyList<PeerView> Peers);
+public sealed record NodeStatusView(string DeviceId, string? PeerListen, IReadOnlyList<PeerView> Peers, IReadOnlyList<ReplicaState> Replicas);
+
+public sealed record ShareRequest(string Peer, string Role);
+
+public sealed record ShareView(string VaultId, string Peer, string PeerName, string Role, DateTimeOffset AddedAt);
 
 /// <summary>
 /// Peers in two places: the admin's REST API on the API port (pins and status), and the peer protocol itself,
@@ -26,7 +33,8 @@ public static class PeerEndpoints
         var node = app.MapGroup("/api/v1").WithTags("Peers");
         node.MapGet("/node/id", (NodeIdentity identity) => new NodeIdView(identity.Id.ToString(), identity.Id.Hex, options.PeerListen))
             .RequireAuthorization(Scopes.Read).WithSummary("This node's device ID, to give to the peers that pin it");
-        node.MapGet("/status", (NodeIdentity identity, PeerRegistry peers) => new NodeStatusView(identity.Id.ToString(), options.PeerListen, [.. peers.All().Select(View)]))
+        node.MapGet("/status", (NodeIdentity identity, PeerRegistry peers, Replicator replicator) =>
+                new NodeStatusView(identity.Id.ToString(), options.PeerListen, [.. peers.All().Select(View)], replicator.All()))
             .RequireAuthorization(Scopes.Admin).WithSummary("This node and each peer: connected, last seen, last error");
         node.MapGet("/peers", (PeerRegistry peers) => peers.All().Select(View)).RequireAuthorization(Scopes.Admin).WithSummary("The pinned peers (admin)");
         node.MapPost("/peers", (AddPeerRequest request, PeerRegistry peers, NodeIdentity identity) =>
@@ -43,6 +51,36 @@ public static class PeerEndpoints
             NodeIdentity.ParseDeviceId(id) is { } parsed && peers.Unpin(parsed)
                 ? Results.NoContent()
                 : throw new DupaException(ErrorCode.NotFound, "no such peer")).RequireAuthorization(Scopes.Admin).WithSummary("Unpin a peer (admin)");
+
+        var shares = app.MapGroup("/api/v1/vaults/{id}/shares").WithTags("Peers");
+        shares.MapGet("/", (string id, HttpContext context, NodeDatabase database, PeerRegistry peers) =>
+        {
+            CurrentUser.OwnedVault(context.User, database, id);
+            return database.SharesOfVault(id).Select(s => ShareView(s, peers));
+        }).RequireAuthorization(Scopes.Read).WithSummary("The peers this vault is shared with");
+        shares.MapPost("/", (string id, ShareRequest request, HttpContext context, NodeDatabase database, PeerRegistry peers, TimeProvider time) =>
+        {
+            CurrentUser.OwnedVault(context.User, database, id);
+            var peer = NodeIdentity.ParseDeviceId(request.Peer ?? "") is { } parsed && peers.Get(parsed) is { } state
+                ? state
+                : throw new DupaException(ErrorCode.NotFound, "no pinned peer with that device ID; pin it first with 'dupa peer add'");
+            if (request.Role != "replica")
+            {
+                throw new DupaException(ErrorCode.InvalidInput, request.Role == "member"
+                    ? "sharing as a member (with the vault key) is not built yet; 'replica' shares ciphertext only"
+                    : "the role is 'replica' (ciphertext only) or 'member'");
+            }
+            var share = new ShareRecord(id, peer.Record.DeviceId, request.Role, time.GetUtcNow());
+            database.SaveShare(share);
+            return Results.Ok(ShareView(share, peers));
+        }).RequireAuthorization(Scopes.Write).WithSummary("Share the vault with a pinned peer as a replica: it stores the ciphertext and can never read it");
+        shares.MapDelete("/{peer}", (string id, string peer, HttpContext context, NodeDatabase database) =>
+        {
+            CurrentUser.OwnedVault(context.User, database, id);
+            return NodeIdentity.ParseDeviceId(peer) is { } parsed && database.RemoveShare(id, parsed.Hex)
+                ? Results.NoContent()
+                : throw new DupaException(ErrorCode.NotFound, "the vault is not shared with that peer");
+        }).RequireAuthorization(Scopes.Write).WithSummary("Stop sharing the vault with a peer: it gets no new data");
 
         if (options.PeerListen is null)
         {
@@ -63,7 +101,47 @@ public static class PeerEndpoints
         });
         protocol.MapGet("/hello", (NodeIdentity identity, TimeProvider time) =>
             new PeerHello(identity.Id.Hex, Environment.MachineName, PeerConnector.ProtocolVersion, time.GetUtcNow()));
+        protocol.MapGet("/vaults", (HttpContext context, NodeDatabase database) =>
+            database.SharesWithPeer(Caller(context).Hex).Select(s => new SharedVault(s.VaultId, s.Role)));
+        protocol.MapGet("/vaults/{vault}/manifest", (string vault, HttpContext context, NodeDatabase database, VaultSessions sessions) =>
+            Results.Ok(ReplicaCopy.Offer(SharedDirectory(vault, context, database, sessions))));
+        protocol.MapGet("/vaults/{vault}/{kind}/{name}", (string vault, string kind, string name, long? offset, HttpContext context, NodeDatabase database, VaultSessions sessions) =>
+        {
+            var path = ReplicaCopy.OfferedFile(SharedDirectory(vault, context, database, sessions), kind, name);
+            if (path is null || !File.Exists(path))
+            {
+                return ProblemMapping.Problem(StatusCodes.Status404NotFound, "not_found", "no such file");
+            }
+            var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+            if (offset is not { } from || from == 0)
+            {
+                return Results.Stream(stream, "application/octet-stream");
+            }
+            // The rest of an append-only log from where the replica stopped.
+            using (stream)
+            {
+                if (from < 0 || from > stream.Length)
+                {
+                    return ProblemMapping.Problem(StatusCodes.Status400BadRequest, "invalid_input", "offset outside the file");
+                }
+                var rest = new byte[stream.Length - from];
+                stream.Seek(from, SeekOrigin.Begin);
+                stream.ReadExactly(rest);
+                return Results.Bytes(rest, "application/octet-stream");
+            }
+        });
     }
+
+    private static Core.Crypto.DeviceId Caller(HttpContext context) => NodeIdentity.DeviceIdOf(context.Connection.ClientCertificate!);
+
+    /// <summary>The vault's directory if it is shared with the calling peer; a vault not shared with it does not exist for it.</summary>
+    private static string SharedDirectory(string vault, HttpContext context, NodeDatabase database, VaultSessions sessions) =>
+        database.SharesWithPeer(Caller(context).Hex).Any(s => s.VaultId == vault)
+            ? sessions.DirectoryOf(vault)
+            : throw new DupaException(ErrorCode.NotFound, "no such vault");
+
+    private static ShareView ShareView(ShareRecord share, PeerRegistry peers) =>
+        new(share.VaultId, Core.Crypto.DeviceId.FromHex(share.PeerId).ToString(), peers.Get(Core.Crypto.DeviceId.FromHex(share.PeerId))?.Record.Name ?? "(unpinned)", share.Role, share.AddedAt);
 
     public static int PeerPort(string peerListen) =>
         PeerRegistry.TryParseAddress(peerListen, out _, out var port)

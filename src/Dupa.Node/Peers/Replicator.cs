@@ -1,0 +1,106 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Http.Json;
+using Dupa.Core.Crypto;
+using Dupa.Core.Errors;
+using Dupa.Core.Replication;
+using Microsoft.Extensions.Logging;
+
+namespace Dupa.Node.Peers;
+
+/// <summary>A vault this node replicates from a peer: how far behind it is and how the last pass went.</summary>
+public sealed record ReplicaState(string VaultId, string From, long BytesBehind, DateTimeOffset? LastSync, string? LastError);
+
+/// <summary>The answer to <c>GET /peer/v1/vaults</c>: the vaults the owner shares with the caller.</summary>
+public sealed record SharedVault(string VaultId, string Role);
+
+/// <summary>
+/// The replica's side of replication (docs/protocol.md, Replicas): after each heartbeat, for every vault the peer
+/// shares with this node as a replica, fetch what is missing (header, device keys, log bytes, packs) into
+/// <c>DATA/replicas/VAULT</c>, keeping only what verifies without the key. A pass that stops half-way resumes from
+/// what was durably stored.
+/// </summary>
+public sealed partial class Replicator(NodeOptions options, TimeProvider time, ILogger<Replicator> logger)
+{
+    private readonly ConcurrentDictionary<string, ReplicaState> _states = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, SemaphoreSlim> _running = new(StringComparer.Ordinal);
+
+    public IReadOnlyList<ReplicaState> All() => [.. _states.Values.OrderBy(s => s.VaultId, StringComparer.Ordinal)];
+
+    public string DirectoryOf(string vaultId) => Path.Combine(options.Data, "replicas", vaultId);
+
+    public async Task SyncAsync(HttpClient client, string address, DeviceId from, CancellationToken cancellationToken)
+    {
+        using var vaultsResponse = await GetAsync(client, $"https://{address}/peer/v1/vaults", cancellationToken);
+        var shared = await vaultsResponse.Content.ReadFromJsonAsync<List<SharedVault>>(cancellationToken) ?? [];
+        foreach (var vault in shared.Where(v => v.Role == "replica" && IsId(v.VaultId)))
+        {
+            var gate = _running.GetOrAdd(vault.VaultId, _ => new SemaphoreSlim(1, 1));
+            if (!await gate.WaitAsync(0, cancellationToken))
+            {
+                continue;
+            }
+            try
+            {
+                await SyncVaultAsync(client, address, from, vault.VaultId, cancellationToken);
+            }
+            catch (Exception e) when (e is DupaException or HttpRequestException or IOException or System.Text.Json.JsonException or FormatException)
+            {
+                var message = e.GetBaseException().Message;
+                _states.AddOrUpdate(vault.VaultId, _ => new ReplicaState(vault.VaultId, from.Hex, -1, null, message), (_, s) => s with { LastError = message });
+                LogFailed(logger, vault.VaultId, message);
+            }
+            finally
+            {
+                gate.Release();
+            }
+        }
+    }
+
+    private async Task SyncVaultAsync(HttpClient client, string address, DeviceId from, string vaultId, CancellationToken cancellationToken)
+    {
+        var baseUrl = $"https://{address}/peer/v1/vaults/{vaultId}";
+        using var manifestResponse = await GetAsync(client, baseUrl + "/manifest", cancellationToken);
+        var manifest = await manifestResponse.Content.ReadFromJsonAsync<ReplicaManifest>(cancellationToken)
+            ?? throw new DupaException(ErrorCode.Integrity, "an empty manifest");
+        var copy = new ReplicaCopy(DirectoryOf(vaultId));
+        copy.AcceptHeaderAndDevices(manifest);
+        Report(vaultId, from, copy.BytesBehind(manifest), null);
+        foreach (var log in manifest.Logs.Where(l => l.Length > copy.LogLength(l.Device)))
+        {
+            var offset = copy.LogLength(log.Device);
+            using var response = await GetAsync(client, $"{baseUrl}/logs/{log.Device}?offset={offset}", cancellationToken);
+            copy.AcceptLogBytes(log.Device, offset, await response.Content.ReadAsByteArrayAsync(cancellationToken));
+            Report(vaultId, from, copy.BytesBehind(manifest), null);
+        }
+        foreach (var pack in manifest.Packs.Where(p => !copy.HasPack(p.Hash)))
+        {
+            using var response = await GetAsync(client, $"{baseUrl}/packs/{pack.Hash}", cancellationToken);
+            await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
+            await copy.AcceptPackAsync(pack.Hash, body, cancellationToken);
+            Report(vaultId, from, copy.BytesBehind(manifest), null);
+        }
+        Report(vaultId, from, copy.BytesBehind(manifest), time.GetUtcNow());
+    }
+
+    private void Report(string vaultId, DeviceId from, long behind, DateTimeOffset? synced) =>
+        _states.AddOrUpdate(vaultId, _ => new ReplicaState(vaultId, from.Hex, behind, synced, null),
+            (_, s) => s with { BytesBehind = behind, LastSync = synced ?? s.LastSync, LastError = null });
+
+    private static async Task<HttpResponseMessage> GetAsync(HttpClient client, string url, CancellationToken cancellationToken)
+    {
+        var response = await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, url) { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact },
+            HttpCompletionOption.ResponseHeadersRead, cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            response.Dispose();
+            throw new HttpRequestException($"{url} answered {(int)response.StatusCode}");
+        }
+        return response;
+    }
+
+    private static bool IsId(string id) => id.Length is > 0 and <= 64 && id.All(char.IsAsciiLetterOrDigit);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "replica of vault {Vault}: {Error}")]
+    private static partial void LogFailed(ILogger logger, string vault, string error);
+}

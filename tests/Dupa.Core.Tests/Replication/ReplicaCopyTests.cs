@@ -1,0 +1,82 @@
+using System.Buffers.Binary;
+using Dupa.Core.Errors;
+using Dupa.Core.Replication;
+using Dupa.Core.Tests.Support;
+using Dupa.Testing;
+
+namespace Dupa.Core.Tests.Replication;
+
+public sealed class ReplicaCopyTests
+{
+    [Fact]
+    public async Task ForgedReplayedReorderedOrTornLogBytes_AndAlteredPacks_AreRefused()
+    {
+        using var vault = new TestVault();
+        var random = new SeededRandom(12);
+        for (var i = 0; i < 3; i++)
+        {
+            vault.Put(vault.WriteSource($"f{i}.bin", random.NextBytes(5000)));
+        }
+        var manifest = ReplicaCopy.Offer(vault.Directory);
+        var log = Assert.Single(manifest.Logs);
+        var bytes = await File.ReadAllBytesAsync(Path.Combine(vault.Directory, "logs", log.Device + ".log"));
+        var frames = Frames(bytes);
+        Assert.True(frames.Count >= 4, $"{frames.Count} entries");
+
+        using var root = new TempDirectory();
+        var copy = new ReplicaCopy(root.Combine("replica"));
+        copy.AcceptHeaderAndDevices(manifest);
+
+        // Reordered: entry 2 before entry 1.
+        Assert.Throws<IntegrityException>(() => copy.AcceptLogBytes(log.Device, 0, frames[1]));
+        Assert.Equal(0, copy.LogLength(log.Device));
+        // Forged: one flipped bit in entry 1.
+        var forged = frames[0].ToArray();
+        forged[^10] ^= 1;
+        Assert.Throws<IntegrityException>(() => copy.AcceptLogBytes(log.Device, 0, forged));
+        Assert.Equal(0, copy.LogLength(log.Device));
+        // Entries 1 and 2, and half of 3 (the owner was mid-append): the half is cut off.
+        copy.AcceptLogBytes(log.Device, 0, [.. frames[0], .. frames[1], .. frames[2][..(frames[2].Length / 2)]]);
+        Assert.Equal(frames[0].Length + frames[1].Length, copy.LogLength(log.Device));
+        // Replayed: entry 2 again after itself.
+        Assert.Throws<IntegrityException>(() => copy.AcceptLogBytes(log.Device, copy.LogLength(log.Device), frames[1]));
+        Assert.Equal(frames[0].Length + frames[1].Length, copy.LogLength(log.Device));
+        // The rest, from where it stopped.
+        copy.AcceptLogBytes(log.Device, copy.LogLength(log.Device), bytes.AsSpan(frames[0].Length + frames[1].Length));
+        Assert.Equal(bytes.Length, copy.LogLength(log.Device));
+        Assert.Throws<DupaException>(() => copy.AcceptLogBytes(log.Device, 0, frames[0]));
+
+        // Packs: bytes that do not hash to the name are not stored; the real ones are.
+        var pack = manifest.Packs[0];
+        var packPath = Path.Combine(vault.Directory, Storage.PackFormat.RelativePath(pack.Hash));
+        var content = await File.ReadAllBytesAsync(packPath);
+        var altered = content.ToArray();
+        altered[100] ^= 1;
+        await Assert.ThrowsAsync<IntegrityException>(() => copy.AcceptPackAsync(pack.Hash, new MemoryStream(altered), CancellationToken.None));
+        Assert.False(copy.HasPack(pack.Hash));
+        foreach (var p in manifest.Packs)
+        {
+            await using var stream = File.OpenRead(Path.Combine(vault.Directory, Storage.PackFormat.RelativePath(p.Hash)));
+            await copy.AcceptPackAsync(p.Hash, stream, CancellationToken.None);
+        }
+        Assert.Equal(0, copy.BytesBehind(manifest));
+        Assert.Empty(copy.Verify());
+        Assert.Empty(Directory.EnumerateFiles(root.Combine("replica", "packs", "tmp")));
+
+        // A device key that does not hash to its ID is refused.
+        var bad = manifest with { Devices = [manifest.Devices[0] with { PublicKey = Convert.ToBase64String(new byte[91]) }] };
+        Assert.Throws<IntegrityException>(() => new ReplicaCopy(root.Combine("other")).AcceptHeaderAndDevices(bad));
+    }
+
+    private static List<byte[]> Frames(byte[] log)
+    {
+        var frames = new List<byte[]>();
+        for (var offset = 0; offset < log.Length;)
+        {
+            var length = 4 + BinaryPrimitives.ReadInt32LittleEndian(log.AsSpan(offset));
+            frames.Add(log[offset..(offset + length)]);
+            offset += length;
+        }
+        return frames;
+    }
+}

@@ -1,0 +1,145 @@
+using System.Net;
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using Dupa.Core.Index;
+using Dupa.Core.Replication;
+using Dupa.Core.Vaults;
+using Dupa.Testing;
+
+namespace Dupa.Node.Tests;
+
+/// <summary>A vault replicated to a peer that holds only ciphertext, and recovered from it (docs/protocol.md, Replicas).</summary>
+public sealed class ReplicationTests
+{
+    [Fact]
+    public async Task SharedAsReplica_ThePeerHoldsOnlyCiphertext_VerifiesIt_AndCanServeAFullRecovery()
+    {
+        var (portA, portB) = (FreePort(), FreePort());
+        await using var a = await TestNode.StartAsync(configure: o => { o.PeerListen = $"127.0.0.1:{portA}"; o.PeerHeartbeatSeconds = 1; });
+        await using var b = await TestNode.StartAsync(configure: o => { o.PeerListen = $"127.0.0.1:{portB}"; o.PeerHeartbeatSeconds = 1; });
+        using var clientA = a.Client(await a.LoginAsync());
+        using var clientB = b.Client(await b.LoginAsync());
+        var idA = (await clientA.GetFromJsonAsync<JsonElement>("/api/v1/node/id")).GetProperty("deviceId").GetString();
+        var idB = (await clientB.GetFromJsonAsync<JsonElement>("/api/v1/node/id")).GetProperty("deviceId").GetString();
+        await clientA.PostAsJsonAsync("/api/v1/peers", new { deviceId = idB, address = $"127.0.0.1:{portB}", name = "b" });
+        await clientB.PostAsJsonAsync("/api/v1/peers", new { deviceId = idA, address = $"127.0.0.1:{portA}", name = "a" });
+
+        var vault = await TestNode.CreateVaultAsync(clientA, "photos", "vault passphrase");
+        var random = new SeededRandom(55);
+        var files = new Dictionary<string, byte[]>
+        {
+            ["/Holiday/beach-sunset-confidential.jpg"] = random.NextBytes(700_000),
+            ["/Holiday/notes-about-the-trip.txt"] = Encoding.UTF8.GetBytes(string.Concat(Enumerable.Repeat("the secret meeting place is the old mill; ", 200))),
+        };
+        foreach (var (path, content) in files)
+        {
+            Assert.Equal(HttpStatusCode.Created, (await clientA.PutAsync($"/api/v1/vaults/{vault}/files{path}", new ByteArrayContent(content))).StatusCode);
+        }
+        var share = await clientA.PostAsJsonAsync($"/api/v1/vaults/{vault}/shares", new { peer = idB, role = "replica" });
+        Assert.Equal(HttpStatusCode.OK, share.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await clientA.PostAsJsonAsync($"/api/v1/vaults/{vault}/shares", new { peer = idB, role = "member" })).StatusCode);
+        Assert.Equal(HttpStatusCode.NotFound, (await clientA.PostAsJsonAsync($"/api/v1/vaults/{vault}/shares", new { peer = new string('a', 64), role = "replica" })).StatusCode);
+
+        // B pulls everything; a change made afterwards follows.
+        await UpToDateAsync(clientB, vault);
+        files["/Holiday/later.txt"] = Encoding.UTF8.GetBytes("added after the share, with another secret word: pumpernickel");
+        await clientA.PutAsync($"/api/v1/vaults/{vault}/files/Holiday/later.txt", new ByteArrayContent(files["/Holiday/later.txt"]));
+        var vaultDirectory = Path.Combine(a.DataDirectory, "vaults", vault);
+        var replicaDirectory = Path.Combine(b.DataDirectory, "replicas", vault);
+        try
+        {
+            await Eventually(() => new ReplicaCopy(replicaDirectory).BytesBehind(ReplicaCopy.Offer(vaultDirectory)) == 0);
+        }
+        catch (Xunit.Sdk.XunitException)
+        {
+            Assert.Fail($"behind {new ReplicaCopy(replicaDirectory).BytesBehind(ReplicaCopy.Offer(vaultDirectory))}; status {await clientB.GetStringAsync("/api/v1/status")}");
+        }
+
+        // Nothing the replica's node stores reveals a name or content.
+        var needles = files.Keys.SelectMany(p => p.Split('/', StringSplitOptions.RemoveEmptyEntries)).Where(n => n.Length >= 8).Select(Encoding.UTF8.GetBytes)
+            .Concat(files.Values.Select(c => c[..16])).ToList();
+        foreach (var file in Directory.EnumerateFiles(b.DataDirectory, "*", SearchOption.AllDirectories))
+        {
+            var bytes = await File.ReadAllBytesAsync(file);
+            Assert.All(needles, needle => Assert.True(bytes.AsSpan().IndexOf(needle) < 0, $"{file} contains '{Encoding.UTF8.GetString(needle)}'"));
+        }
+        Assert.Empty(new ReplicaCopy(replicaDirectory).Verify());
+
+        // Disaster recovery: the replica's copy, on a new machine, with the passphrase.
+        using var recovered = new TempDirectory("dupa-recovered-");
+        CopyDirectory(replicaDirectory, recovered.Path);
+        using (var opened = Vault.Open(recovered.Path, VaultSecret.Passphrase("vault passphrase"), new VaultOpenOptions { Writable = true }))
+        {
+            IndexRebuilder.Rebuild(opened);
+        }
+        using (var opened = Vault.Open(recovered.Path, VaultSecret.Passphrase("vault passphrase")))
+        {
+            foreach (var (path, content) in files)
+            {
+                await using var stream = opened.OpenRead(opened.State.Get(path)!.Current);
+                using var memory = new MemoryStream();
+                await stream.CopyToAsync(memory);
+                Assert.Equal(content, memory.ToArray());
+            }
+            Assert.True(new Verifier(opened).Run(quick: false).IsClean);
+        }
+
+        // A pack altered on the replica is found by the replica's own check.
+        var pack = Directory.EnumerateFiles(Path.Combine(replicaDirectory, "packs"), "*.pack", SearchOption.AllDirectories).First();
+        var altered = await File.ReadAllBytesAsync(pack);
+        altered[altered.Length / 2] ^= 1;
+        await File.WriteAllBytesAsync(pack, altered);
+        Assert.Contains(new ReplicaCopy(replicaDirectory).Verify(), p => p.Contains("altered", StringComparison.Ordinal));
+    }
+
+    private static async Task UpToDateAsync(HttpClient client, string vault)
+    {
+        var status = default(JsonElement);
+        try
+        {
+            await Eventually(async () =>
+            {
+                status = await client.GetFromJsonAsync<JsonElement>("/api/v1/status");
+                return status.GetProperty("replicas").EnumerateArray().Any(r => r.GetProperty("vaultId").GetString() == vault
+                    && r.GetProperty("bytesBehind").GetInt64() == 0 && r.GetProperty("lastSync").ValueKind != JsonValueKind.Null);
+            });
+        }
+        catch (Xunit.Sdk.XunitException)
+        {
+            Assert.Fail("the replica did not catch up; its node's status: " + status);
+        }
+    }
+
+    private static Task Eventually(Func<bool> condition) => Eventually(() => Task.FromResult(condition()));
+
+    private static async Task Eventually(Func<Task<bool>> condition)
+    {
+        for (var i = 0; i < 200; i++)
+        {
+            if (await condition())
+            {
+                return;
+            }
+            await Task.Delay(100);
+        }
+        Assert.Fail("the condition did not hold within 20 seconds");
+    }
+
+    private static void CopyDirectory(string from, string to)
+    {
+        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+    }
+
+    private static int FreePort()
+    {
+        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+        listener.Start();
+        return ((IPEndPoint)listener.LocalEndpoint).Port;
+    }
+}
