@@ -95,6 +95,7 @@ public static class NodeHost
         services.AddSingleton(identity);
         services.AddSingleton(peers);
         services.AddSingleton<Replicator>();
+        services.AddSingleton<Auditor>();
         services.AddHostedService<PeerConnector>();
         services.AddSingleton(new PasswordHasher(new Argon2Parameters(options.PasswordHashIterations, options.PasswordHashMemoryKiB)));
         services.AddSingleton<TokenService>();

@@ -39,6 +39,9 @@ public sealed class NodeOptions
     /// <summary>Seconds between heartbeats to each peer.</summary>
     public int PeerHeartbeatSeconds { get; set; } = 10;
 
+    /// <summary>Seconds between audits of each replica (docs/protocol.md, Audits).</summary>
+    public int PeerAuditSeconds { get; set; } = 3600;
+
     public int AccessTokenMinutes { get; set; } = 15;
 
     public int RefreshTokenDays { get; set; } = 30;

@@ -16,7 +16,7 @@ public sealed class ReplicationTests
     public async Task SharedAsReplica_ThePeerHoldsOnlyCiphertext_VerifiesIt_AndCanServeAFullRecovery()
     {
         var (portA, portB) = (FreePort(), FreePort());
-        await using var a = await TestNode.StartAsync(configure: o => { o.PeerListen = $"127.0.0.1:{portA}"; o.PeerHeartbeatSeconds = 1; });
+        await using var a = await TestNode.StartAsync(configure: o => { o.PeerListen = $"127.0.0.1:{portA}"; o.PeerHeartbeatSeconds = 1; o.PeerAuditSeconds = 1; });
         await using var b = await TestNode.StartAsync(configure: o => { o.PeerListen = $"127.0.0.1:{portB}"; o.PeerHeartbeatSeconds = 1; });
         using var clientA = a.Client(await a.LoginAsync());
         using var clientB = b.Client(await b.LoginAsync());
@@ -85,12 +85,22 @@ public sealed class ReplicationTests
             Assert.True(new Verifier(opened).Run(quick: false).IsClean);
         }
 
-        // A pack altered on the replica is found by the replica's own check.
-        var pack = Directory.EnumerateFiles(Path.Combine(replicaDirectory, "packs"), "*.pack", SearchOption.AllDirectories).First();
-        var altered = await File.ReadAllBytesAsync(pack);
-        altered[altered.Length / 2] ^= 1;
-        await File.WriteAllBytesAsync(pack, altered);
+        // The owner audits the replica: it passes while the copy is whole...
+        await Eventually(async () => (await clientA.GetFromJsonAsync<JsonElement>("/api/v1/status")).GetProperty("audits").EnumerateArray()
+            .Any(x => x.GetProperty("vaultId").GetString() == vault && x.GetProperty("passed").GetBoolean()));
+
+        // ...and fails once the replica's packs are altered, which the replica's own check finds too.
+        foreach (var pack in Directory.EnumerateFiles(Path.Combine(replicaDirectory, "packs"), "*.pack", SearchOption.AllDirectories))
+        {
+            var altered = await File.ReadAllBytesAsync(pack);
+            altered[altered.Length / 2] ^= 1;
+            await File.WriteAllBytesAsync(pack, altered);
+        }
         Assert.Contains(new ReplicaCopy(replicaDirectory).Verify(), p => p.Contains("altered", StringComparison.Ordinal));
+        a.Time.Advance(TimeSpan.FromSeconds(2)); // the node's clock is the test's: the next audit is due
+        await Eventually(async () => (await clientA.GetFromJsonAsync<JsonElement>("/api/v1/status")).GetProperty("audits").EnumerateArray()
+            .Any(x => x.GetProperty("vaultId").GetString() == vault && !x.GetProperty("passed").GetBoolean()
+                && x.GetProperty("detail").GetString()!.Contains("altered", StringComparison.Ordinal)));
     }
 
     private static async Task UpToDateAsync(HttpClient client, string vault)

@@ -108,6 +108,10 @@ public static class PeerCommand
             }
             Console.WriteLine($"this node: {status.DeviceId}{(status.PeerListen is null ? " (not listening for peers)" : $", peers at {status.PeerListen}")}");
             Print(status.Peers, json: false);
+            foreach (var audit in status.Audits)
+            {
+                Console.WriteLine($"audit of vault {audit.VaultId} on {audit.Peer[..12]}: {(audit.Passed ? "passed" : "FAILED: " + audit.Detail)} at {Output.Time(audit.At)}");
+            }
             foreach (var replica in status.Replicas)
             {
                 var state = replica.LastError is { } error ? $"error: {error}" : replica.BytesBehind == 0 ? "up to date" : $"{Output.Size(replica.BytesBehind)} behind";

@@ -15,7 +15,7 @@ public sealed record PeerHello(string DeviceId, string Name, int Version, DateTi
 /// Dials every pinned peer that has an address and keeps a heartbeat to it (docs/protocol.md, Order of a session):
 /// TLS 1.3 with this node's identity as the client certificate, the server's key checked against the pin.
 /// </summary>
-public sealed partial class PeerConnector(NodeIdentity identity, PeerRegistry peers, Replicator replicator, NodeOptions options, ILogger<PeerConnector> logger) : BackgroundService
+public sealed partial class PeerConnector(NodeIdentity identity, PeerRegistry peers, Replicator replicator, Auditor auditor, NodeOptions options, ILogger<PeerConnector> logger) : BackgroundService
 {
     public const int ProtocolVersion = 1;
 
@@ -55,6 +55,8 @@ public sealed partial class PeerConnector(NodeIdentity identity, PeerRegistry pe
             peers.Seen(id);
             // Replication pulls: what the peer shares with this node comes after the heartbeat, on the same connection.
             await replicator.SyncAsync(client, peer.Record.Address!, id, cancellationToken);
+            // And the owner's side: replicas of this node's vaults prove now and then that they still hold them.
+            await auditor.AuditAsync(client, peer.Record.Address!, id, cancellationToken);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested
             && e is HttpRequestException or IOException or InvalidDataException or System.Text.Json.JsonException or OperationCanceledException or AuthenticationException)

@@ -7,6 +7,7 @@ using Dupa.Node.Vaults;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Dupa.Node.Peers;
 
@@ -16,7 +17,7 @@ public sealed record AddPeerRequest(string DeviceId, string? Address, string? Na
 
 public sealed record NodeIdView(string DeviceId, string DeviceIdHex, string? PeerListen);
 
-public sealed record NodeStatusView(string DeviceId, string? PeerListen, IReadOnlyList<PeerView> Peers, IReadOnlyList<ReplicaState> Replicas);
+public sealed record NodeStatusView(string DeviceId, string? PeerListen, IReadOnlyList<PeerView> Peers, IReadOnlyList<ReplicaState> Replicas, IReadOnlyList<AuditState> Audits);
 
 public sealed record ShareRequest(string Peer, string Role);
 
@@ -33,8 +34,8 @@ public static class PeerEndpoints
         var node = app.MapGroup("/api/v1").WithTags("Peers");
         node.MapGet("/node/id", (NodeIdentity identity) => new NodeIdView(identity.Id.ToString(), identity.Id.Hex, options.PeerListen))
             .RequireAuthorization(Scopes.Read).WithSummary("This node's device ID, to give to the peers that pin it");
-        node.MapGet("/status", (NodeIdentity identity, PeerRegistry peers, Replicator replicator) =>
-                new NodeStatusView(identity.Id.ToString(), options.PeerListen, [.. peers.All().Select(View)], replicator.All()))
+        node.MapGet("/status", (NodeIdentity identity, PeerRegistry peers, Replicator replicator, Auditor auditor) =>
+                new NodeStatusView(identity.Id.ToString(), options.PeerListen, [.. peers.All().Select(View)], replicator.All(), auditor.All()))
             .RequireAuthorization(Scopes.Admin).WithSummary("This node and each peer: connected, last seen, last error");
         node.MapGet("/peers", (PeerRegistry peers) => peers.All().Select(View)).RequireAuthorization(Scopes.Admin).WithSummary("The pinned peers (admin)");
         node.MapPost("/peers", (AddPeerRequest request, PeerRegistry peers, NodeIdentity identity) =>
@@ -101,6 +102,7 @@ public static class PeerEndpoints
         });
         protocol.MapGet("/hello", (NodeIdentity identity, TimeProvider time) =>
             new PeerHello(identity.Id.Hex, Environment.MachineName, PeerConnector.ProtocolVersion, time.GetUtcNow()));
+        MapReplicaSide(protocol);
         protocol.MapGet("/vaults", (HttpContext context, NodeDatabase database) =>
             database.SharesWithPeer(Caller(context).Hex).Select(s => new SharedVault(s.VaultId, s.Role)));
         protocol.MapGet("/vaults/{vault}/manifest", (string vault, HttpContext context, NodeDatabase database, VaultSessions sessions) =>
@@ -111,6 +113,20 @@ public static class PeerEndpoints
             if (path is null || !File.Exists(path))
             {
                 return ProblemMapping.Problem(StatusCodes.Status404NotFound, "not_found", "no such file");
+            }
+            if (kind == "packs")
+            {
+                var auditor = context.RequestServices.GetRequiredService<Auditor>();
+                var caller = Caller(context);
+                // Sent whole: the replica can be audited on it from now on.
+                context.Response.OnCompleted(() =>
+                {
+                    if (!context.RequestAborted.IsCancellationRequested)
+                    {
+                        auditor.Delivered(vault, caller, name);
+                    }
+                    return Task.CompletedTask;
+                });
             }
             var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
             if (offset is not { } from || from == 0)
@@ -131,6 +147,13 @@ public static class PeerEndpoints
             }
         });
     }
+
+    private static void MapReplicaSide(RouteGroupBuilder protocol) =>
+        protocol.MapPost("/replicas/{vault}/audit", (string vault, AuditRequest request, HttpContext context, Replicator replicator) =>
+            // Only the device this node replicates the vault from may audit it.
+            replicator.SourceOf(vault) == Caller(context).Hex
+                ? Results.Ok(Auditor.Answer(replicator.DirectoryOf(vault), request))
+                : ProblemMapping.Problem(StatusCodes.Status404NotFound, "not_found", "no such replica"));
 
     private static Core.Crypto.DeviceId Caller(HttpContext context) => NodeIdentity.DeviceIdOf(context.Connection.ClientCertificate!);
 

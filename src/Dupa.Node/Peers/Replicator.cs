@@ -25,6 +25,9 @@ public sealed partial class Replicator(NodeOptions options, TimeProvider time, I
     private readonly ConcurrentDictionary<string, ReplicaState> _states = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _running = new(StringComparer.Ordinal);
 
+    /// <summary>The device a replicated vault comes from, or null if this node does not replicate it.</summary>
+    public string? SourceOf(string vaultId) => _states.TryGetValue(vaultId, out var state) ? state.From : null;
+
     public IReadOnlyList<ReplicaState> All() => [.. _states.Values.OrderBy(s => s.VaultId, StringComparer.Ordinal)];
 
     public string DirectoryOf(string vaultId) => Path.Combine(options.Data, "replicas", vaultId);
