@@ -185,10 +185,20 @@ public sealed class RemoteModeTests
 
     private sealed class RunningNode(Process process, string fingerprint) : IDisposable
     {
+        private bool _released;
+
         public string Fingerprint { get; } = fingerprint;
+
+        /// <summary>Hands the process over to another owner: disposing this one no longer kills it.</summary>
+        public void Release() => _released = true;
 
         public void Dispose()
         {
+            if (_released)
+            {
+                return;
+            }
+            _released = true;
             process.Kill(entireProcessTree: true);
             process.WaitForExit();
             process.Dispose();
@@ -206,6 +216,8 @@ public sealed class RemoteModeTests
         }))!;
         string? fingerprint = null;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
+        // A node that does not come up is killed, never left running after the test.
+        using var killUnlessStarted = new RunningNode(process, "");
         while (await process.StandardOutput.ReadLineAsync(timeout.Token) is { } line)
         {
             // The admin exists before the node listens, so the certificate line (after the addresses) means ready.
@@ -218,6 +230,7 @@ public sealed class RemoteModeTests
         Assert.NotNull(fingerprint);
         // Keep reading the node's output so it never blocks on a full pipe.
         _ = process.StandardOutput.ReadToEndAsync(CancellationToken.None);
+        killUnlessStarted.Release();
         return new RunningNode(process, fingerprint);
     }
 }
