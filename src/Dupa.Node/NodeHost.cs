@@ -96,7 +96,8 @@ public static class NodeHost
         services.AddSingleton(peers);
         services.AddSingleton<Replicator>();
         services.AddSingleton<Auditor>();
-        services.AddHostedService<PeerConnector>();
+        services.AddSingleton<PeerConnector>();
+        services.AddHostedService(provider => provider.GetRequiredService<PeerConnector>());
         services.AddSingleton(new PasswordHasher(new Argon2Parameters(options.PasswordHashIterations, options.PasswordHashMemoryKiB)));
         services.AddSingleton<TokenService>();
         services.AddSingleton<LoginThrottle>();

@@ -103,6 +103,47 @@ public sealed class ReplicationTests
                 && x.GetProperty("detail").GetString()!.Contains("altered", StringComparison.Ordinal)));
     }
 
+    /// <summary>With heartbeats a minute apart, pinning, sharing and each change still reach the replica within seconds: they are pushed.</summary>
+    [Fact]
+    public async Task Changes_ArePushedToTheReplica_NotPolled()
+    {
+        var (portA, portB) = (FreePort(), FreePort());
+        await using var a = await TestNode.StartAsync(configure: o => { o.PeerListen = $"127.0.0.1:{portA}"; o.PeerHeartbeatSeconds = 60; });
+        await using var b = await TestNode.StartAsync(configure: o => { o.PeerListen = $"127.0.0.1:{portB}"; o.PeerHeartbeatSeconds = 60; });
+        using var clientA = a.Client(await a.LoginAsync());
+        using var clientB = b.Client(await b.LoginAsync());
+        var idA = (await clientA.GetFromJsonAsync<JsonElement>("/api/v1/node/id")).GetProperty("deviceId").GetString();
+        var idB = (await clientB.GetFromJsonAsync<JsonElement>("/api/v1/node/id")).GetProperty("deviceId").GetString();
+        await clientA.PostAsJsonAsync("/api/v1/peers", new { deviceId = idB, address = $"127.0.0.1:{portB}" });
+        await clientB.PostAsJsonAsync("/api/v1/peers", new { deviceId = idA, address = $"127.0.0.1:{portA}" });
+        var vault = await TestNode.CreateVaultAsync(clientA, "photos", "vault passphrase");
+        await clientA.PutAsync($"/api/v1/vaults/{vault}/files/first.txt", new StringContent("first"));
+        await clientA.PostAsJsonAsync($"/api/v1/vaults/{vault}/shares", new { peer = idB, role = "replica" });
+        var owner = Path.Combine(a.DataDirectory, "vaults", vault);
+        var replica = new ReplicaCopy(Path.Combine(b.DataDirectory, "replicas", vault));
+        await WithinAsync(TimeSpan.FromSeconds(10), () => Directory.Exists(replica.Directory) && replica.BytesBehind(ReplicaCopy.Offer(owner)) == 0);
+
+        for (var i = 0; i < 3; i++)
+        {
+            await clientA.PutAsync($"/api/v1/vaults/{vault}/files/change{i}.txt", new StringContent($"change {i}"));
+            await WithinAsync(TimeSpan.FromSeconds(10), () => replica.BytesBehind(ReplicaCopy.Offer(owner)) == 0);
+        }
+    }
+
+    private static async Task WithinAsync(TimeSpan limit, Func<bool> condition)
+    {
+        var started = System.Diagnostics.Stopwatch.StartNew();
+        while (started.Elapsed < limit)
+        {
+            if (condition())
+            {
+                return;
+            }
+            await Task.Delay(50);
+        }
+        Assert.Fail($"not within {limit.TotalSeconds} s (heartbeats are 60 s apart, so only a push gets there in time)");
+    }
+
     private static async Task UpToDateAsync(HttpClient client, string vault)
     {
         var status = default(JsonElement);

@@ -40,8 +40,12 @@ public sealed class EventHub
         channel.Writer.TryComplete();
     }
 
+    /// <summary>Every event, for node-wide listeners (peers push vault changes to their replicas).</summary>
+    public event Action<NodeEvent>? Published;
+
     public void Publish(string userId, NodeEvent nodeEvent)
     {
+        Published?.Invoke(nodeEvent);
         lock (_gate)
         {
             if (_subscribers.TryGetValue(userId, out var list))

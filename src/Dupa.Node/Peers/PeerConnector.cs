@@ -15,18 +15,88 @@ public sealed record PeerHello(string DeviceId, string Name, int Version, DateTi
 /// Dials every pinned peer that has an address and keeps a heartbeat to it (docs/protocol.md, Order of a session):
 /// TLS 1.3 with this node's identity as the client certificate, the server's key checked against the pin.
 /// </summary>
-public sealed partial class PeerConnector(NodeIdentity identity, PeerRegistry peers, Replicator replicator, Auditor auditor, NodeOptions options, ILogger<PeerConnector> logger) : BackgroundService
+public sealed partial class PeerConnector(NodeIdentity identity, PeerRegistry peers, Replicator replicator, Auditor auditor, Data.NodeDatabase database,
+    Events.EventHub events, NodeOptions options, ILogger<PeerConnector> logger) : BackgroundService
 {
     public const int ProtocolVersion = 1;
 
+    /// <summary>Released to run a round at once instead of at the next heartbeat; at most one round is owed.</summary>
+    private readonly SemaphoreSlim _wake = new(0, 1);
+
+    /// <summary>Runs a round of heartbeats and replication now: a peer was pinned, or an owner pushed a change.</summary>
+    public void Wake()
+    {
+        try
+        {
+            _wake.Release();
+        }
+        catch (SemaphoreFullException)
+        {
+            // A round is already owed.
+        }
+    }
+
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(TimeSpan.FromSeconds(Math.Max(1, options.PeerHeartbeatSeconds)));
-        do
+        events.Published += OnVaultEvent;
+        try
         {
-            await Task.WhenAll(peers.All().Where(p => p.Record.Address is not null).Select(p => HeartbeatAsync(p, stoppingToken)));
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                await Task.WhenAll(peers.All().Where(p => p.Record.Address is not null).Select(p => HeartbeatAsync(p, stoppingToken)));
+                await _wake.WaitAsync(TimeSpan.FromSeconds(Math.Max(1, options.PeerHeartbeatSeconds)), stoppingToken);
+            }
         }
-        while (await timer.WaitForNextTickAsync(stoppingToken));
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // The node is stopping.
+        }
+        finally
+        {
+            events.Published -= OnVaultEvent;
+        }
+    }
+
+    /// <summary>A vault changed here: tell each peer it is shared with, so its replica pulls now (docs/protocol.md, message 7).</summary>
+    private void OnVaultEvent(Events.NodeEvent nodeEvent)
+    {
+        if (nodeEvent.Vault is not { } vaultId || !nodeEvent.Type.StartsWith("file.", StringComparison.Ordinal))
+        {
+            return;
+        }
+        Nudge(vaultId);
+    }
+
+    /// <summary>Tells the peers a vault is shared with that it changed (fire and forget: a missed nudge waits for the next heartbeat).</summary>
+    public void Nudge(string vaultId)
+    {
+        foreach (var share in database.SharesOfVault(vaultId))
+        {
+            if (peers.Get(DeviceId.FromHex(share.PeerId)) is { Record.Address: { } address })
+            {
+                _ = NudgeAsync(address, DeviceId.FromHex(share.PeerId), vaultId);
+            }
+        }
+    }
+
+    private async Task NudgeAsync(string address, DeviceId peer, string vaultId)
+    {
+        try
+        {
+            using var client = CreateClient(identity, peer);
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            using var request = new HttpRequestMessage(HttpMethod.Post, $"https://{address}/peer/v1/nudge?vault={Uri.EscapeDataString(vaultId)}")
+            {
+                Version = HttpVersion.Version20,
+                VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+            };
+            using var response = await client.SendAsync(request, timeout.Token);
+        }
+        catch (Exception e) when (e is HttpRequestException or IOException or OperationCanceledException or AuthenticationException)
+        {
+            var error = e.GetBaseException().Message;
+            LogNudgeFailed(logger, peer, error);
+        }
     }
 
     private async Task HeartbeatAsync(PeerState peer, CancellationToken cancellationToken)
@@ -79,6 +149,9 @@ public sealed partial class PeerConnector(NodeIdentity identity, PeerRegistry pe
         },
         ConnectTimeout = TimeSpan.FromSeconds(10),
     });
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "peer {Peer}: the change notice did not arrive ({Error}); it pulls at its next heartbeat")]
+    private static partial void LogNudgeFailed(ILogger logger, DeviceId peer, string error);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "peer {Name}: heartbeat failed: {Error}")]
     private static partial void LogHeartbeatFailed(ILogger logger, string name, string error);

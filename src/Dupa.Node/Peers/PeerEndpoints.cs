@@ -38,7 +38,7 @@ public static class PeerEndpoints
                 new NodeStatusView(identity.Id.ToString(), options.PeerListen, [.. peers.All().Select(View)], replicator.All(), auditor.All()))
             .RequireAuthorization(Scopes.Admin).WithSummary("This node and each peer: connected, last seen, last error");
         node.MapGet("/peers", (PeerRegistry peers) => peers.All().Select(View)).RequireAuthorization(Scopes.Admin).WithSummary("The pinned peers (admin)");
-        node.MapPost("/peers", (AddPeerRequest request, PeerRegistry peers, NodeIdentity identity) =>
+        node.MapPost("/peers", (AddPeerRequest request, HttpContext context, PeerRegistry peers, NodeIdentity identity) =>
         {
             var id = NodeIdentity.ParseDeviceId(request.DeviceId ?? "")
                 ?? throw new DupaException(ErrorCode.InvalidInput, "not a device ID (8 groups of 7 characters, as 'dupa id' prints it); a character may be mistyped");
@@ -46,7 +46,9 @@ public static class PeerEndpoints
             {
                 throw new DupaException(ErrorCode.InvalidInput, "that is this node's own device ID");
             }
-            return Results.Ok(View(peers.Pin(id, request.Name, request.Address)));
+            var pinned = peers.Pin(id, request.Name, request.Address);
+            context.RequestServices.GetRequiredService<PeerConnector>().Wake();
+            return Results.Ok(View(pinned));
         }).RequireAuthorization(Scopes.Admin).WithSummary("Pin a peer by its device ID, with the address to dial it at (admin)");
         node.MapDelete("/peers/{id}", (string id, PeerRegistry peers) =>
             NodeIdentity.ParseDeviceId(id) is { } parsed && peers.Unpin(parsed)
@@ -73,6 +75,7 @@ public static class PeerEndpoints
             }
             var share = new ShareRecord(id, peer.Record.DeviceId, request.Role, time.GetUtcNow());
             database.SaveShare(share);
+            context.RequestServices.GetRequiredService<PeerConnector>().Nudge(id);
             return Results.Ok(ShareView(share, peers));
         }).RequireAuthorization(Scopes.Write).WithSummary("Share the vault with a pinned peer as a replica: it stores the ciphertext and can never read it");
         shares.MapDelete("/{peer}", (string id, string peer, HttpContext context, NodeDatabase database) =>
@@ -103,6 +106,12 @@ public static class PeerEndpoints
         protocol.MapGet("/hello", (NodeIdentity identity, TimeProvider time) =>
             new PeerHello(identity.Id.Hex, Environment.MachineName, PeerConnector.ProtocolVersion, time.GetUtcNow()));
         MapReplicaSide(protocol);
+        protocol.MapPost("/nudge", (PeerConnector connector) =>
+        {
+            // An owner says a vault changed: pull now rather than at the next heartbeat.
+            connector.Wake();
+            return Results.Accepted();
+        });
         protocol.MapGet("/vaults", (HttpContext context, NodeDatabase database) =>
             database.SharesWithPeer(Caller(context).Hex).Select(s => new SharedVault(s.VaultId, s.Role)));
         protocol.MapGet("/vaults/{vault}/manifest", (string vault, HttpContext context, NodeDatabase database, VaultSessions sessions) =>
