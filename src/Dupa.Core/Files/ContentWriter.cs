@@ -46,6 +46,10 @@ public static class ContentWriter
         return op with { Chunks = chunks.Select(c => new ChunkRef(c.Id.ToBase64(), c.Length)).ToList(), List = null, Count = null };
     }
 
+    /// <summary>The version a new put of <paramref name="type"/> at <paramref name="path"/> replaces, for conflict detection; null if none.</summary>
+    public static string? BaseOf(Vault vault, string path, NodeType type) =>
+        vault.State.Get(path) is { } node && node.Type == type && type != NodeType.Directory ? node.Current.Ref.ToString() : null;
+
     /// <summary>
     /// Stores a whole file from a stream as a new version of <paramref name="path"/> and commits it. On any
     /// failure (a dropped upload, a full disk) nothing is added and the vault is as it was.
@@ -56,7 +60,8 @@ public static class ContentWriter
         vault.State.CheckPut(path, NodeType.File, vault.NowMs);
         try
         {
-            var op = await WriteAsync(vault, source, new PutOp(path, NodeType.File, 0, modified.ToUnixTimeMilliseconds() * 1_000_000, mode), cancellationToken: cancellationToken);
+            var op = await WriteAsync(vault, source, new PutOp(path, NodeType.File, 0, modified.ToUnixTimeMilliseconds() * 1_000_000, mode) { Base = BaseOf(vault, path, NodeType.File) },
+                cancellationToken: cancellationToken);
             vault.Append([op]);
         }
         catch

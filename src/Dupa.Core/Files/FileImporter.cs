@@ -196,7 +196,7 @@ public sealed class FileImporter
                             return;
                         }
                         _vault.State.CheckPut(item.Target, NodeType.Symlink, _vault.NowMs);
-                        _pending.Add((new PutOp(item.Target, NodeType.Symlink, 0, mtime, 0x1FF) { Target = target }, null, null));
+                        _pending.Add((new PutOp(item.Target, NodeType.Symlink, 0, mtime, 0x1FF) { Target = target, Base = ContentWriter.BaseOf(_vault, item.Target, NodeType.Symlink) }, null, null));
                         _symlinks++;
                         return;
                     }
@@ -237,7 +237,7 @@ public sealed class FileImporter
         PutOp op;
         await using (var stream = new FileStream(item.Source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0, FileOptions.SequentialScan))
         {
-            op = await ContentWriter.WriteAsync(_vault, stream, new PutOp(item.Target, NodeType.File, 0, mtime, mode), length =>
+            op = await ContentWriter.WriteAsync(_vault, stream, new PutOp(item.Target, NodeType.File, 0, mtime, mode) { Base = ContentWriter.BaseOf(_vault, item.Target, NodeType.File) }, length =>
             {
                 _bytesRead += length;
                 Report(item.Source);

@@ -40,9 +40,19 @@ public sealed record PutOp(string Path, NodeType Type, long Size, long Mtime, in
 
     /// <summary>The media type sniffed from the file's first bytes (files only; absent in older entries).</summary>
     public string? Mime { get; init; }
+
+    /// <summary>
+    /// The version this put replaces, as the writing device saw it (files and symlinks over an existing one). A put
+    /// whose base is not the current version was concurrent with another device's: it becomes a conflict copy.
+    /// </summary>
+    public string? Base { get; init; }
 }
 
-public sealed record TrashOp(string Path) : Operation;
+public sealed record TrashOp(string Path) : Operation
+{
+    /// <summary>The file version the deleting device saw; if another device has since stored a newer one, the delete yields to the edit.</summary>
+    public string? Base { get; init; }
+}
 
 public sealed record RestoreOp(string Item, string Path) : Operation;
 

@@ -129,7 +129,11 @@ public sealed class VaultState
                     case TrashOp trash:
                         var trashed = VaultPath.Parse(trash.Path);
                         CheckNotLocked(trashed, entry.Clock.WallMs, "moved to the trash", subtree: true);
-                        ApplyTrash(trashed, opRef, entry.Clock);
+                        // Delete against a concurrent edit keeps the edit: the deleting device never saw it.
+                        if (trash.Base is null || _nodes.GetValueOrDefault(trashed) is not { Type: not NodeType.Directory } edited || edited.Current.Ref.ToString() == trash.Base)
+                        {
+                            ApplyTrash(trashed, opRef, entry.Clock);
+                        }
                         break;
                     case RestoreOp restore:
                         ApplyRestore(restore, opRef, entry.Clock);
@@ -181,6 +185,13 @@ public sealed class VaultState
         var version = new FileVersion(opRef, clock, put.Type, put.Size, put.Mtime, put.Mode, put.Target, content) { Mime = put.Mime };
         CheckPut(path, put.Type, clock.WallMs);
         var existing = _nodes.GetValueOrDefault(path);
+        if (existing is not null && existing.Type == put.Type && put.Type != NodeType.Directory && put.Base is not null && existing.Current.Ref.ToString() != put.Base)
+        {
+            // Two devices changed the same file without seeing each other's change: the one folded first keeps the
+            // name, this one becomes a visible conflict copy beside it. Every device folds in the same order.
+            path = FreeName(ConflictName(path, clock, opRef.Device));
+            existing = null;
+        }
         EnsureParents(path, opRef, clock);
         if (existing is not null)
         {
@@ -444,6 +455,16 @@ public sealed class VaultState
             node.Path = to + node.Path[from.Length..];
             AddNode(node);
         }
+    }
+
+    /// <summary>"name (conflict 2026-11-22 1a2b3c4d).ext": the date of the change and the device that made it.</summary>
+    private static string ConflictName(string path, Hlc clock, Crypto.DeviceId device)
+    {
+        var name = VaultPath.Name(path);
+        var dot = name.LastIndexOf('.');
+        var (stem, extension) = dot > 0 ? (name[..dot], name[dot..]) : (name, "");
+        var date = DateTimeOffset.FromUnixTimeMilliseconds(clock.WallMs).ToString("yyyy-MM-dd", System.Globalization.CultureInfo.InvariantCulture);
+        return VaultPath.Combine(VaultPath.Parent(path), $"{stem} (conflict {date} {device.Hex[..8]}){extension}");
     }
 
     /// <summary>The path itself if free, else "name (restored N).ext" for the smallest free N.</summary>

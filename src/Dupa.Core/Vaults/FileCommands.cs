@@ -54,6 +54,7 @@ public static class FileCommands
             List = old.Content.List?.ToBase64(),
             Count = old.Content.List is null ? null : old.Content.Count,
             Mime = old.Mime,
+            Base = node.Current.Ref.ToString(),
         };
         vault.Append([op]);
         return vault.State.Get(path)!.Current;

@@ -26,7 +26,7 @@ public static class TrashCommands
             }
             vault.State.CheckNotLocked(path, vault.NowMs, "moved to the trash", subtree: true);
         }
-        return vault.Append(parsed.Select(p => (Operation)new TrashOp(p)).ToList());
+        return vault.Append(parsed.Select(p => (Operation)new TrashOp(p) { Base = vault.State.Get(p) is { Type: not NodeType.Directory } node ? node.Current.Ref.ToString() : null }).ToList());
     }
 
     /// <summary>Finds a trash item by its ID, a unique prefix of its short form, or the path it was deleted from (the latest such).</summary>

@@ -49,6 +49,45 @@ public sealed class VaultStateTests
         Assert.Single(state.Problems);
     }
 
+    [Fact]
+    public void ConcurrentEdits_OfOneFile_KeepBoth_TheLaterAsAConflictCopy_InAnyArrivalOrder()
+    {
+        var v1 = new OpRef(DeviceA, 1, 0).ToString();
+        List<FoldEntry> entries =
+        [
+            Entry(DeviceA, 1, 10, new PutOp("/doc.txt", NodeType.File, 1, 0, 0x1A4)),
+            // B saw v1 and changed it; A, not having seen B's change, changed v1 too.
+            Entry(DeviceB, 1, 20, new PutOp("/doc.txt", NodeType.File, 2, 0, 0x1A4) { Base = v1 }),
+            Entry(DeviceA, 2, 30, new PutOp("/doc.txt", NodeType.File, 3, 0, 0x1A4) { Base = v1 }),
+        ];
+        foreach (var order in new[] { entries, [.. Enumerable.Reverse(entries)], [entries[1], entries[2], entries[0]] })
+        {
+            var state = VaultState.Fold(order);
+            Assert.Equal(2, state.Get("/doc.txt")!.Current.Size);
+            var copy = Assert.Single(state.Nodes, n => n.Path.StartsWith("/doc (conflict 1970-01-01 aaaaaaaa)", StringComparison.Ordinal));
+            Assert.Equal("/doc (conflict 1970-01-01 aaaaaaaa).txt", copy.Path);
+            Assert.Equal(3, copy.Current.Size);
+            Assert.Empty(state.Problems);
+        }
+    }
+
+    [Fact]
+    public void DeleteAgainstAConcurrentEdit_KeepsTheEdit_WhicheverCameFirst()
+    {
+        var v1 = new OpRef(DeviceA, 1, 0).ToString();
+        var put = Entry(DeviceA, 1, 10, new PutOp("/doc.txt", NodeType.File, 1, 0, 0x1A4));
+        // The delete is folded after the edit: it yields.
+        var after = VaultState.Fold([put, Entry(DeviceB, 1, 20, new PutOp("/doc.txt", NodeType.File, 2, 0, 0x1A4) { Base = v1 }), Entry(DeviceA, 2, 30, new TrashOp("/doc.txt") { Base = v1 })]);
+        Assert.Equal(2, after.Get("/doc.txt")!.Current.Size);
+        Assert.Empty(after.Trash);
+        // The delete is folded first: the edit still lands, as the file again.
+        var before = VaultState.Fold([put, Entry(DeviceA, 2, 20, new TrashOp("/doc.txt") { Base = v1 }), Entry(DeviceB, 1, 30, new PutOp("/doc.txt", NodeType.File, 2, 0, 0x1A4) { Base = v1 })]);
+        Assert.Equal(2, before.Get("/doc.txt")!.Current.Size);
+        // A delete that saw the latest version is an ordinary delete.
+        var plain = VaultState.Fold([put, Entry(DeviceA, 2, 20, new TrashOp("/doc.txt") { Base = v1 })]);
+        Assert.Null(plain.Get("/doc.txt"));
+    }
+
     private static FoldEntry Entry(DeviceId device, long sequence, long wall, params Operation[] ops) => new(device, sequence, new Hlc(wall, 0), ops);
 
     private static List<FoldEntry> RandomHistory(SeededRandom random, int count)
@@ -57,6 +96,8 @@ public sealed class VaultStateTests
         var entries = new List<FoldEntry>();
         var sequences = new Dictionary<DeviceId, long> { [DeviceA] = 0, [DeviceB] = 0 };
         var trashIds = new List<OpRef>();
+        var putIds = new List<OpRef>();
+        string? SomeBase() => putIds.Count > 0 && random.Next(0, 2) == 0 ? putIds[random.Next(0, putIds.Count)].ToString() : null;
         for (var i = 0; i < count; i++)
         {
             var device = random.Next(0, 2) == 0 ? DeviceA : DeviceB;
@@ -65,9 +106,10 @@ public sealed class VaultStateTests
             var clock = new Hlc(random.Next(0, count / 2), 0);
             Operation op = random.Next(0, 6) switch
             {
-                0 or 1 => new PutOp(paths[random.Next(0, paths.Length)], NodeType.File, random.Next(0, 100), 0, 0x1A4),
+                // Bases are random, current or stale, so concurrent edits and delete-against-edit both occur.
+                0 or 1 => new PutOp(paths[random.Next(0, paths.Length)], NodeType.File, random.Next(0, 100), 0, 0x1A4) { Base = SomeBase() },
                 2 => new PutOp(paths[random.Next(0, paths.Length)], NodeType.Directory, 0, 0, 0x1ED),
-                3 => new TrashOp(paths[random.Next(0, paths.Length)]),
+                3 => new TrashOp(paths[random.Next(0, paths.Length)]) { Base = SomeBase() },
                 4 when trashIds.Count > 0 => new RestoreOp(trashIds[random.Next(0, trashIds.Count)].ToString(), paths[random.Next(0, paths.Length)]),
                 _ when trashIds.Count > 0 => new PurgeOp(trashIds[random.Next(0, trashIds.Count)].ToString()),
                 _ => new TrashOp("/c"),
@@ -75,6 +117,10 @@ public sealed class VaultStateTests
             if (op is TrashOp)
             {
                 trashIds.Add(new OpRef(device, sequence, 0));
+            }
+            if (op is PutOp { Type: NodeType.File })
+            {
+                putIds.Add(new OpRef(device, sequence, 0));
             }
             entries.Add(new FoldEntry(device, sequence, clock, [op]));
         }
