@@ -67,11 +67,12 @@ public static class NodeHost
         var database = new NodeDatabase(options.Data);
         var identity = NodeIdentity.LoadOrCreate(options.Data, time);
         var peers = new PeerRegistry(database, time);
+        var invites = new PeerInvites(time);
         builder.WebHost.ConfigureKestrel(kestrel =>
         {
             if (options.PeerListen is { } peerListen)
             {
-                PeerListener.Configure(kestrel, urls, certificate, peerListen, identity, peers, kestrel.ApplicationServices);
+                PeerListener.Configure(kestrel, urls, certificate, peerListen, identity, peers, invites, kestrel.ApplicationServices);
             }
             kestrel.AddServerHeader = false;
             kestrel.Limits.MaxRequestHeadersTotalSize = 32 * 1024;
@@ -94,6 +95,7 @@ public static class NodeHost
         services.AddSingleton(database);
         services.AddSingleton(identity);
         services.AddSingleton(peers);
+        services.AddSingleton(invites);
         services.AddSingleton<Replicator>();
         services.AddSingleton<Auditor>();
         services.AddSingleton<PeerConnector>();

@@ -67,6 +67,35 @@ public sealed class PeerTests
         Assert.Equal(HttpStatusCode.OK, (await user.GetAsync("/api/v1/node/id")).StatusCode);
     }
 
+    [Fact]
+    public async Task AnInviteCode_PairsBothNodes_Once()
+    {
+        await using var a = await StartAsync();
+        await using var b = await StartAsync();
+        await using var c = await StartAsync();
+        using var clientA = a.Node.Client(await a.Node.LoginAsync());
+        using var clientB = b.Node.Client(await b.Node.LoginAsync());
+        using var clientC = c.Node.Client(await c.Node.LoginAsync());
+
+        var invite = await (await clientA.PostAsJsonAsync("/api/v1/peers/invites", new { })).Content.ReadFromJsonAsync<JsonElement>();
+        var code = invite.GetProperty("code").GetString()!;
+        Assert.StartsWith("dupa-invite:", code, StringComparison.Ordinal);
+
+        var joined = await clientB.PostAsJsonAsync("/api/v1/peers/join", new { code, name = "a" });
+        Assert.Equal(HttpStatusCode.OK, joined.StatusCode);
+        var idB = await IdAsync(clientB);
+        Assert.Contains((await clientA.GetFromJsonAsync<JsonElement>("/api/v1/peers")).EnumerateArray(), p => p.GetProperty("deviceId").GetString() == idB);
+        await Eventually(async () => (await PeerAsync(clientA, (await clientA.GetFromJsonAsync<JsonElement>("/api/v1/peers"))[0].GetProperty("name").GetString()!)).GetProperty("connected").GetBoolean()
+            && (await PeerAsync(clientB, "a")).GetProperty("connected").GetBoolean());
+
+        // The code worked once: a third node cannot use it again, nor a made-up one, and is not pinned by A.
+        Assert.Equal(HttpStatusCode.Forbidden, (await clientC.PostAsJsonAsync("/api/v1/peers/join", new { code })).StatusCode);
+        var forged = code[..^4] + "AAAA";
+        Assert.NotEqual(HttpStatusCode.OK, (await clientC.PostAsJsonAsync("/api/v1/peers/join", new { code = forged })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await clientC.PostAsJsonAsync("/api/v1/peers/join", new { code = "hello" })).StatusCode);
+        Assert.Single((await clientA.GetFromJsonAsync<JsonElement>("/api/v1/peers")).EnumerateArray());
+    }
+
     private sealed record PeerNode(TestNode Node, int PeerPort) : IAsyncDisposable
     {
         public ValueTask DisposeAsync() => Node.DisposeAsync();

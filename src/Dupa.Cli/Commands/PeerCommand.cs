@@ -88,9 +88,44 @@ public static class PeerCommand
             return ExitCodes.Ok;
         });
 
+        var inviteAddress = new Option<string?>("--address") { Description = "Where the other node can reach this one's peer port (default: its --peer-listen)", HelpName = "HOST:PORT" };
+        var invite = Globals.NewCommand("invite", "Print an invite code (this node's ID, address and a one-time secret, valid a day) for another node to join with.",
+            "dupa peer invite --address nas.local:22000 --remote home");
+        invite.Add(inviteAddress);
+        invite.SetAction(async (result, cancellationToken) =>
+        {
+            using var client = Client(RemoteName(result));
+            var made = await client.SendJsonAsync<PeerInviteView>(HttpMethod.Post, "/api/v1/peers/invites", new CreatePeerInviteRequest(result.GetValue(inviteAddress)), cancellationToken);
+            if (result.GetValue(Globals.Json))
+            {
+                Output.Json(made);
+            }
+            else
+            {
+                Console.WriteLine(made.Code);
+                Console.Error.WriteLine($"valid until {Output.Time(made.ExpiresAt)}, once; on the other node: dupa peer join CODE --remote NAME");
+            }
+            return ExitCodes.Ok;
+        });
+
+        var code = new Argument<string>("CODE") { Description = "The invite code 'dupa peer invite' printed on the other node" };
+        var joinName = new Option<string?>("--name") { Description = "A name for the other node", HelpName = "NAME" };
+        var join = Globals.NewCommand("join", "Pair with the node that made an invite code: each pins the other.", "dupa peer join dupa-invite:eyJ... --remote laptop");
+        join.Add(code);
+        join.Add(joinName);
+        join.SetAction(async (result, cancellationToken) =>
+        {
+            using var client = Client(RemoteName(result));
+            var peer = await client.SendJsonAsync<PeerView>(HttpMethod.Post, "/api/v1/peers/join", new JoinPeerRequest(result.GetValue(code)!, result.GetValue(joinName)), cancellationToken);
+            Print([peer], result.GetValue(Globals.Json));
+            return ExitCodes.Ok;
+        });
+
         command.Add(add);
         command.Add(ls);
         command.Add(rm);
+        command.Add(invite);
+        command.Add(join);
         return command;
     }
 

@@ -21,6 +21,15 @@ public sealed record NodeStatusView(string DeviceId, string? PeerListen, IReadOn
 
 public sealed record ShareRequest(string Peer, string Role);
 
+public sealed record CreatePeerInviteRequest(string? Address);
+
+public sealed record PeerInviteView(string Code, DateTimeOffset ExpiresAt);
+
+public sealed record JoinPeerRequest(string Code, string? Name);
+
+/// <summary>What the joining node sends the inviter: the secret, and where the inviter can dial it back.</summary>
+public sealed record PeerJoinRequest(string Secret, string? Address);
+
 public sealed record ShareView(string VaultId, string Peer, string PeerName, string Role, DateTimeOffset AddedAt);
 
 /// <summary>
@@ -50,6 +59,51 @@ public static class PeerEndpoints
             context.RequestServices.GetRequiredService<PeerConnector>().Wake();
             return Results.Ok(View(pinned));
         }).RequireAuthorization(Scopes.Admin).WithSummary("Pin a peer by its device ID, with the address to dial it at (admin)");
+        node.MapPost("/peers/invites", (CreatePeerInviteRequest? request, PeerInvites invites, NodeIdentity identity, TimeProvider time) =>
+        {
+            var address = request?.Address ?? options.PeerListen
+                ?? throw new DupaException(ErrorCode.InvalidInput, "this node does not listen for peers; start it with --peer-listen HOST:PORT");
+            if (!PeerRegistry.TryParseAddress(address, out _, out _))
+            {
+                throw new DupaException(ErrorCode.InvalidInput, $"'{address}' is not HOST:PORT");
+            }
+            return Results.Ok(new PeerInviteView(invites.Create(identity.Id, address), time.GetUtcNow() + PeerInvites.Lifetime));
+        }).RequireAuthorization(Scopes.Admin).WithSummary("An invite code (ID, address, one-time secret) for another node to pair with this one (admin)");
+        node.MapPost("/peers/join", async (JoinPeerRequest request, PeerRegistry peers, NodeIdentity identity, CancellationToken cancellationToken) =>
+        {
+            var invite = PeerInvites.Parse(request.Code ?? "");
+            var inviter = Core.Crypto.DeviceId.FromHex(invite.Id);
+            if (inviter == identity.Id)
+            {
+                throw new DupaException(ErrorCode.InvalidInput, "that is this node's own invite");
+            }
+            peers.Pin(inviter, request.Name, invite.Address);
+            using var client = PeerConnector.CreateClient(identity, inviter);
+            using var join = new HttpRequestMessage(HttpMethod.Post, $"https://{invite.Address}/peer/v1/join")
+            {
+                Version = System.Net.HttpVersion.Version20,
+                VersionPolicy = HttpVersionPolicy.RequestVersionExact,
+                Content = System.Net.Http.Json.JsonContent.Create(new PeerJoinRequest(invite.Secret, options.PeerListen)),
+            };
+            try
+            {
+                using var response = await client.SendAsync(join, cancellationToken);
+                if (!response.IsSuccessStatusCode)
+                {
+                    throw new DupaException(ErrorCode.WrongPassphrase, "the inviting node refused the code (used, expired or not its own)");
+                }
+            }
+            catch (HttpRequestException e) when (e.GetBaseException() is System.Security.Authentication.AuthenticationException or IOException)
+            {
+                // The handshake was refused: the inviter has no outstanding invite any more.
+                throw new DupaException(ErrorCode.WrongPassphrase, "the inviting node refused the connection: the code was already used or has expired", e);
+            }
+            catch (HttpRequestException e)
+            {
+                throw new DupaException(ErrorCode.Io, $"cannot reach the inviting node at {invite.Address}: {e.GetBaseException().Message}", e, isTransient: true);
+            }
+            return Results.Ok(View(peers.Get(inviter)!));
+        }).RequireAuthorization(Scopes.Admin).WithSummary("Pair with the node that made an invite code: both pin each other (admin)");
         node.MapDelete("/peers/{id}", (string id, PeerRegistry peers) =>
             NodeIdentity.ParseDeviceId(id) is { } parsed && peers.Unpin(parsed)
                 ? Results.NoContent()
@@ -95,10 +149,17 @@ public static class PeerEndpoints
         {
             // Only on the peer port, and only to a pinned certificate (the handshake already checked it).
             var connection = context.HttpContext.Connection;
+            // The one exception is the join request of an invite, which pins its caller.
+            var joining = context.HttpContext.Request.Path.Value == "/peer/v1/join";
             if (connection.LocalPort != port || connection.ClientCertificate is not { } certificate
-                || context.HttpContext.RequestServices.GetService(typeof(PeerRegistry)) is not PeerRegistry registry || !registry.IsPinned(NodeIdentity.DeviceIdOf(certificate)))
+                || context.HttpContext.RequestServices.GetService(typeof(PeerRegistry)) is not PeerRegistry registry
+                || (!joining && !registry.IsPinned(NodeIdentity.DeviceIdOf(certificate))))
             {
                 return ProblemMapping.Problem(StatusCodes.Status404NotFound, "not_found", "no such resource");
+            }
+            if (joining)
+            {
+                return await next(context);
             }
             registry.Seen(NodeIdentity.DeviceIdOf(certificate));
             return await next(context);
@@ -106,6 +167,19 @@ public static class PeerEndpoints
         protocol.MapGet("/hello", (NodeIdentity identity, TimeProvider time) =>
             new PeerHello(identity.Id.Hex, Environment.MachineName, PeerConnector.ProtocolVersion, time.GetUtcNow()));
         MapReplicaSide(protocol);
+        protocol.MapPost("/join", (PeerJoinRequest request, HttpContext context, PeerInvites invites, PeerRegistry peers, PeerConnector connector) =>
+        {
+            if (request.Secret is null || !invites.Redeem(request.Secret))
+            {
+                return ProblemMapping.Problem(StatusCodes.Status403Forbidden, "forbidden", "no such invite");
+            }
+            var address = request.Address is { } a && PeerRegistry.TryParseAddress(a, out var host, out _)
+                ? (host is "0.0.0.0" or "::" or "*" ? $"{context.Connection.RemoteIpAddress}:{a[(a.LastIndexOf(':') + 1)..]}" : a)
+                : null;
+            peers.Pin(Caller(context), name: null, address);
+            connector.Wake();
+            return Results.Ok();
+        });
         protocol.MapPost("/nudge", (PeerConnector connector) =>
         {
             // An owner says a vault changed: pull now rather than at the next heartbeat.

@@ -22,7 +22,7 @@ public static partial class PeerListener
     private static readonly System.Collections.Concurrent.ConcurrentDictionary<string, DateTimeOffset> LastRefusal = new(StringComparer.Ordinal);
 
     public static void Configure(KestrelServerOptions kestrel, string urls, X509Certificate2? apiCertificate, string peerListen, NodeIdentity identity,
-        PeerRegistry peers, IServiceProvider services)
+        PeerRegistry peers, PeerInvites invites, IServiceProvider services)
     {
         foreach (var url in urls.Split(';', StringSplitOptions.RemoveEmptyEntries))
         {
@@ -56,7 +56,9 @@ public static partial class PeerListener
                 ClientCertificateValidation = (certificate, _, _) =>
                 {
                     var id = NodeIdentity.DeviceIdOf(certificate);
-                    if (peers.IsPinned(id))
+                    // While an invite is outstanding any certificate gets through the handshake; only the join
+                    // request answers an unpinned one (PeerEndpoints).
+                    if (peers.IsPinned(id) || invites.AnyOutstanding)
                     {
                         return true;
                     }
