@@ -30,7 +30,8 @@ export async function startNode() {
   const data = mkdtempSync(join(tmpdir(), 'dupa-e2e-'));
   const port = await freePort();
   const url = `https://127.0.0.1:${port}`;
-  const child = spawn(binary, ['serve', '--data', data, '--urls', url, '--web-root', join(repo, 'web/dist')], {
+  const peerPort = await freePort();
+  const child = spawn(binary, ['serve', '--data', data, '--urls', url, '--web-root', join(repo, 'web/dist'), '--peer-listen', `127.0.0.1:${peerPort}`], {
     env: {
       ...process.env,
       DUPA_ADMIN_USER: '', DUPA_ADMIN_PASSWORD: '',

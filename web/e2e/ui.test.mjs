@@ -233,6 +233,8 @@ async function scenario({ label, viewport, mobile, firstRun }) {
     await page.getByRole('button', { name: 'Create token' }).click();
     assert.match(await page.getByLabel('New API token').textContent(), /^dupa_/);
     await page.getByRole('button', { name: `Revoke token script ${label}` }).waitFor();
+    // This node's device ID, for peers to pin, in its checkable form.
+    assert.match(await page.getByLabel('Device ID', { exact: true }).textContent(), /^([A-Z2-7]{7}-){7}[A-Z2-7]{7}$/);
     if (firstRun) {
       // The admin's side: a user with a quota, and an invite.
       await page.getByLabel('Username').fill('bob');
@@ -242,6 +244,9 @@ async function scenario({ label, viewport, mobile, firstRun }) {
       await page.getByRole('row').filter({ hasText: 'bob' }).getByText('1.0 GiB').waitFor();
       await page.getByRole('button', { name: 'Create invite' }).click();
       assert.match(await page.getByLabel('Invite code').textContent(), /^[0-9a-f]{32}$/);
+      // A pairing code for another node.
+      await page.getByRole('button', { name: 'Make a pairing code' }).click();
+      assert.match(await page.getByLabel('Pairing code', { exact: true }).textContent(), /^dupa-invite:/);
     }
     await shot(page, label, 'settings');
 

@@ -1,6 +1,6 @@
 import { api, encodePath } from './client';
 import type {
-  AdminUser, ApiToken, CreatedToken, CreatedVault, Entry, Listing, SearchResult, TrashItem, Vault, VaultStats, Version,
+  AdminUser, ApiToken, CreatedToken, CreatedVault, Entry, Listing, NodeId, NodeStatus, Peer, SearchResult, TrashItem, Vault, VaultStats, Version,
 } from './types';
 
 // Typed calls to each endpoint the UI uses. Paths inside a vault are absolute ("/Photos/a.jpg").
@@ -40,6 +40,17 @@ export const files = {
   /** Adds and removes tags on a path; answers the path's tags afterwards. */
   changeTags: (vault: string, path: string, add: string[], remove: string[]) =>
     api.json<{ path: string; tags: string[] }>('POST', `${v(vault)}/tags`, { path, add, remove }),
+};
+
+/** This node among its peers (docs/protocol.md): its device ID, pinned peers, invite codes. */
+export const peers = {
+  nodeId: () => api.get<NodeId>('/api/v1/node/id'),
+  status: () => api.get<NodeStatus>('/api/v1/status'),
+  pin: (deviceId: string, address?: string, name?: string) =>
+    api.json<Peer>('POST', '/api/v1/peers', { deviceId, address: address || undefined, name: name || undefined }),
+  unpin: (deviceId: string) => api.json<void>('DELETE', `/api/v1/peers/${encodeURIComponent(deviceId)}`),
+  invite: (address?: string) => api.json<{ code: string; expiresAt: string }>('POST', '/api/v1/peers/invites', { address: address || undefined }),
+  join: (code: string, name?: string) => api.json<Peer>('POST', '/api/v1/peers/join', { code, name: name || undefined }),
 };
 
 /** Fetches a file (or any authenticated GET) as a Blob: images, previews, downloads. */

@@ -133,3 +133,30 @@ export interface SearchResult {
   offset: number;
   hits: SearchHit[];
 }
+
+/** This node's identity among peers (GET /api/v1/node/id). */
+export interface NodeId {
+  deviceId: string;
+  deviceIdHex: string;
+  peerListen: string | null;
+}
+
+/** A pinned peer and how its connection fares. */
+export interface Peer {
+  deviceId: string;
+  deviceIdHex: string;
+  name: string;
+  address: string | null;
+  addedAt: string;
+  connected: boolean;
+  lastSeen: string | null;
+  lastError: string | null;
+}
+
+export interface NodeStatus {
+  deviceId: string;
+  peerListen: string | null;
+  peers: Peer[];
+  replicas: { vaultId: string; from: string; bytesBehind: number; lastSync: string | null; lastError: string | null }[];
+  audits: { vaultId: string; peer: string; at: string; passed: boolean; detail: string | null }[];
+}

@@ -4,6 +4,7 @@ import type { CreatedToken, User } from '../api/types';
 import { ErrorMessage, Spinner } from '../components/common';
 import { formatBytes, formatDate } from '../lib/format';
 import { useAction, useLoad } from '../lib/hooks';
+import { PeersSection } from './PeersSection';
 
 export function SettingsPage({ user }: { user: User }) {
   return (
@@ -15,6 +16,7 @@ export function SettingsPage({ user }: { user: User }) {
         <p className="muted">Changing your password is not offered by this node yet; an admin can create a new account for you.</p>
       </section>
       <TokensSection isAdmin={user.role === 'admin'} />
+      <PeersSection isAdmin={user.role === 'admin'} />
       {user.role === 'admin' ? <AdminSection /> : null}
     </section>
   );
