@@ -233,6 +233,15 @@ async function scenario({ label, viewport, mobile, firstRun }) {
     await page.getByRole('button', { name: 'Create token' }).click();
     assert.match(await page.getByLabel('New API token').textContent(), /^dupa_/);
     await page.getByRole('button', { name: `Revoke token script ${label}` }).waitFor();
+    // Change the password (a wrong current one is refused), then back, so the other run can log in.
+    for (const [from, to] of [['not the password', 'irrelevant-123'], [user.password, 'a changed password'], ['a changed password', user.password]]) {
+      await page.getByLabel('Current password').fill(from);
+      await page.getByLabel('New password, at least 8 characters').fill(to);
+      await page.getByLabel('Repeat the new password').fill(to);
+      await page.getByRole('button', { name: 'Change password' }).click();
+      if (from === 'not the password') await page.getByRole('alert').getByText(/current password is wrong/i).waitFor();
+      else await page.getByRole('status').getByText('Password changed.', { exact: false }).waitFor();
+    }
     // This node's device ID, for peers to pin, in its checkable form.
     assert.match(await page.getByLabel('Device ID', { exact: true }).textContent(), /^([A-Z2-7]{7}-){7}[A-Z2-7]{7}$/);
     if (firstRun) {

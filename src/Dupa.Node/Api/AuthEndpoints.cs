@@ -15,6 +15,8 @@ public sealed record LoginRequest(string Username, string Password);
 
 public sealed record SetupRequest(string Token, string Username, string Password);
 
+public sealed record ChangePasswordRequest(string Current, string New);
+
 public sealed record LoginResponse(string AccessToken, string TokenType, int ExpiresIn, UserView User);
 
 public sealed record UserView(string Id, string Username, string Role);
@@ -41,6 +43,8 @@ public static partial class AuthEndpoints
         auth.MapPost("/login", Login).Produces<LoginResponse>().WithSummary("Log in: returns a short-lived access token and sets a refresh cookie");
         auth.MapPost("/refresh", Refresh).Produces<LoginResponse>().WithSummary("Exchange the refresh cookie for a new access token (the cookie rotates; send the X-Dupa-CSRF header)");
         auth.MapPost("/logout", Logout).WithSummary("Revoke this session's refresh tokens (send the X-Dupa-CSRF header)");
+        auth.MapPost("/password", ChangePassword).RequireAuthorization(Scopes.Write)
+            .WithSummary("Change your password (the current one is required and counted like a login); your other sessions are logged out, API tokens stay");
         auth.MapGet("/me", (HttpContext context, NodeDatabase database) => View(CurrentUser.Get(context.User, database)))
             .RequireAuthorization(Scopes.Read).WithSummary("Who the token belongs to");
 
@@ -87,6 +91,32 @@ public static partial class AuthEndpoints
         throttle.Succeeded(user!.Username);
         SetRefreshCookie(context, tokens.IssueRefreshToken(user.Id), time);
         return Results.Ok(new LoginResponse(tokens.CreateAccessToken(user), "Bearer", (int)tokens.AccessLifetime.TotalSeconds, View(user)));
+    }
+
+    private static IResult ChangePassword(ChangePasswordRequest request, HttpContext context, NodeDatabase database, TokenService tokens, LoginThrottle throttle,
+        PasswordHasher hasher, NodeMetrics metrics, TimeProvider time)
+    {
+        var user = CurrentUser.Get(context.User, database);
+        var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        if (throttle.RetryAfter(user.Username, address) is { } wait)
+        {
+            metrics.LoginsFailed.Add(1);
+            context.Response.Headers.RetryAfter = ((int)Math.Ceiling(wait.TotalSeconds)).ToString(System.Globalization.CultureInfo.InvariantCulture);
+            return ProblemMapping.Problem(StatusCodes.Status429TooManyRequests, "too_many_attempts", "too many wrong passwords; try again later");
+        }
+        if (!PasswordHasher.Verify(request.Current ?? "", user.PasswordHash))
+        {
+            throttle.Failed(user.Username, address);
+            metrics.LoginsFailed.Add(1);
+            return ProblemMapping.Problem(StatusCodes.Status403Forbidden, "wrong_password", "the current password is wrong");
+        }
+        throttle.Succeeded(user.Username);
+        // The same rules as for a new account.
+        var replacement = NewUser(user.Username, request.New, user.Role, hasher, time);
+        database.SetPasswordHash(user.Id, replacement.PasswordHash);
+        var family = context.Request.Cookies[RefreshCookie] is { } secret ? tokens.FamilyOf(secret) : null;
+        database.RevokeSessionsExcept(user.Id, family);
+        return Results.NoContent();
     }
 
     private static IResult Refresh(HttpContext context, TokenService tokens, TimeProvider time)

@@ -9,6 +9,7 @@ internal static class OpenApiExamples
     private static readonly Dictionary<Type, string> Examples = new()
     {
         [typeof(LoginRequest)] = """{"username": "admin", "password": "s3cret-pass"}""",
+        [typeof(ChangePasswordRequest)] = """{"current": "s3cret-pass", "new": "a longer, newer passphrase"}""",
         [typeof(LoginResponse)] = """{"accessToken": "eyJhbGciOi...", "tokenType": "Bearer", "expiresIn": 900, "user": {"id": "38a857485d1f4f67", "username": "admin", "role": "admin"}}""",
         [typeof(SetupRequest)] = """{"token": "3f1c0e9a5b7d2468ace0f1e2d3c4b5a6", "username": "admin", "password": "s3cret-pass"}""",
         [typeof(SignupRequest)] = """{"username": "carol", "password": "correct horse", "invite": "9a8b7c6d5e4f30211f2e3d4c5b6a7988"}""",

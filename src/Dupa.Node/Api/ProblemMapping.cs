@@ -33,7 +33,7 @@ public sealed partial class ProblemMapping(IProblemDetailsService problems, ILog
     /// <summary>The error kind behind a problem's <c>code</c>, for clients (the CLI's remote mode); the node's own auth codes included.</summary>
     public static ErrorCode ErrorCodeOf(string code) => code switch
     {
-        "bad_credentials" or "unauthorized" or "session_expired" or "forbidden" => ErrorCode.WrongPassphrase,
+        "bad_credentials" or "wrong_password" or "unauthorized" or "session_expired" or "forbidden" => ErrorCode.WrongPassphrase,
         "too_many_attempts" => ErrorCode.Locked,
         "bad_request" or "unsupported_media_type" => ErrorCode.InvalidInput,
         _ => Enum.GetValues<ErrorCode>().FirstOrDefault(kind => kind != ErrorCode.Unknown && For(kind).Code == code),

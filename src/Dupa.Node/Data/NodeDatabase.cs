@@ -76,6 +76,12 @@ public sealed class NodeDatabase : IDisposable
 
     public IReadOnlyList<User> Users() => QueryUsers("SELECT * FROM users ORDER BY username");
 
+    public void SetPasswordHash(string userId, string hash) => Execute("UPDATE users SET password_hash = $h WHERE id = $id", ("$h", hash), ("$id", userId));
+
+    /// <summary>Revokes every refresh token of a user except those of one session family (the caller's own).</summary>
+    public void RevokeSessionsExcept(string userId, string? keepFamily) =>
+        Execute("UPDATE refresh_tokens SET revoked = 1 WHERE user_id = $u AND family IS NOT $f", ("$u", userId), ("$f", (object?)keepFamily ?? DBNull.Value));
+
     public void SetQuota(string userId, long quotaBytes) => Execute("UPDATE users SET quota_bytes = $q WHERE id = $id", ("$q", quotaBytes), ("$id", userId));
 
     public void AddInvite(byte[] hash, string createdBy, DateTimeOffset expiresAt) => Execute(

@@ -94,6 +94,9 @@ public sealed class TokenService
         return user is null ? null : (user, IssueRefreshToken(user.Id, token.Family));
     }
 
+    /// <summary>The session family a refresh secret belongs to, if it is a known one.</summary>
+    public string? FamilyOf(string secret) => _database.FindRefreshToken(Hash(secret))?.Family;
+
     public void Revoke(string secret)
     {
         if (_database.FindRefreshToken(Hash(secret)) is { } token)

@@ -76,6 +76,8 @@ export const account = {
   createToken: (name: string, scopes: string, expiresAt?: string) =>
     api.json<CreatedToken>('POST', '/api/v1/tokens', { name, scopes, expiresAt: expiresAt || null }),
   revokeToken: (id: string) => api.json<void>('DELETE', `/api/v1/tokens/${encodeURIComponent(id)}`),
+  /** Other sessions are logged out; this one and API tokens stay. */
+  changePassword: (current: string, next: string) => api.json<void>('POST', '/api/v1/auth/password', { current, new: next }),
 };
 
 export const admin = {

@@ -13,12 +13,48 @@ export function SettingsPage({ user }: { user: User }) {
       <section className="card" aria-labelledby="account-title">
         <h2 id="account-title">Account</h2>
         <p>Logged in as <strong>{user.username}</strong> ({user.role}).</p>
-        <p className="muted">Changing your password is not offered by this node yet; an admin can create a new account for you.</p>
+        <PasswordForm />
       </section>
       <TokensSection isAdmin={user.role === 'admin'} />
       <PeersSection isAdmin={user.role === 'admin'} />
       {user.role === 'admin' ? <AdminSection /> : null}
     </section>
+  );
+}
+
+function PasswordForm() {
+  const action = useAction();
+  const [current, setCurrent] = useState('');
+  const [next, setNext] = useState('');
+  const [repeat, setRepeat] = useState('');
+  const [done, setDone] = useState(false);
+  const mismatch = repeat.length > 0 && next !== repeat;
+  const submit = async (e: React.FormEvent) => {
+    e.preventDefault();
+    setDone(false);
+    if (mismatch) return;
+    const result = await action.run(async () => {
+      await account.changePassword(current, next);
+      return true;
+    });
+    if (result) {
+      setCurrent('');
+      setNext('');
+      setRepeat('');
+      setDone(true);
+    }
+  };
+  return (
+    <form onSubmit={(e) => void submit(e)} className="stack" aria-labelledby="password-title">
+      <h3 id="password-title">Change password</h3>
+      <label>Current password<input type="password" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} required /></label>
+      <label>New password, at least 8 characters<input type="password" autoComplete="new-password" minLength={8} value={next} onChange={(e) => setNext(e.target.value)} required /></label>
+      <label>Repeat the new password<input type="password" autoComplete="new-password" value={repeat} onChange={(e) => setRepeat(e.target.value)} required /></label>
+      {mismatch ? <p role="alert" className="error">The two new passwords differ.</p> : null}
+      <ErrorMessage error={action.error} />
+      {done ? <p role="status">Password changed. Your other sessions are logged out; API tokens keep working.</p> : null}
+      <button type="submit" disabled={action.busy || mismatch}>Change password</button>
+    </form>
   );
 }
 
