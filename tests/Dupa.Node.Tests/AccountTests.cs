@@ -42,5 +42,42 @@ public sealed class AccountTests
         Assert.Equal(HttpStatusCode.InsufficientStorage, tooBig.StatusCode);
         Assert.Contains("quota_exceeded", await tooBig.Content.ReadAsStringAsync(), StringComparison.Ordinal);
         Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/api/v1/vaults/{vault}/files/big.bin")).StatusCode);
+
+        // Every user sees their own quota and usage (what the dashboard shows).
+        using var me = JsonDocument.Parse(await client.GetStringAsync("/api/v1/auth/me"));
+        Assert.Equal(1_000_000, me.RootElement.GetProperty("quotaBytes").GetInt64());
+        Assert.InRange(me.RootElement.GetProperty("usedBytes").GetInt64(), 1, 200_000);
+    }
+
+    [Fact]
+    public async Task ChangePassword_NeedsTheCurrentOne_AndLogsOutOtherSessions()
+    {
+        await using var node = await TestNode.StartAsync();
+        async Task<HttpClient> SessionAsync(string password)
+        {
+            var cookies = new System.Net.CookieContainer();
+            var client = node.Client(cookies: cookies);
+            var login = await client.PostAsJsonAsync("/api/v1/auth/login", new { username = "admin", password });
+            Assert.Equal(HttpStatusCode.OK, login.StatusCode);
+            var token = (await login.Content.ReadFromJsonAsync<System.Text.Json.JsonElement>()).GetProperty("accessToken").GetString();
+            client.DefaultRequestHeaders.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+            client.DefaultRequestHeaders.Add("X-Dupa-CSRF", "1");
+            return client;
+        }
+        using var here = await SessionAsync(TestNode.AdminPassword);
+        using var elsewhere = await SessionAsync(TestNode.AdminPassword);
+
+        var wrong = await here.PostAsJsonAsync("/api/v1/auth/password", new { current = "not it", @new = "a brand new password" });
+        Assert.Equal(HttpStatusCode.Forbidden, wrong.StatusCode);
+        Assert.Equal("application/problem+json", wrong.Content.Headers.ContentType?.MediaType);
+        Assert.Equal(HttpStatusCode.BadRequest, (await here.PostAsJsonAsync("/api/v1/auth/password", new { current = TestNode.AdminPassword, @new = "short" })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await node.Client().PostAsJsonAsync("/api/v1/auth/login", new { username = "admin", password = TestNode.AdminPassword })).StatusCode);
+
+        Assert.Equal(HttpStatusCode.NoContent, (await here.PostAsJsonAsync("/api/v1/auth/password", new { current = TestNode.AdminPassword, @new = "a brand new password" })).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await node.Client().PostAsJsonAsync("/api/v1/auth/login", new { username = "admin", password = TestNode.AdminPassword })).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await node.Client().PostAsJsonAsync("/api/v1/auth/login", new { username = "admin", password = "a brand new password" })).StatusCode);
+        // This session goes on; the other one cannot refresh any more.
+        Assert.Equal(HttpStatusCode.OK, (await here.PostAsync("/api/v1/auth/refresh", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.Unauthorized, (await elsewhere.PostAsync("/api/v1/auth/refresh", null)).StatusCode);
     }
 }

@@ -23,6 +23,9 @@ public sealed record UserView(string Id, string Username, string Role);
 
 public sealed record CreateTokenRequest(string Name, string? Scopes, DateTimeOffset? ExpiresAt);
 
+/// <summary>Who a token belongs to, with their storage: quota (0: none) and bytes their vaults take on disk.</summary>
+public sealed record MeView(string Id, string Username, string Role, long QuotaBytes, long UsedBytes);
+
 public sealed record TokenView(string Id, string Name, string Scopes, DateTimeOffset? ExpiresAt, DateTimeOffset CreatedAt, bool Revoked);
 
 public sealed record CreatedToken(string Id, string Token, string Scopes, DateTimeOffset? ExpiresAt);
@@ -45,8 +48,9 @@ public static partial class AuthEndpoints
         auth.MapPost("/logout", Logout).WithSummary("Revoke this session's refresh tokens (send the X-Dupa-CSRF header)");
         auth.MapPost("/password", ChangePassword).RequireAuthorization(Scopes.Write)
             .WithSummary("Change your password (the current one is required and counted like a login); your other sessions are logged out, API tokens stay");
-        auth.MapGet("/me", (HttpContext context, NodeDatabase database) => View(CurrentUser.Get(context.User, database)))
-            .RequireAuthorization(Scopes.Read).WithSummary("Who the token belongs to");
+        auth.MapGet("/me", (HttpContext context, NodeDatabase database, Vaults.VaultSessions sessions) =>
+            CurrentUser.Get(context.User, database) is var user ? new MeView(user.Id, user.Username, user.Role, user.QuotaBytes, sessions.BytesUsedBy(user)) : null)
+            .RequireAuthorization(Scopes.Read).WithSummary("Who the token belongs to, with their quota and the bytes their vaults take");
 
         var tokens = app.MapGroup("/api/v1/tokens").WithTags("Auth").RequireAuthorization(Scopes.Read);
         tokens.MapGet("/", (HttpContext context, NodeDatabase database) =>

@@ -112,16 +112,19 @@ public sealed class VaultSessions(NodeOptions options, NodeDatabase database, Ti
         {
             return;
         }
-        var used = database.VaultsOf(user.Id).Sum(v =>
-        {
-            var packs = Path.Combine(DirectoryOf(v.Id), "packs");
-            return Directory.Exists(packs) ? Directory.EnumerateFiles(packs, "*.pack", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length) : 0;
-        });
+        var used = BytesUsedBy(user);
         if (used + Math.Max(incoming, 0) > user.QuotaBytes)
         {
             throw new DupaException(ErrorCode.QuotaExceeded, $"this would exceed your quota of {user.QuotaBytes} bytes ({used} used)");
         }
     }
+
+    /// <summary>What a user's vaults take on disk: their pack files (what the quota counts).</summary>
+    public long BytesUsedBy(User user) => database.VaultsOf(user.Id).Sum(v =>
+    {
+        var packs = Path.Combine(DirectoryOf(v.Id), "packs");
+        return Directory.Exists(packs) ? Directory.EnumerateFiles(packs, "*.pack", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length) : 0;
+    });
 
     public bool IsUnlocked(string vaultId)
     {

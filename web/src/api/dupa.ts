@@ -72,6 +72,8 @@ export function saveBlob(blob: Blob, name: string) {
 }
 
 export const account = {
+  /** Who is logged in, with their quota (0: none) and what their vaults take on disk. */
+  me: () => api.get<{ id: string; username: string; role: string; quotaBytes: number; usedBytes: number }>('/api/v1/auth/me'),
   tokens: () => api.get<ApiToken[]>('/api/v1/tokens'),
   createToken: (name: string, scopes: string, expiresAt?: string) =>
     api.json<CreatedToken>('POST', '/api/v1/tokens', { name, scopes, expiresAt: expiresAt || null }),

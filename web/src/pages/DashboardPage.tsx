@@ -1,5 +1,5 @@
 import { useEffect, useReducer, useRef } from 'react';
-import { admin, vaults } from '../api/dupa';
+import { account, vaults } from '../api/dupa';
 import { events } from '../api/events';
 import type { User, Vault, VaultStats } from '../api/types';
 import { ErrorMessage, Link, Progress, Spinner } from '../components/common';
@@ -21,7 +21,7 @@ export function DashboardPage({ user }: { user: User }) {
       stats: vault.unlocked ? await vaults.stats(vault.id).catch(() => null) : null,
     })));
   }, []);
-  const quota = useLoad(async () => (user.role === 'admin' ? (await admin.users()).find((u) => u.id === user.id)?.quotaBytes ?? 0 : null), [user.id]);
+  const me = useLoad(() => account.me(), [user.id]);
   const [, redraw] = useReducer((n: number) => n + 1, 0);
   const reloadTimer = useRef<ReturnType<typeof setTimeout>>(undefined);
   useEffect(() => {
@@ -30,14 +30,17 @@ export function DashboardPage({ user }: { user: User }) {
       if (event?.type.startsWith('file.')) {
         // A burst of uploads is one refresh, not one per file.
         clearTimeout(reloadTimer.current);
-        reloadTimer.current = setTimeout(data.reload, 500);
+        reloadTimer.current = setTimeout(() => {
+          data.reload();
+          me.reload();
+        }, 500);
       }
     });
     return () => {
       off();
       clearTimeout(reloadTimer.current);
     };
-  }, [data.reload]);
+  }, [data.reload, me.reload]);
 
   const stored = data.data?.reduce((s, v) => s + (v.stats?.storedBytes ?? 0), 0) ?? 0;
   const names = new Map(data.data?.map((v) => [v.vault.id, v.vault.name]) ?? []);
@@ -50,16 +53,15 @@ export function DashboardPage({ user }: { user: User }) {
       <div className="dash">
         <section className="card" aria-labelledby="quota-title">
           <h2 id="quota-title">Storage</h2>
-          <p className="big" data-testid="stored-total">{formatBytes(stored)} stored</p>
-          {quota.data ? (
+          <p className="big" data-testid="stored-total">{formatBytes(me.data?.usedBytes ?? stored)} stored</p>
+          {me.data && me.data.quotaBytes > 0 ? (
             <>
-              <Progress value={stored} max={quota.data} label="Quota used" />
-              <p className="muted">{formatBytes(stored)} of your {formatBytes(quota.data)} quota</p>
+              <Progress value={me.data.usedBytes} max={me.data.quotaBytes} label="Quota used" />
+              <p className="muted">{formatBytes(me.data.usedBytes)} of your {formatBytes(me.data.quotaBytes)} quota, over all your vaults</p>
             </>
           ) : (
-            <p className="muted">{quota.data === 0 ? 'No quota: limited by the disk.' : 'Your quota is set by the admin.'}</p>
+            <p className="muted">{me.data ? 'No quota: limited by the disk.' : ''}</p>
           )}
-          <p className="muted">Counted over unlocked vaults.</p>
         </section>
 
         {data.data?.map(({ vault, stats }) => (
