@@ -96,6 +96,7 @@ public static class NodeHost
         services.AddSingleton(identity);
         services.AddSingleton(peers);
         services.AddSingleton(invites);
+        services.AddSingleton<Api.DownloadTickets>();
         services.AddSingleton<Replicator>();
         services.AddSingleton<Auditor>();
         services.AddSingleton<PeerConnector>();
@@ -215,6 +216,7 @@ public static class NodeHost
         SearchEndpoints.Map(app);
         RetentionEndpoints.Map(app);
         ArchiveEndpoints.Map(app);
+        DownloadTicketEndpoints.Map(app);
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         app.UseSwaggerUI(ui =>
         {

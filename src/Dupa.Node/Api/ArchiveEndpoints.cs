@@ -33,7 +33,12 @@ public static partial class ArchiveEndpoints
         var root = string.IsNullOrEmpty(path) ? VaultPath.Root : VaultPath.Parse(path);
         var time = at is null ? (DateTimeOffset?)null : Times.Parse(at);
         CurrentUser.OwnedVault(context.User, database, id);
-        var session = sessions.Get(id);
+        await WriteArchiveAsync(sessions.Get(id), root, time, context, loggers);
+    }
+
+    /// <summary>Streams the folder at <paramref name="root"/> as a zip into the response.</summary>
+    internal static async Task WriteArchiveAsync(UnlockedVault session, string root, DateTimeOffset? time, HttpContext context, ILoggerFactory loggers)
+    {
         // The listing is taken in one turn on the vault; file contents are then read chunk by chunk outside it.
         var items = await session.WithVaultAsync(vault =>
         {

@@ -86,7 +86,12 @@ public static class FileEndpoints
     {
         var vaultPath = PathOf(path);
         var time = at is null ? (DateTimeOffset?)null : Times.Parse(at);
-        var session = Open(context, database, sessions, id);
+        return await ServeFileAsync(Open(context, database, sessions, id), vaultPath, version, time, attachment: false, context);
+    }
+
+    /// <summary>A file version as a response: Range, ETag, Last-Modified; as an attachment for a plain browser download.</summary>
+    internal static async Task<IResult> ServeFileAsync(UnlockedVault session, string vaultPath, int? version, DateTimeOffset? time, bool attachment, HttpContext context)
+    {
         var (chosen, stream) = await session.WithVaultAsync(vault =>
         {
             var state = time is { } t ? vault.StateAt(t) : vault.State;
@@ -102,7 +107,7 @@ public static class FileEndpoints
         }, context.RequestAborted);
         // Chunks are read from immutable packs, so the body streams outside the vault's turn-taking.
         var contentType = ContentTypes.TryGetContentType(vaultPath, out var type) ? type : "application/octet-stream";
-        return Results.Stream(stream, contentType, fileDownloadName: null,
+        return Results.Stream(stream, contentType, fileDownloadName: attachment ? VaultPath.Name(vaultPath) : null,
             lastModified: DateTimeOffset.FromUnixTimeMilliseconds(chosen.MtimeNs / 1_000_000),
             entityTag: new EntityTagHeaderValue($"\"{chosen.Ref}\""),
             enableRangeProcessing: true);

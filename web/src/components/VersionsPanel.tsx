@@ -1,4 +1,4 @@
-import { fetchBlob, files, saveBlob } from '../api/dupa';
+import { download, files } from '../api/dupa';
 import type { Entry } from '../api/types';
 import { ErrorMessage, Spinner } from './common';
 import { formatBytes, formatDate } from '../lib/format';
@@ -26,7 +26,7 @@ export function VersionsPanel({ vault, entry, onRestored, readOnly }: { vault: s
             </div>
             <div className="actions">
               <button type="button" className="secondary" aria-label={`Download version ${v.version}`}
-                onClick={() => void action.run(async () => saveBlob(await fetchBlob(files.downloadUrl(vault, entry.path, { version: v.version })), entry.name))}>
+                onClick={() => void action.run(() => download(vault, entry.path, { version: v.version }))}>
                 Download
               </button>
               {v.version !== newest && !readOnly ? (

@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import { fetchBlob, files, saveBlob, vaults } from '../api/dupa';
+import { download as downloadTo, files, vaults } from '../api/dupa';
 import { ApiError } from '../api/errors';
 import type { Entry, Listing } from '../api/types';
 import { uploads } from '../api/upload';
@@ -85,8 +85,7 @@ export function BrowserPage({ vault, path, at }: { vault: string; path: string; 
 
   const download = (entry: Entry) =>
     action.run(async () => {
-      if (entry.type === 'dir') saveBlob(await fetchBlob(files.archiveUrl(vault, entry.path, at ?? undefined)), `${entry.name || vaultName}.zip`);
-      else saveBlob(await fetchBlob(files.downloadUrl(vault, entry.path, { at: at ?? undefined })), entry.name);
+      await downloadTo(vault, entry.path, { at: at ?? undefined, archive: entry.type === 'dir' });
     });
 
   const remove = async (paths: string[]) => {
