@@ -56,6 +56,10 @@ public sealed class ReplicationTests
             Assert.Fail($"behind {new ReplicaCopy(replicaDirectory).BytesBehind(ReplicaCopy.Offer(vaultDirectory))}; status {await clientB.GetStringAsync("/api/v1/status")}");
         }
 
+        // The owner sees, per peer, how far behind it says it is.
+        await Eventually(async () => (await clientA.GetFromJsonAsync<JsonElement>("/api/v1/status")).GetProperty("peers")[0] is var peer
+            && peer.GetProperty("bytesBehind").ValueKind == JsonValueKind.Number && peer.GetProperty("bytesBehind").GetInt64() == 0);
+
         // Nothing the replica's node stores reveals a name or content.
         var needles = files.Keys.SelectMany(p => p.Split('/', StringSplitOptions.RemoveEmptyEntries)).Where(n => n.Length >= 8).Select(Encoding.UTF8.GetBytes)
             .Concat(files.Values.Select(c => c[..16])).ToList();

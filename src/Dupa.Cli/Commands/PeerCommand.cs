@@ -236,6 +236,7 @@ public static class PeerCommand
         {
             var state = p.Connected ? "connected" : p.LastError is { } error ? $"disconnected ({error})" : "not connected";
             var seen = p.LastSeen is { } time ? $", last seen {Output.Time(time)}" : "";
+            seen += p.BytesBehind is { } behind ? behind == 0 ? ", its replicas up to date" : $", {Output.Size(behind)} behind" : "";
             Console.WriteLine($"{p.Name}  {p.DeviceId}  {p.Address ?? "(no address: it dials us)"}  {state}{seen}");
         }
     }

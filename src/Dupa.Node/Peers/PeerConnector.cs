@@ -125,6 +125,13 @@ public sealed partial class PeerConnector(NodeIdentity identity, PeerRegistry pe
             peers.Seen(id);
             // Replication pulls: what the peer shares with this node comes after the heartbeat, on the same connection.
             await replicator.SyncAsync(client, peer.Record.Address!, id, cancellationToken);
+            // What the peer still lacks of the vaults it replicates from us, in its own words.
+            using (var behind = await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, $"https://{peer.Record.Address}/peer/v1/replicas")
+                { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact }, cancellationToken))
+            {
+                var replicas = behind.IsSuccessStatusCode ? await behind.Content.ReadFromJsonAsync<List<ReplicaState>>(cancellationToken) : null;
+                peers.ReportedBehind(id, replicas is { Count: > 0 } ? replicas.Sum(r => Math.Max(0, r.BytesBehind)) : null);
+            }
             // And the owner's side: replicas of this node's vaults prove now and then that they still hold them.
             await auditor.AuditAsync(client, peer.Record.Address!, id, cancellationToken);
         }

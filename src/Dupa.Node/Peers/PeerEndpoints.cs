@@ -11,7 +11,8 @@ using Microsoft.Extensions.DependencyInjection;
 
 namespace Dupa.Node.Peers;
 
-public sealed record PeerView(string DeviceId, string DeviceIdHex, string Name, string? Address, DateTimeOffset AddedAt, bool Connected, DateTimeOffset? LastSeen, string? LastError);
+public sealed record PeerView(string DeviceId, string DeviceIdHex, string Name, string? Address, DateTimeOffset AddedAt, bool Connected, DateTimeOffset? LastSeen, string? LastError,
+    long? BytesBehind);
 
 public sealed record AddPeerRequest(string DeviceId, string? Address, string? Name);
 
@@ -167,6 +168,8 @@ public static class PeerEndpoints
         protocol.MapGet("/hello", (NodeIdentity identity, TimeProvider time) =>
             new PeerHello(identity.Id.Hex, Environment.MachineName, PeerConnector.ProtocolVersion, time.GetUtcNow()));
         MapReplicaSide(protocol);
+        protocol.MapGet("/replicas", (HttpContext context, Replicator replicator) =>
+            replicator.All().Where(r => r.From == Caller(context).Hex));
         protocol.MapPost("/join", (PeerJoinRequest request, HttpContext context, PeerInvites invites, PeerRegistry peers, PeerConnector connector) =>
         {
             if (request.Secret is null || !invites.Redeem(request.Secret))
@@ -256,5 +259,5 @@ public static class PeerEndpoints
 
     private static PeerView View(PeerState state) =>
         new(Core.Crypto.DeviceId.FromHex(state.Record.DeviceId).ToString(), state.Record.DeviceId, state.Record.Name, state.Record.Address, state.Record.AddedAt,
-            state.Connected, state.LastSeen, state.LastError);
+            state.Connected, state.LastSeen, state.LastError, state.BytesBehind);
 }

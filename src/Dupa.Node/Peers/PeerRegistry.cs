@@ -6,7 +6,11 @@ using Dupa.Node.Data;
 namespace Dupa.Node.Peers;
 
 /// <summary>What this node knows of a peer right now: pinned (from the database) and how its connection fares.</summary>
-public sealed record PeerState(PeerRecord Record, bool Connected, DateTimeOffset? LastSeen, string? LastError, int Failures);
+public sealed record PeerState(PeerRecord Record, bool Connected, DateTimeOffset? LastSeen, string? LastError, int Failures)
+{
+    /// <summary>What the peer last said it still lacks of the vaults it replicates from this node (null: it replicates none, or has not said).</summary>
+    public long? BytesBehind { get; init; }
+}
 
 /// <summary>
 /// The pinned peers (docs/protocol.md, Pairing) and their connection state. The pins live in the node's database;
@@ -54,6 +58,14 @@ public sealed class PeerRegistry(NodeDatabase database, TimeProvider time)
         if (_states.TryGetValue(id.Hex, out var state))
         {
             _states.TryUpdate(id.Hex, state with { Connected = true, LastSeen = time.GetUtcNow(), LastError = null, Failures = 0 }, state);
+        }
+    }
+
+    public void ReportedBehind(DeviceId id, long? bytes)
+    {
+        if (_states.TryGetValue(id.Hex, out var state))
+        {
+            _states.TryUpdate(id.Hex, state with { BytesBehind = bytes }, state);
         }
     }
 
