@@ -127,7 +127,7 @@ public sealed partial class PeerConnector(NodeIdentity identity, PeerRegistry pe
             await replicator.SyncAsync(client, peer.Record.Address!, id, cancellationToken);
             // What the peer still lacks of the vaults it replicates from us, in its own words.
             using (var behind = await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, $"https://{peer.Record.Address}/peer/v1/replicas")
-                { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact }, cancellationToken))
+            { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact }, cancellationToken))
             {
                 var replicas = behind.IsSuccessStatusCode ? await behind.Content.ReadFromJsonAsync<List<ReplicaState>>(cancellationToken) : null;
                 peers.ReportedBehind(id, replicas is { Count: > 0 } ? replicas.Sum(r => Math.Max(0, r.BytesBehind)) : null);
