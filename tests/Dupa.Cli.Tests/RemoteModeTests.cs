@@ -149,20 +149,25 @@ public sealed class RemoteModeTests
         var total = Packs(owner);
         Assert.True(total >= 3, $"{total} packs");
 
-        Assert.Equal(0, Run("vault", "share", "photos", "--peer", ids["b"], "--role", "replica", "--remote", "a").ExitCode);
         Assert.Equal(0, Run("vault", "share", "photos", "--peer", ids["c"], "--role", "replica", "--remote", "a").ExitCode);
+        // B's transfer starts the moment it is shared (it is pushed), so watch from before the share: kill B once it
+        // holds part of the vault, a pack being received or some packs but not all.
+        var sharing = Task.Run(() => Run("vault", "share", "photos", "--peer", ids["b"], "--role", "replica", "--remote", "a"));
         var killedAt = -1;
-        for (var i = 0; i < 600 && killedAt < 0; i++)
+        string Incoming() => Path.Combine(Replica("b"), "packs", "tmp");
+        for (var i = 0; i < 3000 && killedAt < 0; i++)
         {
             var have = Packs(Replica("b"));
-            if (have >= 1 && have < total)
+            var receiving = Directory.Exists(Incoming()) && Directory.EnumerateFiles(Incoming()).Any();
+            if (have < total && (have >= 1 || receiving))
             {
                 b.Dispose();
                 killedAt = have;
             }
-            await Task.Delay(10);
+            await Task.Delay(2);
         }
-        Assert.True(killedAt >= 1, "the replica finished before it could be killed mid-transfer");
+        Assert.Equal(0, (await sharing).ExitCode);
+        Assert.True(killedAt >= 0, "the replica finished before it could be killed mid-transfer");
         using var restarted = await StartNodeAsync(root, ports[2], "b", ports[3]);
         for (var i = 0; i < 300 && (Packs(Replica("b")) < total || Packs(Replica("c")) < total); i++)
         {
