@@ -12,7 +12,7 @@ public sealed class RemoteModeTests
     public async Task Login_ThenEveryVaultCommandWithRemote_WorksAgainstARealNode()
     {
         using var root = new TempDirectory();
-        var port = ServeExampleTests.FreePort();
+        var port = Waiting.FreePort();
         using var node = await StartNodeAsync(root, port);
         var environment = new Dictionary<string, string?>
         {
@@ -78,7 +78,7 @@ public sealed class RemoteModeTests
     public async Task TwoNodes_LoginIdPeerAddStatus_AsTheExampleRunsIt()
     {
         using var root = new TempDirectory();
-        var (portA, portB, peerA, peerB) = (ServeExampleTests.FreePort(), ServeExampleTests.FreePort(), ServeExampleTests.FreePort(), ServeExampleTests.FreePort());
+        var (portA, portB, peerA, peerB) = (Waiting.FreePort(), Waiting.FreePort(), Waiting.FreePort(), Waiting.FreePort());
         using var a = await StartNodeAsync(root, portA, "a", peerA);
         using var b = await StartNodeAsync(root, portB, "b", peerB);
         var environment = new Dictionary<string, string?> { ["DUPA_CONFIG"] = root.Combine("config.json"), ["Dupa__PeerHeartbeatSeconds"] = "1" };
@@ -116,7 +116,7 @@ public sealed class RemoteModeTests
     public async Task ThreeNodes_AReplicaKilledMidTransfer_ResumesAndEndsIdentical()
     {
         using var root = new TempDirectory();
-        var ports = Enumerable.Range(0, 6).Select(_ => ServeExampleTests.FreePort()).ToArray();
+        var ports = Enumerable.Range(0, 6).Select(_ => Waiting.FreePort()).ToArray();
         using var a = await StartNodeAsync(root, ports[0], "a", ports[1]);
         var b = await StartNodeAsync(root, ports[2], "b", ports[3]);
         using var c = await StartNodeAsync(root, ports[4], "c", ports[5]);

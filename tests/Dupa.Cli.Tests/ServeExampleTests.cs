@@ -1,6 +1,5 @@
 using System.Diagnostics;
 using System.Net;
-using System.Net.Sockets;
 using Dupa.Cli.Tests.Support;
 using Dupa.Testing;
 
@@ -13,7 +12,7 @@ public sealed class ServeExampleTests
     public async Task UnattendedServe_ThenCurl_WorksAsWritten()
     {
         using var root = new TempDirectory();
-        var port = FreePort();
+        var port = Waiting.FreePort();
         var data = root.Combine("node");
         var info = DupaProcess.StartInfo(["serve", "--data", data, "--urls", $"https://127.0.0.1:{port}"], new Dictionary<string, string?>
         {
@@ -68,7 +67,7 @@ public sealed class ServeExampleTests
     public async Task Serve_StoppedDuringUploads_VaultVerifiesClean(string signal)
     {
         using var root = new TempDirectory();
-        var port = FreePort();
+        var port = Waiting.FreePort();
         var data = root.Combine("node");
         var info = DupaProcess.StartInfo(["serve", "--data", data, "--urls", $"https://127.0.0.1:{port}"], new Dictionary<string, string?>
         {
@@ -119,12 +118,5 @@ public sealed class ServeExampleTests
             var during = DupaProcess.Run(["get", $"/during{i}.bin", "--vault", vault], new Dictionary<string, string?> { ["DUPA_PASSPHRASE"] = "pp" });
             Assert.True(during.ExitCode == 6 || (during.ExitCode == 0 && during.StdoutBytes.Length == 8_000_000), $"during{i}: {during.ExitCode}, {during.StdoutBytes.Length} bytes");
         }
-    }
-
-    internal static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

@@ -3,6 +3,7 @@ using System.Net.Http.Json;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Text.Json;
+using Dupa.Testing;
 
 namespace Dupa.Node.Tests;
 
@@ -30,7 +31,7 @@ public sealed class PeerTests
 
         // Once both pin each other, both see the other connected within a few heartbeats.
         Assert.Equal(HttpStatusCode.OK, (await clientB.PostAsJsonAsync("/api/v1/peers", new { deviceId = idA, address = $"127.0.0.1:{a.PeerPort}", name = "a" })).StatusCode);
-        await Eventually(async () => (await PeerAsync(clientA, "b")).GetProperty("connected").GetBoolean() && (await PeerAsync(clientB, "a")).GetProperty("connected").GetBoolean());
+        await Waiting.UntilAsync(async () => (await PeerAsync(clientA, "b")).GetProperty("connected").GetBoolean() && (await PeerAsync(clientB, "a")).GetProperty("connected").GetBoolean());
 
         // A node that pinned A, but that A never pinned, stays refused.
         await clientStranger.PostAsJsonAsync("/api/v1/peers", new { deviceId = idA, address = $"127.0.0.1:{a.PeerPort}", name = "a" });
@@ -45,7 +46,7 @@ public sealed class PeerTests
 
         // Unpinned again, B is refused again.
         Assert.Equal(HttpStatusCode.NoContent, (await clientA.DeleteAsync($"/api/v1/peers/{Uri.EscapeDataString(idB)}")).StatusCode);
-        await Eventually(async () => !(await PeerAsync(clientB, "a")).GetProperty("connected").GetBoolean());
+        await Waiting.UntilAsync(async () => !(await PeerAsync(clientB, "a")).GetProperty("connected").GetBoolean());
     }
 
     [Fact]
@@ -85,7 +86,7 @@ public sealed class PeerTests
         Assert.Equal(HttpStatusCode.OK, joined.StatusCode);
         var idB = await IdAsync(clientB);
         Assert.Contains((await clientA.GetFromJsonAsync<JsonElement>("/api/v1/peers")).EnumerateArray(), p => p.GetProperty("deviceId").GetString() == idB);
-        await Eventually(async () => (await PeerAsync(clientA, (await clientA.GetFromJsonAsync<JsonElement>("/api/v1/peers"))[0].GetProperty("name").GetString()!)).GetProperty("connected").GetBoolean()
+        await Waiting.UntilAsync(async () => (await PeerAsync(clientA, (await clientA.GetFromJsonAsync<JsonElement>("/api/v1/peers"))[0].GetProperty("name").GetString()!)).GetProperty("connected").GetBoolean()
             && (await PeerAsync(clientB, "a")).GetProperty("connected").GetBoolean());
 
         // The code worked once: a third node cannot use it again, nor a made-up one, and is not pinned by A.
@@ -103,7 +104,7 @@ public sealed class PeerTests
 
     private static async Task<PeerNode> StartAsync()
     {
-        var port = FreePort();
+        var port = Waiting.FreePort();
         var node = await TestNode.StartAsync(configure: o =>
         {
             o.PeerListen = $"127.0.0.1:{port}";
@@ -117,19 +118,6 @@ public sealed class PeerTests
 
     private static async Task<JsonElement> PeerAsync(HttpClient client, string name) =>
         (await client.GetFromJsonAsync<JsonElement>("/api/v1/status")).GetProperty("peers").EnumerateArray().Single(p => p.GetProperty("name").GetString() == name);
-
-    private static async Task Eventually(Func<Task<bool>> condition)
-    {
-        for (var i = 0; i < 100; i++)
-        {
-            if (await condition())
-            {
-                return;
-            }
-            await Task.Delay(100);
-        }
-        Assert.Fail("the condition did not hold within 10 seconds");
-    }
 
     private static async Task HandshakeWithoutCertificateAsync(int port)
     {
@@ -145,12 +133,5 @@ public sealed class PeerTests
         {
             throw new IOException("closed");
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }

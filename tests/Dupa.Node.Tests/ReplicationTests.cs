@@ -15,7 +15,7 @@ public sealed class ReplicationTests
     [Fact]
     public async Task SharedAsReplica_ThePeerHoldsOnlyCiphertext_VerifiesIt_AndCanServeAFullRecovery()
     {
-        var (portA, portB) = (FreePort(), FreePort());
+        var (portA, portB) = (Waiting.FreePort(), Waiting.FreePort());
         await using var a = await TestNode.StartAsync(configure: o => { o.PeerListen = $"127.0.0.1:{portA}"; o.PeerHeartbeatSeconds = 1; o.PeerAuditSeconds = 1; });
         await using var b = await TestNode.StartAsync(configure: o => { o.PeerListen = $"127.0.0.1:{portB}"; o.PeerHeartbeatSeconds = 1; });
         using var clientA = a.Client(await a.LoginAsync());
@@ -49,15 +49,15 @@ public sealed class ReplicationTests
         var replicaDirectory = Path.Combine(b.DataDirectory, "replicas", vault);
         try
         {
-            await Eventually(() => new ReplicaCopy(replicaDirectory).BytesBehind(ReplicaCopy.Offer(vaultDirectory)) == 0);
+            await Waiting.UntilAsync(() => Task.FromResult(new ReplicaCopy(replicaDirectory).BytesBehind(ReplicaCopy.Offer(vaultDirectory)) == 0));
         }
-        catch (Xunit.Sdk.XunitException)
+        catch (TimeoutException)
         {
             Assert.Fail($"behind {new ReplicaCopy(replicaDirectory).BytesBehind(ReplicaCopy.Offer(vaultDirectory))}; status {await clientB.GetStringAsync("/api/v1/status")}");
         }
 
         // The owner sees, per peer, how far behind it says it is.
-        await Eventually(async () => (await clientA.GetFromJsonAsync<JsonElement>("/api/v1/status")).GetProperty("peers")[0] is var peer
+        await Waiting.UntilAsync(async () => (await clientA.GetFromJsonAsync<JsonElement>("/api/v1/status")).GetProperty("peers")[0] is var peer
             && peer.GetProperty("bytesBehind").ValueKind == JsonValueKind.Number && peer.GetProperty("bytesBehind").GetInt64() == 0);
 
         // Nothing the replica's node stores reveals a name or content.
@@ -90,7 +90,7 @@ public sealed class ReplicationTests
         }
 
         // The owner audits the replica: it passes while the copy is whole...
-        await Eventually(async () => (await clientA.GetFromJsonAsync<JsonElement>("/api/v1/status")).GetProperty("audits").EnumerateArray()
+        await Waiting.UntilAsync(async () => (await clientA.GetFromJsonAsync<JsonElement>("/api/v1/status")).GetProperty("audits").EnumerateArray()
             .Any(x => x.GetProperty("vaultId").GetString() == vault && x.GetProperty("passed").GetBoolean()));
 
         // ...and fails once the replica's packs are altered, which the replica's own check finds too.
@@ -102,7 +102,7 @@ public sealed class ReplicationTests
         }
         Assert.Contains(new ReplicaCopy(replicaDirectory).Verify(), p => p.Contains("altered", StringComparison.Ordinal));
         a.Time.Advance(TimeSpan.FromSeconds(2)); // the node's clock is the test's: the next audit is due
-        await Eventually(async () => (await clientA.GetFromJsonAsync<JsonElement>("/api/v1/status")).GetProperty("audits").EnumerateArray()
+        await Waiting.UntilAsync(async () => (await clientA.GetFromJsonAsync<JsonElement>("/api/v1/status")).GetProperty("audits").EnumerateArray()
             .Any(x => x.GetProperty("vaultId").GetString() == vault && !x.GetProperty("passed").GetBoolean()
                 && x.GetProperty("detail").GetString()!.Contains("altered", StringComparison.Ordinal)));
     }
@@ -111,7 +111,7 @@ public sealed class ReplicationTests
     [Fact]
     public async Task Changes_ArePushedToTheReplica_NotPolled()
     {
-        var (portA, portB) = (FreePort(), FreePort());
+        var (portA, portB) = (Waiting.FreePort(), Waiting.FreePort());
         await using var a = await TestNode.StartAsync(configure: o => { o.PeerListen = $"127.0.0.1:{portA}"; o.PeerHeartbeatSeconds = 60; });
         await using var b = await TestNode.StartAsync(configure: o => { o.PeerListen = $"127.0.0.1:{portB}"; o.PeerHeartbeatSeconds = 60; });
         using var clientA = a.Client(await a.LoginAsync());
@@ -153,32 +153,17 @@ public sealed class ReplicationTests
         var status = default(JsonElement);
         try
         {
-            await Eventually(async () =>
+            await Waiting.UntilAsync(async () =>
             {
                 status = await client.GetFromJsonAsync<JsonElement>("/api/v1/status");
                 return status.GetProperty("replicas").EnumerateArray().Any(r => r.GetProperty("vaultId").GetString() == vault
                     && r.GetProperty("bytesBehind").GetInt64() == 0 && r.GetProperty("lastSync").ValueKind != JsonValueKind.Null);
             });
         }
-        catch (Xunit.Sdk.XunitException)
+        catch (TimeoutException)
         {
             Assert.Fail("the replica did not catch up; its node's status: " + status);
         }
-    }
-
-    private static Task Eventually(Func<bool> condition) => Eventually(() => Task.FromResult(condition()));
-
-    private static async Task Eventually(Func<Task<bool>> condition)
-    {
-        for (var i = 0; i < 200; i++)
-        {
-            if (await condition())
-            {
-                return;
-            }
-            await Task.Delay(100);
-        }
-        Assert.Fail("the condition did not hold within 20 seconds");
     }
 
     private static void CopyDirectory(string from, string to)
@@ -189,12 +174,5 @@ public sealed class ReplicationTests
             Directory.CreateDirectory(Path.GetDirectoryName(target)!);
             File.Copy(file, target);
         }
-    }
-
-    private static int FreePort()
-    {
-        using var listener = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        return ((IPEndPoint)listener.LocalEndpoint).Port;
     }
 }
