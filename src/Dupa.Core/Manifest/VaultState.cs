@@ -127,7 +127,7 @@ public sealed class VaultState
                         ApplyPut(put, opRef, entry.Clock);
                         break;
                     case TrashOp trash:
-                        var trashed = VaultPath.Parse(trash.Path);
+                        var trashed = Followed(VaultPath.Parse(trash.Path), trash.Base);
                         CheckNotLocked(trashed, entry.Clock.WallMs, "moved to the trash", subtree: true);
                         // Delete against a concurrent edit keeps the edit: the deleting device never saw it.
                         if (trash.Base is null || _nodes.GetValueOrDefault(trashed) is not { Type: not NodeType.Directory } edited || edited.Current.Ref.ToString() == trash.Base)
@@ -183,6 +183,10 @@ public sealed class VaultState
             ? new FileContent([], ChunkId.FromBase64(list), put.Count ?? 0)
             : new FileContent(put.Chunks ?? [], null, put.Chunks?.Count ?? 0);
         var version = new FileVersion(opRef, clock, put.Type, put.Size, put.Mtime, put.Mode, put.Target, content) { Mime = put.Mime };
+        if (put.Type != NodeType.Directory)
+        {
+            path = Followed(path, put.Base);
+        }
         CheckPut(path, put.Type, clock.WallMs);
         var existing = _nodes.GetValueOrDefault(path);
         if (existing is not null && existing.Type == put.Type && put.Type != NodeType.Directory && put.Base is not null && existing.Current.Ref.ToString() != put.Base)
@@ -217,6 +221,19 @@ public sealed class VaultState
         {
             _versionOwners[opRef] = node;
         }
+    }
+
+    /// <summary>
+    /// Where a change to a file made against version <paramref name="baseRef"/> applies: the path the device saw,
+    /// unless another device moved or renamed that file meanwhile (the version's node is live at another path),
+    /// in which case the change follows the file. So an edit and a rename made apart both survive.
+    /// </summary>
+    private string Followed(string path, string? baseRef)
+    {
+        return baseRef is not null && OpRef.TryParse(baseRef, out var seen) && _versionOwners.TryGetValue(seen, out var node)
+            && ReferenceEquals(_nodes.GetValueOrDefault(node.Path), node)
+            ? node.Path
+            : path;
     }
 
     private void ApplyPurge(PurgeOp purge, OpRef opRef, Hlc clock)

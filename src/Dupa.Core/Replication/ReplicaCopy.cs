@@ -59,7 +59,6 @@ public sealed class ReplicaCopy(string directory)
     /// <summary>Stores the header and the device keys whose content hashes to their ID.</summary>
     public void AcceptHeaderAndDevices(ReplicaManifest manifest)
     {
-        System.IO.Directory.CreateDirectory(Path.Combine(Directory, "devices"));
         System.IO.Directory.CreateDirectory(Path.Combine(Directory, "logs"));
         System.IO.Directory.CreateDirectory(Path.Combine(Directory, "packs"));
         var header = Convert.FromBase64String(manifest.Header);
@@ -68,6 +67,13 @@ public sealed class ReplicaCopy(string directory)
         {
             DurableFile.WriteAtomically(headerPath, header);
         }
+        AcceptDevices(manifest);
+    }
+
+    /// <summary>Stores the device keys the copy lacks, each only if its content hashes to its ID.</summary>
+    public void AcceptDevices(ReplicaManifest manifest)
+    {
+        System.IO.Directory.CreateDirectory(Path.Combine(Directory, "devices"));
         foreach (var device in manifest.Devices)
         {
             var key = Convert.FromBase64String(device.PublicKey);
@@ -196,6 +202,9 @@ public sealed class ReplicaCopy(string directory)
     }
 
     private string LogPath(string device) => Path.Combine(Directory, "logs", device + ".log");
+
+    /// <summary>Cuts a device's log back to <paramref name="length"/> bytes: what a member does with entries it could not open.</summary>
+    public void TruncateLog(string device, long length) => Truncate(LogPath(device), length);
 
     private static void Truncate(string path, long length)
     {

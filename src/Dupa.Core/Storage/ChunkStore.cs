@@ -76,6 +76,48 @@ public sealed class ChunkStore : IDisposable
         return true;
     }
 
+    /// <summary>Stores a chunk sealed elsewhere (by another member) if it opens and matches its ID. Returns true if it was new.</summary>
+    public bool AddSealed(ChunkId id, BlobKind kind, ReadOnlySpan<byte> sealedBlob)
+    {
+        if (Contains(id))
+        {
+            return false;
+        }
+        var plainLength = ChunkCodec.PlainLength(sealedBlob);
+        if (plainLength is < 0 or > 64 * 1024 * 1024)
+        {
+            throw new IntegrityException($"chunk {id.Short} from a peer", "the blob header is damaged");
+        }
+        var plaintext = ArrayPool<byte>.Shared.Rent(Math.Max(plainLength, 1));
+        try
+        {
+            // Authenticates the ciphertext and checks the keyed ID of the plaintext.
+            _codec.Open(id, kind, sealedBlob, plaintext, "a peer");
+        }
+        finally
+        {
+            ArrayPool<byte>.Shared.Return(plaintext);
+        }
+        try
+        {
+            _writer ??= new PackWriter(_vaultDirectory);
+            _writer.Add(id, kind, sealedBlob);
+            _pending[id] = kind;
+            BytesWritten += sealedBlob.Length;
+            ChunksWritten++;
+        }
+        catch
+        {
+            AbandonPack();
+            throw;
+        }
+        if (_writer.Length >= _packSize)
+        {
+            Flush();
+        }
+        return true;
+    }
+
     /// <summary>Finishes the open pack, if any: durable on disk, then recorded in the index.</summary>
     public void Flush()
     {

@@ -21,8 +21,8 @@ public sealed partial class Vault : IDisposable
     internal const string DeviceKeyFileName = "device.key";
     private static ReadOnlySpan<byte> DeviceKeyAd => "dupa/v1/device-key"u8;
 
-    private readonly List<FoldEntry> _entries;
-    private readonly Dictionary<DeviceId, long> _heads;
+    private List<FoldEntry> _entries;
+    private Dictionary<DeviceId, long> _heads;
     private readonly VaultOpenOptions _options;
     private readonly FileStream? _lock;
     private LogHead _ownHead;
@@ -80,10 +80,10 @@ public sealed partial class Vault : IDisposable
     /// <summary>Every decoded entry, for folds at another time and for verify.</summary>
     public IReadOnlyList<FoldEntry> Entries => _entries;
 
-    public IReadOnlyList<LogReadResult> Logs { get; }
+    public IReadOnlyList<LogReadResult> Logs { get; private set; }
 
     /// <summary>Damage found while reading logs; empty unless opened with <see cref="VaultOpenOptions.TolerateDamage"/>.</summary>
-    public IReadOnlyList<IntegrityException> LogDamage { get; }
+    public IReadOnlyList<IntegrityException> LogDamage { get; private set; }
 
     /// <summary>
     /// The state as it was at <paramref name="time"/>, less what the vault no longer keeps: versions forgotten or
@@ -179,6 +179,11 @@ public sealed partial class Vault : IDisposable
                     var master = KeyWrap.TryUnwrap(kek, Convert.FromBase64String(header.Slots.Recovery), "recovery", vaultId);
                     CryptographicOperations.ZeroMemory(kek);
                     return master ?? throw new DupaException(ErrorCode.WrongPassphrase, "wrong recovery key for this vault");
+                }
+            case MasterKeySecret key:
+                {
+                    // Proven by the log: a wrong key fails the first entry's authentication when the logs are read.
+                    return key.Key.Length == KeyRing.KeySize ? key.Key.ToArray() : throw new DupaException(ErrorCode.WrongPassphrase, "not a vault key");
                 }
             default:
                 throw new ArgumentException("Unknown secret.", nameof(secret));
@@ -304,6 +309,82 @@ public sealed partial class Vault : IDisposable
         _heads[device.Id] = entry.Sequence;
         State.Apply(folded);
         return entry;
+    }
+
+    /// <summary>
+    /// Reads the logs again and folds them: other devices' entries that a member node stored since the vault was
+    /// opened (docs/protocol.md, Members). Their order in the fold is by clock, so the whole state is folded anew.
+    /// </summary>
+    public void Refresh()
+    {
+        var logs = LoadedLogs.Load(Directory, Header, Keys, Index);
+        if (logs.Damage.Count > 0 && !_options.TolerateDamage)
+        {
+            throw logs.Damage[0];
+        }
+        Logs = logs.Results;
+        LogDamage = logs.Damage;
+        _entries = logs.Entries;
+        _heads = logs.Heads;
+        State = VaultState.Fold(_entries);
+    }
+
+    /// <summary>The vault key wrapped to a member's agreement key (docs/format.md, Wrapping to a public key); the key itself never leaves Core.</summary>
+    public byte[] WrapKeyTo(ReadOnlySpan<byte> agreementPublicKey, string slot) =>
+        PublicKeyWrap.Wrap(agreementPublicKey, Keys.Master, slot, Header.VaultIdBytes);
+
+    /// <summary>
+    /// Stores a chunk exactly as another member sealed it, after checking that it opens under this vault's key
+    /// and matches its ID (so a peer cannot plant a wrong chunk). Returns false if the vault already holds it.
+    /// </summary>
+    public bool AddSealedChunk(ChunkId id, BlobKind kind, ReadOnlySpan<byte> sealedBlob)
+    {
+        if (!IsWritable)
+        {
+            throw new InvalidOperationException("The vault was opened read-only.");
+        }
+        return Chunks.AddSealed(id, kind, sealedBlob);
+    }
+
+    /// <summary>A chunk as this copy stores it (sealed), checked to open, for another member; null if it is not here.</summary>
+    public byte[]? ReadSealedChunk(ChunkId id) =>
+        Index.TryGetChunk(id, out var location) ? Chunks.ReadSealed(id, location) : null;
+
+    /// <summary>Makes the chunks added by <see cref="AddSealedChunk"/> durable and part of the vault: other devices' entries refer to them.</summary>
+    public void CommitSealedChunks()
+    {
+        Chunks.Flush();
+        Chunks.MarkCommitted();
+    }
+
+    /// <summary>
+    /// The chunks that the folded state needs and this copy lacks: chunk-list blobs first; the data chunks of a
+    /// version whose list is itself missing are known only once the list is here, so callers ask again.
+    /// </summary>
+    public IReadOnlyList<(ChunkId Id, BlobKind Kind)> MissingChunks()
+    {
+        var missing = new List<(ChunkId, BlobKind)>();
+        var seen = new HashSet<ChunkId>();
+        foreach (var version in State.Nodes.Concat(State.Trash.SelectMany(t => t.Nodes)).Where(n => n.Type == NodeType.File).SelectMany(n => n.Versions))
+        {
+            if (version.Content.List is { } list && !Chunks.Contains(list))
+            {
+                if (seen.Add(list))
+                {
+                    missing.Add((list, BlobKind.ChunkList));
+                }
+                continue;
+            }
+            foreach (var chunk in ResolveChunks(version.Content))
+            {
+                var id = ChunkId.FromBase64(chunk.Id);
+                if (!Chunks.Contains(id) && seen.Add(id))
+                {
+                    missing.Add((id, BlobKind.Data));
+                }
+            }
+        }
+        return missing;
     }
 
     /// <summary>The current time in Unix milliseconds, for write-once checks.</summary>

@@ -81,4 +81,36 @@ public static class VaultInit
             CryptographicOperations.ZeroMemory(recoveryKey);
         }
     }
+
+    /// <summary>
+    /// Makes this installation a new device of a vault whose header, device keys and logs were copied from another
+    /// member (docs/protocol.md, Members): a new device key and a first entry announcing it, folded after every
+    /// entry already here. The sealed device key is written last, so a crash before it leaves no half-joined
+    /// device (at worst a log holding one announcement, which the next join does not reuse).
+    /// </summary>
+    public static DeviceId Join(string directory, VaultSecret secret, TimeProvider? time = null)
+    {
+        time ??= TimeProvider.System;
+        directory = Path.GetFullPath(directory);
+        if (File.Exists(Path.Combine(directory, Vault.DeviceKeyFileName)))
+        {
+            throw new DupaException(ErrorCode.AlreadyExists, $"'{directory}' already has a device of this installation");
+        }
+        using var vault = Vault.Open(directory, secret, new VaultOpenOptions { Writable = true, Time = time });
+        using var device = DeviceKey.Create();
+        try
+        {
+            DurableFile.WriteAtomically(Path.Combine(directory, "devices", device.Id.Hex + ".pub"), device.PublicKey);
+            var clock = Hlc.Next(vault.State.LastClock, time.GetUtcNow());
+            var first = LogEntry.Create(vault.Header.VaultIdBytes, device, 1, new byte[32], clock, new Payload([new DeviceOp(device.Id.Hex)]).Encode(), vault.Keys.LogSeal);
+            var logLength = LogFile.Append(Path.Combine(directory, LogFile.RelativePath(device.Id)), 0, [first]);
+            vault.Index.SetLogHead(device.Id, new LogHead(1, first.Hash, logLength));
+            DurableFile.WriteAtomically(Path.Combine(directory, Vault.DeviceKeyFileName), Vault.SealDeviceKey(device, vault.Keys));
+            return device.Id;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            throw DurableFile.IoError($"cannot join the vault in '{directory}'", e);
+        }
+    }
 }

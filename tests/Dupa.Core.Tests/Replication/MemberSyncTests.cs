@@ -1,0 +1,202 @@
+using Dupa.Core.Crypto;
+using Dupa.Core.Errors;
+using Dupa.Core.Files;
+using Dupa.Core.Manifest;
+using Dupa.Core.Replication;
+using Dupa.Core.Storage;
+using Dupa.Core.Tests.Support;
+using Dupa.Core.Vaults;
+using Dupa.Testing;
+
+namespace Dupa.Core.Tests.Replication;
+
+/// <summary>Two members of one vault, each with its own directory and device, pulling from each other (docs/protocol.md, Members).</summary>
+public sealed class MemberSyncTests
+{
+    [Fact]
+    public async Task Members_EditApart_ThenPullBothWays_ConvergeWithConflictCopies_AndEveryFileReads()
+    {
+        using var a = new TestVault();
+        using var root = new TempDirectory();
+        var random = new SeededRandom(51);
+        var big = random.NextBytes(200_000); // more than 8 chunks: stored with a chunk-list blob
+        a.WriteSource("docs/big.bin", big);
+        a.WriteSource("docs/edit.txt", "version 1"u8.ToArray());
+        a.WriteSource("docs/gone.txt", "both saw this"u8.ToArray());
+        a.WriteSource("old/notes.txt", "to be moved"u8.ToArray());
+        a.Put(Path.Combine(a.Source, "docs"));
+        a.Put(Path.Combine(a.Source, "old"));
+
+        var bDirectory = root.Combine("b");
+        using var vaultA = a.Open(writable: true);
+        using var vaultB = Join(vaultA, bDirectory);
+        var toB = await Pull(vaultB, vaultA);
+        Assert.True(toB.Chunks > 8, $"{toB.Chunks} chunks");
+        Assert.Equal(0, toB.StillMissing);
+        Assert.Equal(big, Read(vaultB, "/docs/big.bin"));
+        Assert.Empty(vaultB.MissingChunks());
+
+        // Apart: both edit the same file; A deletes what B edits; A renames a folder; each adds its own file.
+        await Put(vaultA, root, "/docs/edit.txt", "A's edit"u8.ToArray());
+        await Put(vaultB, root, "/docs/edit.txt", "B's edit"u8.ToArray());
+        TrashCommands.Remove(vaultA, "/docs/gone.txt");
+        await Put(vaultB, root, "/docs/gone.txt", "B changed it"u8.ToArray());
+        FileCommands.Move(vaultA, "/old", "/archive");
+        await Put(vaultB, root, "/old/notes.txt", "edited where it was"u8.ToArray());
+        FileCommands.Move(vaultA, "/docs/big.bin", "/docs/a.bin");
+        FileCommands.Move(vaultB, "/docs/big.bin", "/docs/b.bin");
+        await Put(vaultA, root, "/a-only.bin", random.NextBytes(50_000));
+        await Put(vaultB, root, "/b-only.bin", random.NextBytes(50_000));
+
+        await Pull(vaultA, vaultB);
+        await Pull(vaultB, vaultA);
+
+        Assert.Equal(Convert.ToHexString(vaultA.State.ComputeHash()), Convert.ToHexString(vaultB.State.ComputeHash()));
+        foreach (var vault in new[] { vaultA, vaultB })
+        {
+            var edits = vault.State.Nodes.Where(n => n.Path.StartsWith("/docs/edit", StringComparison.Ordinal)).Select(n => System.Text.Encoding.UTF8.GetString(Read(vault, n.Path))).Order().ToList();
+            Assert.Equal(["A's edit", "B's edit"], edits);
+            Assert.Single(vault.State.Nodes, n => n.Path.Contains("(conflict ", StringComparison.Ordinal));
+            Assert.Equal("B changed it"u8.ToArray(), Read(vault, "/docs/gone.txt"));
+            // The edit followed the folder's rename; of two renames of one file, the one folded first wins.
+            Assert.Equal("edited where it was"u8.ToArray(), Read(vault, "/archive/notes.txt"));
+            Assert.Equal(2, vault.State.Get("/archive/notes.txt")!.Versions.Count);
+            Assert.Null(vault.State.Get("/old/notes.txt"));
+            Assert.Null(vault.State.Get("/docs/big.bin"));
+            var renamed = Assert.Single(vault.State.Nodes, n => n.Path is "/docs/a.bin" or "/docs/b.bin");
+            Assert.Equal(big, Read(vault, renamed.Path));
+            Assert.Equal(50_000, Read(vault, "/a-only.bin").Length);
+            Assert.Equal(50_000, Read(vault, "/b-only.bin").Length);
+            Assert.Empty(vault.MissingChunks());
+        }
+        // Nothing left to send either way.
+        Assert.Equal(new MemberPullResult(0, 0, 0, 0), await Pull(vaultA, vaultB));
+        Assert.Equal(new MemberPullResult(0, 0, 0, 0), await Pull(vaultB, vaultA));
+    }
+
+    [Fact]
+    public async Task AnEntryNotSealedWithTheVaultKey_IsRefused_AndTheLogIsLeftAsItWas()
+    {
+        using var a = new TestVault();
+        using var root = new TempDirectory();
+        a.Put(a.WriteSource("f.txt", "hello"u8.ToArray()));
+        using var vaultA = a.Open(writable: true);
+        using var vaultB = Join(vaultA, root.Combine("b"));
+        await Pull(vaultB, vaultA);
+        var before = Convert.ToHexString(vaultB.State.ComputeHash());
+
+        // An outsider signs a well-formed entry for this vault, but cannot seal its payload with the vault key.
+        using var outsider = DeviceKey.Create();
+        var wrongSeal = new byte[32];
+        var entry = LogEntry.Create(vaultA.Header.VaultIdBytes, outsider, 1, new byte[32], Hlc.Next(vaultA.State.LastClock, TimeProvider.System.GetUtcNow()),
+            new Payload([new DeviceOp(outsider.Id.Hex), new TrashOp("/f.txt")]).Encode(), wrongSeal);
+        var frames = root.Combine("outsider.log");
+        LogFile.Append(frames, 0, [entry]);
+        var peer = new ForgingPeer(vaultA, outsider, await File.ReadAllBytesAsync(frames));
+
+        await Assert.ThrowsAsync<IntegrityException>(() => MemberSync.PullAsync(vaultB.Directory, Direct(vaultB), peer, null, CancellationToken.None));
+        Assert.Equal(0, new ReplicaCopy(vaultB.Directory).LogLength(outsider.Id.Hex));
+        Assert.Equal(before, Convert.ToHexString(vaultB.State.ComputeHash()));
+        Assert.NotNull(vaultB.State.Get("/f.txt"));
+    }
+
+    [Fact]
+    public async Task AChunkAlteredOnThePeer_IsNotStored_AndIsReported_WhileTheOthersArrive()
+    {
+        using var a = new TestVault();
+        using var root = new TempDirectory();
+        var random = new SeededRandom(52);
+        a.Put(a.WriteSource("one.bin", random.NextBytes(3000)));
+        a.Put(a.WriteSource("two.bin", random.NextBytes(3000)));
+        using var vaultA = a.Open(writable: true);
+        using var vaultB = Join(vaultA, root.Combine("b"));
+        var victim = ChunkId.FromBase64(vaultA.State.Get("/one.bin")!.Current.Content.Chunks[0].Id);
+        var peer = new DirectoryPeer(vaultA) { Alter = victim };
+
+        var error = await Assert.ThrowsAsync<IntegrityException>(() => MemberSync.PullAsync(vaultB.Directory, Direct(vaultB), peer, null, CancellationToken.None));
+        Assert.Contains("1 chunk(s)", error.Message, StringComparison.Ordinal);
+        Assert.Equal([(victim, BlobKind.Data)], vaultB.MissingChunks());
+        Assert.Equal(3000, Read(vaultB, "/two.bin").Length);
+
+        // From a good copy the missing chunk arrives.
+        await Pull(vaultB, vaultA);
+        Assert.Empty(vaultB.MissingChunks());
+    }
+
+    /// <summary>B joins A's vault as a member would: copies of the header, device keys and logs, and A's key wrapped to B's agreement key.</summary>
+    private static Vault Join(Vault owner, string directory)
+    {
+        var copy = new ReplicaCopy(directory);
+        var manifest = ReplicaCopy.Offer(owner.Directory);
+        copy.AcceptHeaderAndDevices(manifest);
+        foreach (var log in manifest.Logs)
+        {
+            copy.AcceptLogBytes(log.Device, 0, File.ReadAllBytes(Path.Combine(owner.Directory, "logs", log.Device + ".log")));
+        }
+        using var agreement = AgreementKey.Create();
+        var master = PublicKeyWrap.TryUnwrap(agreement, owner.WrapKeyTo(agreement.PublicKey, "member"), "member", owner.Header.VaultIdBytes)!;
+        VaultInit.Join(directory, new MasterKeySecret(master));
+        return Vault.Open(directory, new MasterKeySecret(master), new VaultOpenOptions { Writable = true });
+    }
+
+    private static Task<MemberPullResult> Pull(Vault into, Vault from) =>
+        MemberSync.PullAsync(into.Directory, Direct(into), new DirectoryPeer(from), null, CancellationToken.None);
+
+    private static VaultAccess Direct(Vault vault) => action =>
+    {
+        action(vault);
+        return Task.CompletedTask;
+    };
+
+    private static async Task Put(Vault vault, TempDirectory root, string path, byte[] content)
+    {
+        var source = root.Combine("src-" + Guid.NewGuid().ToString("N"), Path.GetFileName(path));
+        Directory.CreateDirectory(Path.GetDirectoryName(source)!);
+        await File.WriteAllBytesAsync(source, content);
+        await new FileImporter(vault).ImportAsync([source], Path.GetDirectoryName(path)!.Replace('\\', '/'));
+    }
+
+    private static byte[] Read(Vault vault, string path)
+    {
+        using var stream = vault.OpenRead(vault.State.Get(path)!.Current);
+        using var memory = new MemoryStream();
+        stream.CopyTo(memory);
+        return memory.ToArray();
+    }
+
+    private class DirectoryPeer(Vault vault) : IVaultPeer
+    {
+        public ChunkId? Alter { get; init; }
+
+        public virtual Task<ReplicaManifest> ManifestAsync(CancellationToken cancellationToken) => Task.FromResult(ReplicaCopy.Offer(vault.Directory));
+
+        public virtual async Task<byte[]> LogBytesAsync(string device, long offset, CancellationToken cancellationToken) =>
+            (await File.ReadAllBytesAsync(Path.Combine(vault.Directory, "logs", device + ".log"), cancellationToken))[(int)offset..];
+
+        public Task<byte[]?> SealedChunkAsync(ChunkId id, CancellationToken cancellationToken)
+        {
+            var sealedBlob = vault.ReadSealedChunk(id);
+            if (sealedBlob is not null && id == Alter)
+            {
+                sealedBlob[^3] ^= 1;
+            }
+            return Task.FromResult(sealedBlob);
+        }
+    }
+
+    private sealed class ForgingPeer(Vault vault, DeviceKey outsider, byte[] log) : DirectoryPeer(vault)
+    {
+        public override async Task<ReplicaManifest> ManifestAsync(CancellationToken cancellationToken)
+        {
+            var real = await base.ManifestAsync(cancellationToken);
+            return real with
+            {
+                Devices = [.. real.Devices, new ReplicaDevice(outsider.Id.Hex, Convert.ToBase64String(outsider.PublicKey))],
+                Logs = [.. real.Logs, new ReplicaLog(outsider.Id.Hex, log.Length)],
+            };
+        }
+
+        public override Task<byte[]> LogBytesAsync(string device, long offset, CancellationToken cancellationToken) =>
+            device == outsider.Id.Hex ? Task.FromResult(log[(int)offset..]) : base.LogBytesAsync(device, offset, cancellationToken);
+    }
+}
