@@ -98,6 +98,8 @@ public static class NodeHost
         services.AddSingleton(invites);
         services.AddSingleton<Api.DownloadTickets>();
         services.AddSingleton<Replicator>();
+        services.AddSingleton<Members>();
+        services.AddSingleton<Bandwidth>();
         services.AddSingleton<Auditor>();
         services.AddSingleton<PeerConnector>();
         services.AddHostedService(provider => provider.GetRequiredService<PeerConnector>());

@@ -39,6 +39,9 @@ public sealed class NodeOptions
     /// <summary>Seconds between heartbeats to each peer.</summary>
     public int PeerHeartbeatSeconds { get; set; } = 10;
 
+    /// <summary>At most this many bytes per second pulled from peers, all transfers together; 0 for no limit.</summary>
+    public long PeerBandwidthBytesPerSecond { get; set; }
+
     /// <summary>Seconds between audits of each replica (docs/protocol.md, Audits).</summary>
     public int PeerAuditSeconds { get; set; } = 3600;
 

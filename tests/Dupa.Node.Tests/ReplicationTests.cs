@@ -38,7 +38,7 @@ public sealed class ReplicationTests
         }
         var share = await clientA.PostAsJsonAsync($"/api/v1/vaults/{vault}/shares", new { peer = idB, role = "replica" });
         Assert.Equal(HttpStatusCode.OK, share.StatusCode);
-        Assert.Equal(HttpStatusCode.BadRequest, (await clientA.PostAsJsonAsync($"/api/v1/vaults/{vault}/shares", new { peer = idB, role = "member" })).StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, (await clientA.PostAsJsonAsync($"/api/v1/vaults/{vault}/shares", new { peer = idB, role = "owner" })).StatusCode);
         Assert.Equal(HttpStatusCode.NotFound, (await clientA.PostAsJsonAsync($"/api/v1/vaults/{vault}/shares", new { peer = new string('a', 64), role = "replica" })).StatusCode);
 
         // B pulls everything; a change made afterwards follows.

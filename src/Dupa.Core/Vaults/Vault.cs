@@ -18,7 +18,7 @@ namespace Dupa.Core.Vaults;
 public sealed partial class Vault : IDisposable
 {
     internal const string LockFileName = "lock";
-    internal const string DeviceKeyFileName = "device.key";
+    public const string DeviceKeyFileName = "device.key";
     private static ReadOnlySpan<byte> DeviceKeyAd => "dupa/v1/device-key"u8;
 
     private List<FoldEntry> _entries;

@@ -9,9 +9,15 @@ namespace Dupa.Node.Peers;
 /// The node's identity among peers (docs/protocol.md, Identity): an ECDSA P-256 key in a self-signed certificate,
 /// made on first start and kept in <c>DATA/identity/peer.pfx</c>. Its device ID is SHA-256 of the public key.
 /// </summary>
-public sealed class NodeIdentity(X509Certificate2 certificate) : IDisposable
+public sealed class NodeIdentity(X509Certificate2 certificate, AgreementKey? agreement = null) : IDisposable
 {
     public X509Certificate2 Certificate { get; } = certificate;
+
+    /// <summary>
+    /// The ECDH key members' vault keys are wrapped to (docs/format.md, Wrapping to a public key), kept in
+    /// <c>DATA/identity/agreement.key</c> (mode 0600) apart from the signing key of the certificate.
+    /// </summary>
+    public AgreementKey Agreement => agreement ?? throw new InvalidOperationException("This identity was loaded without its agreement key.");
 
     public DeviceId Id { get; } = DeviceIdOf(certificate);
 
@@ -19,18 +25,39 @@ public sealed class NodeIdentity(X509Certificate2 certificate) : IDisposable
 
     public static NodeIdentity LoadOrCreate(string dataDirectory, TimeProvider time)
     {
+        var agreement = LoadOrCreateAgreement(Path.Combine(dataDirectory, "identity", "agreement.key"));
         var path = PathIn(dataDirectory);
         if (File.Exists(path))
         {
-            return new NodeIdentity(X509CertificateLoader.LoadPkcs12FromFile(path, password: null));
+            return new NodeIdentity(X509CertificateLoader.LoadPkcs12FromFile(path, password: null), agreement);
         }
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         using var key = ECDsa.Create(ECCurve.NamedCurves.nistP256);
         var request = new CertificateRequest($"CN=dupa peer {Dns.GetHostName()}", key, HashAlgorithmName.SHA256);
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1"), new Oid("1.3.6.1.5.5.7.3.2")], critical: false));
         var now = time.GetUtcNow();
         using var certificate = request.CreateSelfSigned(now.AddDays(-1), now.AddYears(20));
         var pfx = certificate.Export(X509ContentType.Pfx);
+        WritePrivate(path, pfx);
+        return new NodeIdentity(X509CertificateLoader.LoadPkcs12(pfx, password: null), agreement);
+    }
+
+    private static AgreementKey LoadOrCreateAgreement(string path)
+    {
+        if (File.Exists(path))
+        {
+            return AgreementKey.FromPrivateKey(File.ReadAllBytes(path));
+        }
+        var key = AgreementKey.Create();
+        var pkcs8 = key.ExportPrivateKey();
+        WritePrivate(path, pkcs8);
+        CryptographicOperations.ZeroMemory(pkcs8);
+        return key;
+    }
+
+    /// <summary>Writes a file only this user can read, whole or not at all.</summary>
+    internal static void WritePrivate(string path, ReadOnlySpan<byte> content)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
         var temporary = path + ".tmp";
         var options = new FileStreamOptions { Mode = FileMode.Create, Access = FileAccess.Write, Options = FileOptions.WriteThrough };
         if (!OperatingSystem.IsWindows())
@@ -39,10 +66,9 @@ public sealed class NodeIdentity(X509Certificate2 certificate) : IDisposable
         }
         using (var stream = new FileStream(temporary, options))
         {
-            stream.Write(pfx);
+            stream.Write(content);
         }
-        File.Move(temporary, path, overwrite: false);
-        return new NodeIdentity(X509CertificateLoader.LoadPkcs12(pfx, password: null));
+        File.Move(temporary, path, overwrite: true);
     }
 
     /// <summary>The device ID a certificate proves: SHA-256 of its SubjectPublicKeyInfo, whatever its subject or chain.</summary>
@@ -64,5 +90,9 @@ public sealed class NodeIdentity(X509Certificate2 certificate) : IDisposable
         return PrintableKey.TryParse(trimmed, out var bytes) ? new DeviceId(bytes) : null;
     }
 
-    public void Dispose() => Certificate.Dispose();
+    public void Dispose()
+    {
+        Certificate.Dispose();
+        agreement?.Dispose();
+    }
 }

@@ -18,7 +18,8 @@ public sealed record AddPeerRequest(string DeviceId, string? Address, string? Na
 
 public sealed record NodeIdView(string DeviceId, string DeviceIdHex, string? PeerListen);
 
-public sealed record NodeStatusView(string DeviceId, string? PeerListen, IReadOnlyList<PeerView> Peers, IReadOnlyList<ReplicaState> Replicas, IReadOnlyList<AuditState> Audits);
+public sealed record NodeStatusView(string DeviceId, string? PeerListen, IReadOnlyList<PeerView> Peers, IReadOnlyList<ReplicaState> Replicas, IReadOnlyList<AuditState> Audits,
+    IReadOnlyList<MemberState> Members);
 
 public sealed record ShareRequest(string Peer, string Role);
 
@@ -44,8 +45,8 @@ public static class PeerEndpoints
         var node = app.MapGroup("/api/v1").WithTags("Peers");
         node.MapGet("/node/id", (NodeIdentity identity) => new NodeIdView(identity.Id.ToString(), identity.Id.Hex, options.PeerListen))
             .RequireAuthorization(Scopes.Read).WithSummary("This node's device ID, to give to the peers that pin it");
-        node.MapGet("/status", (NodeIdentity identity, PeerRegistry peers, Replicator replicator, Auditor auditor) =>
-                new NodeStatusView(identity.Id.ToString(), options.PeerListen, [.. peers.All().Select(View)], replicator.All(), auditor.All()))
+        node.MapGet("/status", (NodeIdentity identity, PeerRegistry peers, Replicator replicator, Auditor auditor, Members members) =>
+                new NodeStatusView(identity.Id.ToString(), options.PeerListen, [.. peers.All().Select(View)], replicator.All(), auditor.All(), members.All()))
             .RequireAuthorization(Scopes.Admin).WithSummary("This node and each peer: connected, last seen, last error");
         node.MapGet("/peers", (PeerRegistry peers) => peers.All().Select(View)).RequireAuthorization(Scopes.Admin).WithSummary("The pinned peers (admin)");
         node.MapPost("/peers", (AddPeerRequest request, HttpContext context, PeerRegistry peers, NodeIdentity identity) =>
@@ -122,17 +123,15 @@ public static class PeerEndpoints
             var peer = NodeIdentity.ParseDeviceId(request.Peer ?? "") is { } parsed && peers.Get(parsed) is { } state
                 ? state
                 : throw new DupaException(ErrorCode.NotFound, "no pinned peer with that device ID; pin it first with 'dupa peer add'");
-            if (request.Role != "replica")
+            if (request.Role is not ("replica" or "member"))
             {
-                throw new DupaException(ErrorCode.InvalidInput, request.Role == "member"
-                    ? "sharing as a member (with the vault key) is not built yet; 'replica' shares ciphertext only"
-                    : "the role is 'replica' (ciphertext only) or 'member'");
+                throw new DupaException(ErrorCode.InvalidInput, "the role is 'replica' (ciphertext only) or 'member' (receives the vault key: reads and writes)");
             }
             var share = new ShareRecord(id, peer.Record.DeviceId, request.Role, time.GetUtcNow());
             database.SaveShare(share);
             context.RequestServices.GetRequiredService<PeerConnector>().Nudge(id);
             return Results.Ok(ShareView(share, peers));
-        }).RequireAuthorization(Scopes.Write).WithSummary("Share the vault with a pinned peer as a replica: it stores the ciphertext and can never read it");
+        }).RequireAuthorization(Scopes.Write).WithSummary("Share the vault with a pinned peer: as a replica it stores the ciphertext and can never read it; as a member it receives the key, reads and writes");
         shares.MapDelete("/{peer}", (string id, string peer, HttpContext context, NodeDatabase database) =>
         {
             CurrentUser.OwnedVault(context.User, database, id);
@@ -193,6 +192,35 @@ public static class PeerEndpoints
             database.SharesWithPeer(Caller(context).Hex).Select(s => new SharedVault(s.VaultId, s.Role)));
         protocol.MapGet("/vaults/{vault}/manifest", (string vault, HttpContext context, NodeDatabase database, VaultSessions sessions) =>
             Results.Ok(ReplicaCopy.Offer(SharedDirectory(vault, context, database, sessions))));
+        protocol.MapPost("/vaults/{vault}/key", async (string vault, MemberKeyRequest request, HttpContext context, NodeDatabase database, VaultSessions sessions, CancellationToken cancellationToken) =>
+        {
+            MemberOf(vault, context, database);
+            byte[] agreementKey;
+            try
+            {
+                agreementKey = Convert.FromBase64String(request.AgreementKey ?? "");
+                using var _ = Core.Crypto.AgreementKey.FromPublicKey(agreementKey);
+            }
+            catch (Exception e) when (e is FormatException or System.Security.Cryptography.CryptographicException)
+            {
+                throw new DupaException(ErrorCode.InvalidInput, "the agreement key is not a P-256 public key");
+            }
+            var wrapped = await sessions.Get(vault).WithVaultAsync(v => v.WrapKeyTo(agreementKey, "member"), cancellationToken);
+            return Results.Ok(new MemberKeyAnswer(Convert.ToBase64String(wrapped), database.FindVault(vault)!.Name));
+        });
+        protocol.MapGet("/vaults/{vault}/chunks/{id}", async (string vault, string id, HttpContext context, NodeDatabase database, VaultSessions sessions, CancellationToken cancellationToken) =>
+        {
+            MemberOf(vault, context, database);
+            if (id.Length != 64 || !id.All(char.IsAsciiHexDigitLower))
+            {
+                throw new DupaException(ErrorCode.InvalidInput, "a chunk ID is 64 lowercase hex digits");
+            }
+            var chunk = Core.Storage.ChunkId.Read(Convert.FromHexString(id));
+            var sealedBlob = await sessions.Get(vault).WithVaultAsync(v => v.ReadSealedChunk(chunk), cancellationToken);
+            return sealedBlob is null
+                ? ProblemMapping.Problem(StatusCodes.Status404NotFound, "not_found", "no such chunk")
+                : Results.Bytes(sealedBlob, "application/octet-stream");
+        });
         protocol.MapGet("/vaults/{vault}/{kind}/{name}", (string vault, string kind, string name, long? offset, HttpContext context, NodeDatabase database, VaultSessions sessions) =>
         {
             var path = ReplicaCopy.OfferedFile(SharedDirectory(vault, context, database, sessions), kind, name);
@@ -248,6 +276,15 @@ public static class PeerEndpoints
         database.SharesWithPeer(Caller(context).Hex).Any(s => s.VaultId == vault)
             ? sessions.DirectoryOf(vault)
             : throw new DupaException(ErrorCode.NotFound, "no such vault");
+
+    /// <summary>Throws not-found unless the vault is shared with the calling peer as a member (the key and chunks are for members only).</summary>
+    private static void MemberOf(string vault, HttpContext context, NodeDatabase database)
+    {
+        if (!database.SharesWithPeer(Caller(context).Hex).Any(s => s.VaultId == vault && s.Role == "member"))
+        {
+            throw new DupaException(ErrorCode.NotFound, "no such vault");
+        }
+    }
 
     private static ShareView ShareView(ShareRecord share, PeerRegistry peers) =>
         new(share.VaultId, Core.Crypto.DeviceId.FromHex(share.PeerId).ToString(), peers.Get(Core.Crypto.DeviceId.FromHex(share.PeerId))?.Record.Name ?? "(unpinned)", share.Role, share.AddedAt);

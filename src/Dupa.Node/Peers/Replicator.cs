@@ -20,7 +20,7 @@ public sealed record SharedVault(string VaultId, string Role);
 /// <c>DATA/replicas/VAULT</c>, keeping only what verifies without the key. A pass that stops half-way resumes from
 /// what was durably stored.
 /// </summary>
-public sealed partial class Replicator(NodeOptions options, TimeProvider time, ILogger<Replicator> logger)
+public sealed partial class Replicator(NodeOptions options, Members members, TimeProvider time, ILogger<Replicator> logger)
 {
     private readonly ConcurrentDictionary<string, ReplicaState> _states = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _running = new(StringComparer.Ordinal);
@@ -36,6 +36,10 @@ public sealed partial class Replicator(NodeOptions options, TimeProvider time, I
     {
         using var vaultsResponse = await GetAsync(client, $"https://{address}/peer/v1/vaults", cancellationToken);
         var shared = await vaultsResponse.Content.ReadFromJsonAsync<List<SharedVault>>(cancellationToken) ?? [];
+        foreach (var vault in shared.Where(v => v.Role == "member" && IsId(v.VaultId)))
+        {
+            await members.SyncAsync(client, address, from, vault.VaultId, cancellationToken);
+        }
         foreach (var vault in shared.Where(v => v.Role == "replica" && IsId(v.VaultId)))
         {
             var gate = _running.GetOrAdd(vault.VaultId, _ => new SemaphoreSlim(1, 1));

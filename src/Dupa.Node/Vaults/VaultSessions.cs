@@ -142,7 +142,39 @@ public sealed class VaultSessions(NodeOptions options, NodeDatabase database, Ti
             Vault.CheckSecret(DirectoryOf(vaultId), VaultSecret.Passphrase(passphrase));
             return;
         }
-        var vault = Vault.Open(DirectoryOf(vaultId), VaultSecret.Passphrase(passphrase), new VaultOpenOptions { Writable = true, Time = time });
+        Open(vaultId, VaultSecret.Passphrase(passphrase));
+    }
+
+    /// <summary>The vault key of a vault this node is a member of, wrapped to its agreement key by the peer that shared it.</summary>
+    public string MemberKeyPath(string vaultId) => Path.Combine(DirectoryOf(vaultId), "member.key");
+
+    /// <summary>Unlocks a vault this node is a member of with its own agreement key: no passphrase is needed.</summary>
+    public void UnlockAsMember(string vaultId, AgreementKey agreement)
+    {
+        if (IsUnlocked(vaultId))
+        {
+            return;
+        }
+        var path = MemberKeyPath(vaultId);
+        if (!File.Exists(path))
+        {
+            throw new DupaException(ErrorCode.NotUnlocked, "the vault is locked here; unlock it with its passphrase to sync it with its members");
+        }
+        var master = PublicKeyWrap.TryUnwrap(agreement, File.ReadAllBytes(path), "member", VaultHeader.Read(DirectoryOf(vaultId)).VaultIdBytes)
+            ?? throw new IntegrityException("member key", "it does not open with this node's agreement key");
+        try
+        {
+            Open(vaultId, new MasterKeySecret(master));
+        }
+        finally
+        {
+            System.Security.Cryptography.CryptographicOperations.ZeroMemory(master);
+        }
+    }
+
+    private void Open(string vaultId, VaultSecret secret)
+    {
+        var vault = Vault.Open(DirectoryOf(vaultId), secret, new VaultOpenOptions { Writable = true, Time = time });
         // The trash period is enforced whenever the vault is written; unlocking is the first chance.
         Forgetter.ExpireTrash(vault);
         lock (_gate)
