@@ -188,6 +188,60 @@ public sealed class RemoteModeTests
         Assert.Contains("up to date", Run("status", "--remote", "b").Stdout, StringComparison.Ordinal);
     }
 
+    /// <summary>
+    /// Disaster recovery over the network (docs/protocol.md, Recovery from a replica): A's vault is replicated to B,
+    /// A is gone, and a new machine brings the vault back from B with the passphrase, once B's admin allows it.
+    /// </summary>
+    [Fact]
+    public async Task RecoverFromAReplica_OnANewMachine_OnceTheReplicaAllowsIt()
+    {
+        using var root = new TempDirectory();
+        var ports = Enumerable.Range(0, 4).Select(_ => Waiting.FreePort()).ToArray();
+        var a = await StartNodeAsync(root, ports[0], "a", ports[1]);
+        using var b = await StartNodeAsync(root, ports[2], "b", ports[3]);
+        var environment = new Dictionary<string, string?> { ["DUPA_CONFIG"] = root.Combine("config.json"), ["DUPA_PASSWORD"] = "node-password", ["DUPA_PASSPHRASE"] = "vault passphrase" };
+        DupaRun Run(params string[] args) => DupaProcess.Run(args, environment, root.Path);
+        Assert.Equal(0, Run("login", $"https://127.0.0.1:{ports[0]}", "--name", "a", "--user", "admin").ExitCode);
+        Assert.Equal(0, Run("login", $"https://127.0.0.1:{ports[2]}", "--name", "b", "--user", "admin").ExitCode);
+        var (idA, idB) = (Run("id", "--remote", "a").Stdout.Trim(), Run("id", "--remote", "b").Stdout.Trim());
+        Assert.Equal(0, Run("peer", "add", idB, "--address", $"127.0.0.1:{ports[3]}", "--remote", "a").ExitCode);
+        Assert.Equal(0, Run("peer", "add", idA, "--address", $"127.0.0.1:{ports[1]}", "--remote", "b").ExitCode);
+        Assert.Equal(0, Run("init", "--remote", "a", "--vault", "photos").ExitCode);
+        var random = new SeededRandom(9);
+        Directory.CreateDirectory(root.Combine("src", "album"));
+        await File.WriteAllBytesAsync(root.Combine("src", "album", "one.jpg"), random.NextBytes(1_500_000));
+        await File.WriteAllBytesAsync(root.Combine("src", "notes.txt"), "the only copy"u8.ToArray());
+        Assert.Equal(0, Run("put", root.Combine("src"), "--remote", "a", "--vault", "photos").ExitCode);
+        var vaultId = JsonDocument.Parse(Run("vault", "ls", "--remote", "a", "--json").Stdout).RootElement[0].GetProperty("id").GetString()!;
+        Assert.Equal(0, Run("vault", "share", "photos", "--peer", idB, "--role", "replica", "--remote", "a").ExitCode);
+        await Waiting.UntilAsync(() => Task.FromResult(Run("status", "--remote", "b").Stdout.Contains("up to date", StringComparison.Ordinal)), 60);
+        a.Dispose(); // A's disk dies.
+
+        // The new machine has its own identity; B refuses it until B's admin allows it to recover this vault.
+        var newMachine = new Dictionary<string, string?>(environment) { ["DUPA_CONFIG"] = root.Combine("new-machine", "config.json") };
+        DupaRun Recover() => DupaProcess.Run(["recover", "--from", $"127.0.0.1:{ports[3]}", "--peer-id", idB, "--vault", root.Combine("recovered")], newMachine, root.Path);
+        var refused = Recover();
+        Assert.True(refused.ExitCode == 11, refused.ToString());
+        Assert.Contains("dupa peer add", refused.Stderr, StringComparison.Ordinal);
+        var newId = DupaProcess.Run(["id", "--data", root.Combine("new-machine")], newMachine, root.Path).Stdout.Trim();
+        Assert.Contains(newId, refused.Stderr, StringComparison.Ordinal);
+        Assert.Equal(0, Run("peer", "add", newId, "--recover", vaultId, "--remote", "b").ExitCode);
+
+        var recovered = Recover();
+        Assert.True(recovered.ExitCode == 0, recovered.Stderr);
+        Assert.Contains("recovered 2 files", recovered.Stdout, StringComparison.Ordinal);
+        var local = new Dictionary<string, string?>(newMachine) { ["DUPA_VAULT"] = root.Combine("recovered") };
+        Assert.Equal(0, DupaProcess.Run(["get", "/src", "--to", root.Combine("restored")], local, root.Path).ExitCode);
+        foreach (var file in new[] { Path.Combine("album", "one.jpg"), "notes.txt" })
+        {
+            Assert.Equal(await File.ReadAllBytesAsync(root.Combine("src", file)), await File.ReadAllBytesAsync(root.Combine("restored", "src", file)));
+        }
+        // The new machine is a device of the vault: it writes, and the vault verifies.
+        await File.WriteAllTextAsync(root.Combine("after.txt"), "life goes on");
+        Assert.Equal(0, DupaProcess.Run(["put", root.Combine("after.txt")], local, root.Path).ExitCode);
+        Assert.Equal(0, DupaProcess.Run(["verify"], local, root.Path).ExitCode);
+    }
+
     private sealed class RunningNode(Process process, string fingerprint) : IDisposable
     {
         private bool _released;

@@ -57,14 +57,24 @@ public static class PeerCommand
         var id = new Argument<string>("DEVICE-ID") { Description = "The peer's device ID, as 'dupa id' prints it on that node" };
         var address = new Option<string?>("--address") { Description = "Where to dial the peer (its --peer-listen)", HelpName = "HOST:PORT" };
         var name = new Option<string?>("--name") { Description = "A name for people", HelpName = "NAME" };
+        var recover = new Option<string?>("--recover")
+        {
+            Description = "Also let this device fetch this node's replica of the vault with this ID, to recover it ('dupa recover --from')",
+            HelpName = "VAULT-ID",
+        };
         var add = Globals.NewCommand("add", "Pin a peer: connections from it are accepted, and it is dialled at --address.", "dupa peer add MFZWI3D-... --address 10.0.0.2:22000 --remote home");
         add.Add(id);
         add.Add(address);
         add.Add(name);
+        add.Add(recover);
         add.SetAction(async (result, cancellationToken) =>
         {
             using var client = Client(RemoteName(result));
             var peer = await client.SendJsonAsync<PeerView>(HttpMethod.Post, "/api/v1/peers", new AddPeerRequest(result.GetValue(id)!, result.GetValue(address), result.GetValue(name)), cancellationToken);
+            if (result.GetValue(recover) is { } vault)
+            {
+                await client.SendAsync(HttpMethod.Post, $"/api/v1/replicas/{Uri.EscapeDataString(vault)}/recovery-grants", new RecoveryGrantRequest(peer.DeviceId), cancellationToken);
+            }
             Print([peer], result.GetValue(Globals.Json));
             return ExitCodes.Ok;
         });
@@ -152,6 +162,11 @@ public static class PeerCommand
                 var state = replica.LastError is { } error ? $"error: {error}" : replica.BytesBehind == 0 ? "up to date" : $"{Output.Size(replica.BytesBehind)} behind";
                 Console.WriteLine($"replica of vault {replica.VaultId} from {replica.From[..12]}: {state}{(replica.LastSync is { } t ? $", last complete {Output.Time(t)}" : "")}");
             }
+            foreach (var member in status.Members)
+            {
+                var state = member.LastError is { } error ? $"error: {error}" : member.Missing == 0 ? "up to date" : $"{member.Missing} chunks the peer lacks too";
+                Console.WriteLine($"member of vault {member.VaultId} with {member.Peer[..12]}: {state}{(member.LastSync is { } t ? $", last pull {Output.Time(t)}" : "")}");
+            }
             return ExitCodes.Ok;
         });
         return command;
@@ -178,8 +193,8 @@ public static class PeerCommand
 
         var vault = new Argument<string>("VAULT") { Description = "The vault's name (or ID) on the node" };
         var peer = new Option<string>("--peer") { Description = "The peer's device ID (pinned with 'dupa peer add')", Required = true, HelpName = "DEVICE-ID" };
-        var role = new Option<string>("--role") { Description = "replica: the peer stores ciphertext it cannot read", DefaultValueFactory = _ => "replica", HelpName = "replica|member" };
-        var share = Globals.NewCommand("share", "Share a vault with a pinned peer; as a replica it keeps an off-site copy it cannot read.", "dupa vault share photos --peer MFZWI3D-... --role replica --remote home");
+        var role = new Option<string>("--role") { Description = "replica: the peer stores ciphertext it cannot read; member: it receives the vault key, reads and writes", DefaultValueFactory = _ => "replica", HelpName = "replica|member" };
+        var share = Globals.NewCommand("share", "Share a vault with a pinned peer: as a replica it keeps an off-site copy it cannot read; as a member it holds the key and syncs both ways.", "dupa vault share photos --peer MFZWI3D-... --role replica --remote home");
         share.Add(vault);
         share.Add(peer);
         share.Add(role);

@@ -61,6 +61,7 @@ public sealed class NodeDatabase : IDisposable
             CREATE TABLE IF NOT EXISTS peers (device_id TEXT PRIMARY KEY, name TEXT NOT NULL, address TEXT, added_at TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS shares (vault_id TEXT NOT NULL REFERENCES vaults(id), peer_id TEXT NOT NULL, role TEXT NOT NULL, added_at TEXT NOT NULL,
                 PRIMARY KEY (vault_id, peer_id));
+            CREATE TABLE IF NOT EXISTS recovery_grants (vault_id TEXT NOT NULL, peer_id TEXT NOT NULL, added_at TEXT NOT NULL, PRIMARY KEY (vault_id, peer_id));
             """);
     }
 
@@ -142,6 +143,14 @@ public sealed class NodeDatabase : IDisposable
             return command.ExecuteNonQuery() > 0;
         }
     }
+
+    /// <summary>Lets a pinned device fetch this node's replica of a vault, to recover it (<c>dupa recover --from</c>).</summary>
+    public void GrantRecovery(string vaultId, string peerId, DateTimeOffset at) => Execute(
+        "INSERT INTO recovery_grants (vault_id, peer_id, added_at) VALUES ($v, $p, $t) ON CONFLICT(vault_id, peer_id) DO NOTHING",
+        ("$v", vaultId), ("$p", peerId), ("$t", Time(at)));
+
+    public IReadOnlyList<string> RecoveryGrantsOf(string peerId) =>
+        Query("SELECT vault_id FROM recovery_grants WHERE peer_id = $p ORDER BY vault_id", r => r.GetString(0), ("$p", peerId));
 
     private static ShareRecord ReadShare(SqliteDataReader r) => new(r.GetString(0), r.GetString(1), r.GetString(2), ParseTime(r.GetString(3)));
 

@@ -138,7 +138,7 @@ public sealed partial class Members(NodeDatabase database, VaultSessions session
         LogJoined(logger, vaultId, peer);
     }
 
-    internal static HttpRequestMessage Request(HttpMethod method, string url, HttpContent? content = null) =>
+    public static HttpRequestMessage Request(HttpMethod method, string url, HttpContent? content = null) =>
         new(method, url) { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact, Content = content };
 
     /// <summary>Another member's copy over the peer protocol (messages 2r, 3r and 5).</summary>

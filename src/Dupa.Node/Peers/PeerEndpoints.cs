@@ -25,6 +25,8 @@ public sealed record ShareRequest(string Peer, string Role);
 
 public sealed record CreatePeerInviteRequest(string? Address);
 
+public sealed record RecoveryGrantRequest(string Peer);
+
 public sealed record PeerInviteView(string Code, DateTimeOffset ExpiresAt);
 
 public sealed record JoinPeerRequest(string Code, string? Name);
@@ -110,6 +112,19 @@ public static class PeerEndpoints
             NodeIdentity.ParseDeviceId(id) is { } parsed && peers.Unpin(parsed)
                 ? Results.NoContent()
                 : throw new DupaException(ErrorCode.NotFound, "no such peer")).RequireAuthorization(Scopes.Admin).WithSummary("Unpin a peer (admin)");
+
+        node.MapPost("/replicas/{vault}/recovery-grants", (string vault, RecoveryGrantRequest request, NodeDatabase database, Replicator replicator, PeerRegistry peers, TimeProvider time) =>
+        {
+            var peer = NodeIdentity.ParseDeviceId(request.Peer ?? "") is { } parsed && peers.Get(parsed) is not null
+                ? parsed
+                : throw new DupaException(ErrorCode.NotFound, "no pinned peer with that device ID; pin the recovering device first");
+            if (!Directory.Exists(replicator.DirectoryOf(vault)) || vault.Length > 64 || !vault.All(char.IsAsciiLetterOrDigit))
+            {
+                throw new DupaException(ErrorCode.NotFound, "this node holds no replica of that vault ('dupa status' lists them)");
+            }
+            database.GrantRecovery(vault, peer.Hex, time.GetUtcNow());
+            return Results.NoContent();
+        }).RequireAuthorization(Scopes.Admin).WithSummary("Let a pinned device fetch this node's replica of a vault, to recover it on a new machine (admin)");
 
         var shares = app.MapGroup("/api/v1/vaults/{id}/shares").WithTags("Peers");
         shares.MapGet("/", (string id, HttpContext context, NodeDatabase database, PeerRegistry peers) =>
@@ -223,11 +238,7 @@ public static class PeerEndpoints
         });
         protocol.MapGet("/vaults/{vault}/{kind}/{name}", (string vault, string kind, string name, long? offset, HttpContext context, NodeDatabase database, VaultSessions sessions) =>
         {
-            var path = ReplicaCopy.OfferedFile(SharedDirectory(vault, context, database, sessions), kind, name);
-            if (path is null || !File.Exists(path))
-            {
-                return ProblemMapping.Problem(StatusCodes.Status404NotFound, "not_found", "no such file");
-            }
+            var directory = SharedDirectory(vault, context, database, sessions);
             if (kind == "packs")
             {
                 var auditor = context.RequestServices.GetRequiredService<Auditor>();
@@ -242,25 +253,49 @@ public static class PeerEndpoints
                     return Task.CompletedTask;
                 });
             }
-            var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
-            if (offset is not { } from || from == 0)
-            {
-                return Results.Stream(stream, "application/octet-stream");
-            }
-            // The rest of an append-only log from where the replica stopped.
-            using (stream)
-            {
-                if (from < 0 || from > stream.Length)
-                {
-                    return ProblemMapping.Problem(StatusCodes.Status400BadRequest, "invalid_input", "offset outside the file");
-                }
-                var rest = new byte[stream.Length - from];
-                stream.Seek(from, SeekOrigin.Begin);
-                stream.ReadExactly(rest);
-                return Results.Bytes(rest, "application/octet-stream");
-            }
+            return ServeFile(directory, kind, name, offset);
         });
+
+        // Recovery from this node's replica by a device its admin allowed (docs/protocol.md, Recovery from a replica).
+        protocol.MapGet("/recover", (HttpContext context, NodeDatabase database, Replicator replicator) =>
+            database.RecoveryGrantsOf(Caller(context).Hex).Where(v => Directory.Exists(replicator.DirectoryOf(v))));
+        protocol.MapGet("/recover/{vault}/manifest", (string vault, HttpContext context, NodeDatabase database, Replicator replicator) =>
+            Results.Ok(ReplicaCopy.Offer(RecoverableDirectory(vault, context, database, replicator))));
+        protocol.MapGet("/recover/{vault}/{kind}/{name}", (string vault, string kind, string name, long? offset, HttpContext context, NodeDatabase database, Replicator replicator) =>
+            ServeFile(RecoverableDirectory(vault, context, database, replicator), kind, name, offset));
     }
+
+    /// <summary>A log (from an offset on) or a pack of a vault's directory, for a peer.</summary>
+    private static IResult ServeFile(string directory, string kind, string name, long? offset)
+    {
+        var path = ReplicaCopy.OfferedFile(directory, kind, name);
+        if (path is null || !File.Exists(path))
+        {
+            return ProblemMapping.Problem(StatusCodes.Status404NotFound, "not_found", "no such file");
+        }
+        var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+        if (offset is not { } from || from == 0)
+        {
+            return Results.Stream(stream, "application/octet-stream");
+        }
+        // The rest of an append-only log from where the puller stopped.
+        using (stream)
+        {
+            if (from < 0 || from > stream.Length)
+            {
+                return ProblemMapping.Problem(StatusCodes.Status400BadRequest, "invalid_input", "offset outside the file");
+            }
+            var rest = new byte[stream.Length - from];
+            stream.Seek(from, SeekOrigin.Begin);
+            stream.ReadExactly(rest);
+            return Results.Bytes(rest, "application/octet-stream");
+        }
+    }
+
+    private static string RecoverableDirectory(string vault, HttpContext context, NodeDatabase database, Replicator replicator) =>
+        database.RecoveryGrantsOf(Caller(context).Hex).Contains(vault) && Directory.Exists(replicator.DirectoryOf(vault))
+            ? replicator.DirectoryOf(vault)
+            : throw new DupaException(ErrorCode.NotFound, "no such vault");
 
     private static void MapReplicaSide(RouteGroupBuilder protocol) =>
         protocol.MapPost("/replicas/{vault}/audit", (string vault, AuditRequest request, HttpContext context, Replicator replicator) =>

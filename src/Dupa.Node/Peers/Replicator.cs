@@ -66,28 +66,37 @@ public sealed partial class Replicator(NodeOptions options, Members members, Tim
 
     private async Task SyncVaultAsync(HttpClient client, string address, DeviceId from, string vaultId, CancellationToken cancellationToken)
     {
-        var baseUrl = $"https://{address}/peer/v1/vaults/{vaultId}";
+        var copy = new ReplicaCopy(DirectoryOf(vaultId));
+        await PullCopyAsync(client, $"https://{address}/peer/v1/vaults/{vaultId}", copy, behind => Report(vaultId, from, behind, null), cancellationToken);
+        Report(vaultId, from, 0, time.GetUtcNow());
+    }
+
+    /// <summary>
+    /// Brings a replica copy level with a peer's (under <paramref name="baseUrl"/>: manifest, logs, packs): header,
+    /// device keys, log bytes from the copy's length on, then the packs it lacks, each checked without the key.
+    /// Used by replicas and by <c>dupa recover --from</c>; what was stored stays stored if the pull is cut short.
+    /// </summary>
+    public static async Task PullCopyAsync(HttpClient client, string baseUrl, ReplicaCopy copy, Action<long> reportBehind, CancellationToken cancellationToken)
+    {
         using var manifestResponse = await GetAsync(client, baseUrl + "/manifest", cancellationToken);
         var manifest = await manifestResponse.Content.ReadFromJsonAsync<ReplicaManifest>(cancellationToken)
             ?? throw new DupaException(ErrorCode.Integrity, "an empty manifest");
-        var copy = new ReplicaCopy(DirectoryOf(vaultId));
         copy.AcceptHeaderAndDevices(manifest);
-        Report(vaultId, from, copy.BytesBehind(manifest), null);
+        reportBehind(copy.BytesBehind(manifest));
         foreach (var log in manifest.Logs.Where(l => l.Length > copy.LogLength(l.Device)))
         {
             var offset = copy.LogLength(log.Device);
             using var response = await GetAsync(client, $"{baseUrl}/logs/{log.Device}?offset={offset}", cancellationToken);
             copy.AcceptLogBytes(log.Device, offset, await response.Content.ReadAsByteArrayAsync(cancellationToken));
-            Report(vaultId, from, copy.BytesBehind(manifest), null);
+            reportBehind(copy.BytesBehind(manifest));
         }
         foreach (var pack in manifest.Packs.Where(p => !copy.HasPack(p.Hash)))
         {
             using var response = await GetAsync(client, $"{baseUrl}/packs/{pack.Hash}", cancellationToken);
             await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
             await copy.AcceptPackAsync(pack.Hash, body, cancellationToken);
-            Report(vaultId, from, copy.BytesBehind(manifest), null);
+            reportBehind(copy.BytesBehind(manifest));
         }
-        Report(vaultId, from, copy.BytesBehind(manifest), time.GetUtcNow());
     }
 
     private void Report(string vaultId, DeviceId from, long behind, DateTimeOffset? synced) =>
