@@ -103,6 +103,7 @@ public static class NodeHost
         services.AddSingleton<Auditor>();
         services.AddSingleton<PeerConnector>();
         services.AddHostedService(provider => provider.GetRequiredService<PeerConnector>());
+        services.AddHostedService<LocalDiscovery>();
         services.AddSingleton(new PasswordHasher(new Argon2Parameters(options.PasswordHashIterations, options.PasswordHashMemoryKiB)));
         services.AddSingleton<TokenService>();
         services.AddSingleton<LoginThrottle>();

@@ -39,6 +39,18 @@ public sealed class NodeOptions
     /// <summary>Seconds between heartbeats to each peer.</summary>
     public int PeerHeartbeatSeconds { get; set; } = 10;
 
+    /// <summary>Announce this node and listen for peers on the local network (UDP broadcast; docs/protocol.md, Finding peers).</summary>
+    public bool LocalDiscovery { get; set; } = true;
+
+    /// <summary>The UDP port of local discovery.</summary>
+    public int DiscoveryPort { get; set; } = 21027;
+
+    /// <summary>Seconds between announcements.</summary>
+    public int DiscoveryIntervalSeconds { get; set; } = 30;
+
+    /// <summary>Where to send announcements instead of the broadcast address (comma-separated IP:PORT), e.g. for a routed network.</summary>
+    public string? DiscoveryTargets { get; set; }
+
     /// <summary>At most this many bytes per second pulled from peers, all transfers together; 0 for no limit.</summary>
     public long PeerBandwidthBytesPerSecond { get; set; }
 

@@ -50,6 +50,8 @@ public sealed class TestNode : IAsyncDisposable
             options.LoginFailuresPerMinute = 10;
             options.AdminUser = withAdmin ? "admin" : null;
             options.AdminPassword = withAdmin ? AdminPassword : null;
+            // Tests that pin peers give addresses; those that test discovery turn it on with ports of their own.
+            options.LocalDiscovery = false;
             configure?.Invoke(options);
         }, time, console);
         await app.StartAsync();

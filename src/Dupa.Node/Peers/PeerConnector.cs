@@ -43,7 +43,7 @@ public sealed partial class PeerConnector(NodeIdentity identity, PeerRegistry pe
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                await Task.WhenAll(peers.All().Where(p => p.Record.Address is not null).Select(p => HeartbeatAsync(p, stoppingToken)));
+                await Task.WhenAll(peers.All().Where(p => p.DialAddress is not null).Select(p => HeartbeatAsync(p, stoppingToken)));
                 await _wake.WaitAsync(TimeSpan.FromSeconds(Math.Max(1, options.PeerHeartbeatSeconds)), stoppingToken);
             }
         }
@@ -72,7 +72,7 @@ public sealed partial class PeerConnector(NodeIdentity identity, PeerRegistry pe
     {
         foreach (var share in database.SharesOfVault(vaultId))
         {
-            if (peers.Get(DeviceId.FromHex(share.PeerId)) is { Record.Address: { } address })
+            if (peers.Get(DeviceId.FromHex(share.PeerId)) is { DialAddress: { } address })
             {
                 _ = NudgeAsync(address, DeviceId.FromHex(share.PeerId), vaultId);
             }
@@ -102,12 +102,13 @@ public sealed partial class PeerConnector(NodeIdentity identity, PeerRegistry pe
     private async Task HeartbeatAsync(PeerState peer, CancellationToken cancellationToken)
     {
         var id = DeviceId.FromHex(peer.Record.DeviceId);
+        var address = peer.DialAddress!;
         try
         {
             using var client = CreateClient(identity, id);
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
             timeout.CancelAfter(TimeSpan.FromSeconds(Math.Max(5, options.PeerHeartbeatSeconds)));
-            using var request = new HttpRequestMessage(HttpMethod.Get, $"https://{peer.Record.Address}/peer/v1/hello")
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"https://{address}/peer/v1/hello")
             {
                 Version = HttpVersion.Version20,
                 VersionPolicy = HttpVersionPolicy.RequestVersionExact,
@@ -124,16 +125,16 @@ public sealed partial class PeerConnector(NodeIdentity identity, PeerRegistry pe
             }
             peers.Seen(id);
             // Replication pulls: what the peer shares with this node comes after the heartbeat, on the same connection.
-            await replicator.SyncAsync(client, peer.Record.Address!, id, cancellationToken);
+            await replicator.SyncAsync(client, address, id, cancellationToken);
             // What the peer still lacks of the vaults it replicates from us, in its own words.
-            using (var behind = await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, $"https://{peer.Record.Address}/peer/v1/replicas")
+            using (var behind = await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, $"https://{address}/peer/v1/replicas")
             { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact }, cancellationToken))
             {
                 var replicas = behind.IsSuccessStatusCode ? await behind.Content.ReadFromJsonAsync<List<ReplicaState>>(cancellationToken) : null;
                 peers.ReportedBehind(id, replicas is { Count: > 0 } ? replicas.Sum(r => Math.Max(0, r.BytesBehind)) : null);
             }
             // And the owner's side: replicas of this node's vaults prove now and then that they still hold them.
-            await auditor.AuditAsync(client, peer.Record.Address!, id, cancellationToken);
+            await auditor.AuditAsync(client, address, id, cancellationToken);
         }
         catch (Exception e) when (!cancellationToken.IsCancellationRequested
             && e is HttpRequestException or IOException or InvalidDataException or System.Text.Json.JsonException or OperationCanceledException or AuthenticationException)

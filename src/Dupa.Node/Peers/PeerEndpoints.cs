@@ -12,7 +12,7 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Dupa.Node.Peers;
 
 public sealed record PeerView(string DeviceId, string DeviceIdHex, string Name, string? Address, DateTimeOffset AddedAt, bool Connected, DateTimeOffset? LastSeen, string? LastError,
-    long? BytesBehind);
+    long? BytesBehind, string? Discovered = null);
 
 public sealed record AddPeerRequest(string DeviceId, string? Address, string? Name);
 
@@ -331,5 +331,5 @@ public static class PeerEndpoints
 
     private static PeerView View(PeerState state) =>
         new(Core.Crypto.DeviceId.FromHex(state.Record.DeviceId).ToString(), state.Record.DeviceId, state.Record.Name, state.Record.Address, state.Record.AddedAt,
-            state.Connected, state.LastSeen, state.LastError, state.BytesBehind);
+            state.Connected, state.LastSeen, state.LastError, state.BytesBehind, state.Discovered);
 }

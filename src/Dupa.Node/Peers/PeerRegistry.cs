@@ -10,6 +10,12 @@ public sealed record PeerState(PeerRecord Record, bool Connected, DateTimeOffset
 {
     /// <summary>What the peer last said it still lacks of the vaults it replicates from this node (null: it replicates none, or has not said).</summary>
     public long? BytesBehind { get; init; }
+
+    /// <summary>Where local discovery last heard the peer announce itself (docs/protocol.md, Finding peers).</summary>
+    public string? Discovered { get; init; }
+
+    /// <summary>Where to dial the peer: its static address, else the one discovery found.</summary>
+    public string? DialAddress => Record.Address ?? Discovered;
 }
 
 /// <summary>
@@ -59,6 +65,19 @@ public sealed class PeerRegistry(NodeDatabase database, TimeProvider time)
         {
             _states.TryUpdate(id.Hex, state with { Connected = true, LastSeen = time.GetUtcNow(), LastError = null, Failures = 0 }, state);
         }
+    }
+
+    /// <summary>
+    /// A pinned peer announced itself on the local network at <paramref name="address"/>. Returns true if that is
+    /// news (a pinned peer without a static address, heard at a new place): worth dialling at once.
+    /// </summary>
+    public bool Discovered(DeviceId id, string address)
+    {
+        if (!_states.TryGetValue(id.Hex, out var state) || state.Record.Address is not null || state.Discovered == address)
+        {
+            return false;
+        }
+        return _states.TryUpdate(id.Hex, state with { Discovered = address }, state);
     }
 
     public void ReportedBehind(DeviceId id, long? bytes)
