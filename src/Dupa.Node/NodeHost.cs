@@ -104,6 +104,8 @@ public static class NodeHost
         services.AddSingleton<PeerConnector>();
         services.AddHostedService(provider => provider.GetRequiredService<PeerConnector>());
         services.AddHostedService<LocalDiscovery>();
+        services.AddSingleton<PortMapper>();
+        services.AddHostedService(provider => provider.GetRequiredService<PortMapper>());
         services.AddSingleton(new PasswordHasher(new Argon2Parameters(options.PasswordHashIterations, options.PasswordHashMemoryKiB)));
         services.AddSingleton<TokenService>();
         services.AddSingleton<LoginThrottle>();

@@ -51,6 +51,15 @@ public sealed class NodeOptions
     /// <summary>Where to send announcements instead of the broadcast address (comma-separated IP:PORT), e.g. for a routed network.</summary>
     public string? DiscoveryTargets { get; set; }
 
+    /// <summary>Ask the gateway to forward the peer port: none (the default), natpmp, upnp or auto (NAT-PMP, then UPnP).</summary>
+    public string? PortMapping { get; set; }
+
+    /// <summary>The NAT-PMP gateway (IP or IP:PORT); by default the default route's gateway.</summary>
+    public string? Gateway { get; set; }
+
+    /// <summary>Where UPnP's SSDP search goes (IP:PORT); by default the multicast group 239.255.255.250:1900.</summary>
+    public string? SsdpAddress { get; set; }
+
     /// <summary>At most this many bytes per second pulled from peers, all transfers together; 0 for no limit.</summary>
     public long PeerBandwidthBytesPerSecond { get; set; }
 

@@ -153,6 +153,10 @@ public static class PeerCommand
             }
             Console.WriteLine($"this node: {status.DeviceId}{(status.PeerListen is null ? " (not listening for peers)" : $", peers at {status.PeerListen}")}");
             Print(status.Peers, json: false);
+            if (status.PortMapping is { } mapping)
+            {
+                Console.WriteLine($"port mapping ({mapping.Method}): {(mapping.LastError is { } error ? "failed: " + error : $"reachable at {mapping.External}")}");
+            }
             foreach (var audit in status.Audits)
             {
                 Console.WriteLine($"audit of vault {audit.VaultId} on {audit.Peer[..12]}: {(audit.Passed ? "passed" : "FAILED: " + audit.Detail)} at {Output.Time(audit.At)}");

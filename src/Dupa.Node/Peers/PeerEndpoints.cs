@@ -19,7 +19,7 @@ public sealed record AddPeerRequest(string DeviceId, string? Address, string? Na
 public sealed record NodeIdView(string DeviceId, string DeviceIdHex, string? PeerListen);
 
 public sealed record NodeStatusView(string DeviceId, string? PeerListen, IReadOnlyList<PeerView> Peers, IReadOnlyList<ReplicaState> Replicas, IReadOnlyList<AuditState> Audits,
-    IReadOnlyList<MemberState> Members);
+    IReadOnlyList<MemberState> Members, PortMappingState? PortMapping = null);
 
 public sealed record ShareRequest(string Peer, string Role);
 
@@ -47,8 +47,8 @@ public static class PeerEndpoints
         var node = app.MapGroup("/api/v1").WithTags("Peers");
         node.MapGet("/node/id", (NodeIdentity identity) => new NodeIdView(identity.Id.ToString(), identity.Id.Hex, options.PeerListen))
             .RequireAuthorization(Scopes.Read).WithSummary("This node's device ID, to give to the peers that pin it");
-        node.MapGet("/status", (NodeIdentity identity, PeerRegistry peers, Replicator replicator, Auditor auditor, Members members) =>
-                new NodeStatusView(identity.Id.ToString(), options.PeerListen, [.. peers.All().Select(View)], replicator.All(), auditor.All(), members.All()))
+        node.MapGet("/status", (NodeIdentity identity, PeerRegistry peers, Replicator replicator, Auditor auditor, Members members, PortMapper mapper) =>
+                new NodeStatusView(identity.Id.ToString(), options.PeerListen, [.. peers.All().Select(View)], replicator.All(), auditor.All(), members.All(), mapper.State))
             .RequireAuthorization(Scopes.Admin).WithSummary("This node and each peer: connected, last seen, last error");
         node.MapGet("/peers", (PeerRegistry peers) => peers.All().Select(View)).RequireAuthorization(Scopes.Admin).WithSummary("The pinned peers (admin)");
         node.MapPost("/peers", (AddPeerRequest request, HttpContext context, PeerRegistry peers, NodeIdentity identity) =>
@@ -63,9 +63,9 @@ public static class PeerEndpoints
             context.RequestServices.GetRequiredService<PeerConnector>().Wake();
             return Results.Ok(View(pinned));
         }).RequireAuthorization(Scopes.Admin).WithSummary("Pin a peer by its device ID, with the address to dial it at (admin)");
-        node.MapPost("/peers/invites", (CreatePeerInviteRequest? request, PeerInvites invites, NodeIdentity identity, TimeProvider time) =>
+        node.MapPost("/peers/invites", (CreatePeerInviteRequest? request, PeerInvites invites, NodeIdentity identity, PortMapper mapper, TimeProvider time) =>
         {
-            var address = request?.Address ?? options.PeerListen
+            var address = request?.Address ?? mapper.ExternalAddress ?? options.PeerListen
                 ?? throw new DupaException(ErrorCode.InvalidInput, "this node does not listen for peers; start it with --peer-listen HOST:PORT");
             if (!PeerRegistry.TryParseAddress(address, out _, out _))
             {
