@@ -25,6 +25,8 @@ export interface UploadItem {
   status: UploadStatus;
   error?: string;
   resumable: boolean;
+  /** Where an upload started before a reload went on from (bytes the node already had). */
+  resumedFrom?: number;
 }
 
 export interface PendingFile {
@@ -37,6 +39,54 @@ export interface PendingFile {
 export const RESUMABLE_THRESHOLD = 8 * 1024 * 1024;
 export const PIECE_SIZE = 4 * 1024 * 1024;
 const MAX_RETRIES = 5;
+
+/**
+ * Unfinished resumable uploads, so that picking the same file again after a page reload goes on where the node
+ * stands instead of sending it all again. Holds only the session's URL (no token, nothing of the file), under a
+ * key made of the vault, the target path and the file's size and modification time.
+ */
+export interface UploadMemory {
+  get(key: string): string | null;
+  set(key: string, location: string): void;
+  delete(key: string): void;
+}
+
+/** The node drops sessions after 24 hours; a remembered one older than that is gone. */
+const SESSION_LIFETIME_MS = 24 * 60 * 60 * 1000;
+
+export function uploadKey(vault: string, path: string, file: { size: number; lastModified?: number }): string {
+  return `dupa.upload:${JSON.stringify([vault, path, file.size, file.lastModified ?? 0])}`;
+}
+
+/** The browser's memory: localStorage, which outlives a reload; unavailable storage just means no resuming. */
+export function storageMemory(storage: () => Storage = () => localStorage, now: () => number = () => Date.now()): UploadMemory {
+  return {
+    get(key) {
+      try {
+        const saved = JSON.parse(storage().getItem(key) ?? 'null') as { location: string; savedAt: number } | null;
+        if (saved && now() - saved.savedAt < SESSION_LIFETIME_MS) return saved.location;
+        if (saved) storage().removeItem(key);
+      } catch {
+        // Unreadable or blocked storage: upload from the start.
+      }
+      return null;
+    },
+    set(key, location) {
+      try {
+        storage().setItem(key, JSON.stringify({ location, savedAt: now() }));
+      } catch {
+        // Full or blocked storage: the upload works, it just will not resume after a reload.
+      }
+    },
+    delete(key) {
+      try {
+        storage().removeItem(key);
+      } catch {
+        // As above.
+      }
+    },
+  };
+}
 
 function problem(status: number, header: (name: string) => string | null, text: string): Promise<ApiError> {
   return errorFromResponse(new Response(text, { status, headers: { 'Content-Type': header('Content-Type') ?? 'text/plain' } }));
@@ -59,6 +109,7 @@ export class UploadQueue {
     private readonly token: () => Promise<string> = () => api.accessToken(),
     private readonly concurrency = 3,
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+    private readonly memory: UploadMemory = storageMemory(),
   ) {}
 
   subscribe(listener: () => void): () => void {
@@ -175,10 +226,53 @@ export class UploadQueue {
       await this.exchange('PUT', url, { 'X-Dupa-Modified': modified, 'Content-Type': 'application/octet-stream' }, file, progress(0), signal);
       return;
     }
-    const created = await this.exchange('POST', `/api/v1/vaults/${encodeURIComponent(item.vault)}/uploads`, { 'Content-Type': 'application/json' },
-      JSON.stringify({ path: item.path, length: item.size, modified }), undefined, signal);
-    const location = created.header('Location') ?? `/api/v1/vaults/${encodeURIComponent(item.vault)}/uploads/${(JSON.parse(created.text) as { id: string }).id}`;
-    let offset = 0;
+    const key = uploadKey(item.vault, item.path, file);
+    let location: string;
+    let offset: number;
+    const resumed = await this.resume(key, signal);
+    if (resumed) {
+      ({ location, offset } = resumed);
+      if (offset > 0) item.resumedFrom = offset;
+      progress(0)(offset);
+    } else {
+      const created = await this.exchange('POST', `/api/v1/vaults/${encodeURIComponent(item.vault)}/uploads`, { 'Content-Type': 'application/json' },
+        JSON.stringify({ path: item.path, length: item.size, modified }), undefined, signal);
+      location = created.header('Location') ?? `/api/v1/vaults/${encodeURIComponent(item.vault)}/uploads/${(JSON.parse(created.text) as { id: string }).id}`;
+      offset = 0;
+      this.memory.set(key, location);
+    }
+    try {
+      await this.sendPieces(item, file, location, offset, progress, signal);
+      this.memory.delete(key);
+    } catch (error) {
+      // Kept for a later try only when the node may still have the session and the user did not give up on it.
+      if (item.status === 'cancelled') {
+        this.memory.delete(key);
+        void this.exchange('DELETE', location, {}, undefined, undefined, new AbortController().signal).catch(() => {});
+      } else if (error instanceof ApiError && error.status >= 400 && error.status < 500 && error.status !== 409 && error.status !== 429) {
+        this.memory.delete(key);
+      }
+      throw error;
+    }
+  }
+
+  /** A remembered session for this file and where the node stands in it; null when there is none (any more). */
+  private async resume(key: string, signal: AbortSignal): Promise<{ location: string; offset: number } | null> {
+    const location = this.memory.get(key);
+    if (!location) return null;
+    try {
+      const status = await this.exchange('HEAD', location, {}, undefined, undefined, signal);
+      return { location, offset: Number(status.header('Upload-Offset') ?? 0) };
+    } catch (error) {
+      if (signal.aborted) throw error;
+      // Expired, finished, or the node restarted (sessions live in its memory): start again.
+      this.memory.delete(key);
+      return null;
+    }
+  }
+
+  private async sendPieces(item: UploadItem, file: Blob, location: string, from: number, progress: (base: number) => (sent: number) => void, signal: AbortSignal) {
+    let offset = from;
     let failures = 0;
     while (offset < item.size) {
       const end = Math.min(item.size, offset + PIECE_SIZE);
