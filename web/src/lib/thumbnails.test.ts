@@ -57,11 +57,15 @@ describe('thumbnails', () => {
 
   it('give up quietly on images the browser cannot decode, without fetching them again', async () => {
     let fetches = 0;
-    const thumbnailer = new Thumbnailer(async () => (fetches++, new Blob(['not an image'])), async () => Promise.reject(new Error('cannot decode')), memoryCache());
+    const thumbnailer = new Thumbnailer(async () => (fetches++, new Blob([new Uint8Array(600_000)])), async () => Promise.reject(new Error('cannot decode')), memoryCache());
     const signal = new AbortController().signal;
     expect(await thumbnailer.get('k', '/x.heic', signal)).toBeNull();
     expect(await thumbnailer.get('k', '/x.heic', signal)).toBeNull();
     expect(fetches).toBe(1);
+    // A small one (an SVG icon) shows as it is.
+    const svg = new Blob(['<svg xmlns="http://www.w3.org/2000/svg"/>'], { type: 'image/svg+xml' });
+    const icons = new Thumbnailer(async () => svg, async () => Promise.reject(new Error('cannot decode')), memoryCache());
+    expect(await icons.get('s', '/logo.svg', signal)).toBe(svg);
   });
 
   it('let a waiting request leave the line when its tile scrolls away', async () => {

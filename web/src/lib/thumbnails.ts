@@ -9,6 +9,8 @@ import { encodePath } from '../api/client';
  */
 export const THUMBNAIL_SIZE = 256;
 const CACHE_NAME = 'dupa-thumbnails';
+/** An image that cannot be shrunk but is below this is shown itself (an <img> may still draw it: SVG, ICO). */
+const SHOW_UNSHRUNK = 512 * 1024;
 
 export interface ThumbnailCache {
   get(key: string): Promise<Blob | null>;
@@ -57,7 +59,10 @@ export class Limiter {
 
 export class Thumbnailer {
   private readonly limiter: Limiter;
-  /** Images this page could not decode (HEIC in Chromium, a damaged file): shown as an icon without trying again. */
+  /**
+   * Images this page could not shrink (SVG, which createImageBitmap does not take; HEIC in Chromium; a damaged
+   * file), not fetched again: small ones show as they are, large ones as an icon.
+   */
   private readonly failed = new Set<string>();
 
   constructor(
@@ -71,7 +76,7 @@ export class Thumbnailer {
 
   /** The thumbnail of one file version: from the cache, or made from the image at `url` (a few at a time). */
   async get(key: string, url: string, signal: AbortSignal): Promise<Blob | null> {
-    if (this.failed.has(key)) return null;
+    if (this.failed.has(key)) return null; // shown as an icon from then on; a reload tries again
     const cached = await this.cache.get(key);
     if (cached) return cached;
     return this.limiter.run(async () => {
@@ -84,7 +89,7 @@ export class Thumbnailer {
         small = await this.shrink(image);
       } catch {
         this.failed.add(key);
-        return null;
+        return image.size <= SHOW_UNSHRUNK ? image : null;
       }
       await this.cache.put(key, small).catch(() => {});
       return small;
