@@ -122,13 +122,13 @@ test('a large upload interrupted by a reload goes on from where the node stands 
 test('grid thumbnails are made once at 256 px and a second visit fetches no full image', async () => {
   const images = write({ 'wide.png': png(640, 400), 'tall.png': png(200, 500) });
   await openVaultFolder('/');
-  await upload(Object.values(images), 2);
-
+  // The grid before the upload, so that each image is asked for by one tile only (the list has thumbnails too).
+  await page.getByLabel('View').selectOption('grid');
   const fullFetches = [];
   page.on('request', (r) => {
-    if (/\/files\/(wide|tall)\.png/.test(r.url())) fullFetches.push(r.url());
+    if (r.method() === 'GET' && /\/files\/(wide|tall)\.png/.test(r.url())) fullFetches.push(r.url());
   });
-  await page.getByLabel('View').selectOption('grid');
+  await upload(Object.values(images), 2);
   const loaded = () => page.waitForFunction(() => {
     const imgs = [...document.querySelectorAll('.tile img')];
     return imgs.length === 2 && imgs.every((i) => i.complete && i.naturalWidth > 0);
@@ -137,7 +137,7 @@ test('grid thumbnails are made once at 256 px and a second visit fetches no full
   // Drawn down to fit 256 px, not the full image.
   const sizes = await page.$$eval('.tile img', (imgs) => imgs.map((i) => [i.naturalWidth, i.naturalHeight]).sort());
   assert.deepEqual(sizes, [[102, 256], [256, 160]]);
-  assert.equal(fullFetches.length, 2);
+  assert.equal(fullFetches.length, 2, `full images fetched: ${fullFetches.join(', ')}`);
   await shot('thumbnails');
 
   // The second visit: the cached thumbnails, no full image.
@@ -149,7 +149,9 @@ test('grid thumbnails are made once at 256 px and a second visit fetches no full
   assert.deepEqual(browser.problems, []);
 });
 
-test('several selected files download as one zip holding each of them', async () => {
+test('several selected files download as one zip holding each of them (at a phone\'s width)', async (t) => {
+  await page.setViewportSize({ width: 390, height: 844 });
+  t.after(() => page.setViewportSize({ width: 1280, height: 860 }));
   const files = { 'a.txt': Buffer.from('first file\n'), 'b.txt': Buffer.from('second file\n') };
   const paths = write(files);
   await openVaultFolder('/');
@@ -158,6 +160,7 @@ test('several selected files download as one zip holding each of them', async ()
   await page.getByRole('checkbox', { name: 'Select b.txt' }).check();
   const [zip] = await Promise.all([page.waitForEvent('download'), page.getByRole('region', { name: 'Selection' }).getByRole('button', { name: 'Download as zip' }).click()]);
   assert.equal(zip.suggestedFilename(), 'vault (2 items).zip');
+  await shot('phone-selection');
   const bytes = readFileSync(await zip.path());
   assert.equal(bytes.subarray(0, 4).toString('latin1'), 'PK\u0003\u0004');
   // Entries are stored uncompressed: each name and each file's bytes are in the zip as they are.
@@ -170,7 +173,8 @@ test('several selected files download as one zip holding each of them', async ()
 });
 
 test('PDF, audio and video previews load in the page', async () => {
-  await page.goto('/');
+  await openVaultFolder('/');
+  await page.getByLabel('View').selectOption('list');
   // A second of a moving canvas, recorded as WebM (VP8) by this Chromium: no binary fixture, no proprietary codec.
   const webm = Buffer.from(await page.evaluate(async () => {
     const canvas = document.createElement('canvas');

@@ -1,6 +1,7 @@
 import { useEffect, useState } from 'react';
 import { api } from './api/client';
 import { needsSetup } from './api/dupa';
+import { uploads } from './api/upload';
 import type { User } from './api/types';
 import { Link, Spinner } from './components/common';
 import { match, navigate, useLocation } from './lib/router';
@@ -16,8 +17,12 @@ import { VaultsPage } from './pages/VaultsPage';
 
 type Phase = 'starting' | 'setup' | 'login' | 'ready';
 
-/** Logging out also forgets the thumbnails: small, but plaintext copies of the user's photos on this disk. */
+/**
+ * Logging out also forgets the thumbnails (small, but plaintext copies of the user's photos on this disk) and the
+ * upload sessions kept for resuming (they name the user's files).
+ */
 async function logOut() {
+  uploads.forgetSessions();
   await Promise.all([api.logout(), thumbnails.clear().catch(() => {})]);
   navigate('/', true);
 }

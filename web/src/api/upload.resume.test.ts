@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { PIECE_SIZE, RESUMABLE_THRESHOLD, storageMemory, uploadKey, UploadQueue, type Transport, type UploadMemory } from './upload';
+import { PIECE_SIZE, RESUMABLE_THRESHOLD, sampleOf, storageMemory, uploadKey, UploadQueue, type Transport, type UploadMemory } from './upload';
 
 type Sent = { method: string; url: string; offset?: string; size: number };
 
@@ -44,11 +44,11 @@ function persistentNode() {
 
 function mapMemory(): UploadMemory & { saved: Map<string, string> } {
   const saved = new Map<string, string>();
-  return { saved, get: (k) => saved.get(k) ?? null, set: (k, v) => void saved.set(k, v), delete: (k) => void saved.delete(k) };
+  return { saved, get: (k) => saved.get(k) ?? null, set: (k, v) => void saved.set(k, v), delete: (k) => void saved.delete(k), clear: () => saved.clear() };
 }
 
 const size = RESUMABLE_THRESHOLD + 2 * PIECE_SIZE + 100;
-const bigFile = () => Object.assign(new Blob([new Uint8Array(size)]), { lastModified: 1_700_000_000_000 });
+const bigFile = (fill = 0) => Object.assign(new Blob([new Uint8Array(size).fill(fill)]), { lastModified: 1_700_000_000_000 });
 const noWait = async () => {};
 
 describe('resuming uploads after a reload', () => {
@@ -60,7 +60,7 @@ describe('resuming uploads after a reload', () => {
     const [first] = before.add('v', '/Films', [{ file: bigFile(), relativePath: 'trip.webm' }]);
     while (node.sent.filter((s) => s.method === 'PATCH').length < 3) await new Promise((r) => setTimeout(r, 1));
     // What a reload keeps: the session's URL under the file's key, never a token.
-    expect([...memory.saved.keys()]).toEqual([uploadKey('v', '/Films/trip.webm', { size, lastModified: 1_700_000_000_000 })]);
+    expect([...memory.saved.keys()]).toEqual([uploadKey('v', '/Films/trip.webm', { size, lastModified: 1_700_000_000_000 }, await sampleOf(bigFile()))]);
     expect([...memory.saved.values()]).toEqual(['/api/v1/vaults/v/uploads/s1']);
     expect(JSON.stringify([...memory.saved])).not.toContain('t"');
     expect(first.status).toBe('uploading');
@@ -82,7 +82,7 @@ describe('resuming uploads after a reload', () => {
   it('starts again when the node no longer has the session (expired, or it restarted)', async () => {
     const node = persistentNode();
     const memory = mapMemory();
-    memory.set(uploadKey('v', '/trip.webm', bigFile()), '/api/v1/vaults/v/uploads/gone');
+    memory.set(uploadKey('v', '/trip.webm', bigFile(), await sampleOf(bigFile())), '/api/v1/vaults/v/uploads/gone');
     const queue = new UploadQueue(node.transport, async () => 't', 1, noWait, memory);
     const [item] = queue.add('v', '/', [{ file: bigFile(), relativePath: 'trip.webm' }]);
     await queue.idle();
@@ -90,6 +90,22 @@ describe('resuming uploads after a reload', () => {
     expect(item.resumedFrom).toBeUndefined();
     expect(node.sent.map((s) => s.method)).toEqual(['HEAD', 'POST', ...Array<string>(5).fill('PATCH')]);
     expect(memory.saved.size).toBe(0);
+  });
+
+  it('does not go on with another file of the same name, size and time', async () => {
+    const node = persistentNode();
+    const memory = mapMemory();
+    node.hang(PIECE_SIZE);
+    const before = new UploadQueue(node.transport, async () => 't', 1, noWait, memory);
+    before.add('v', '/', [{ file: bigFile(1), relativePath: 'trip.webm' }]);
+    while (node.sent.filter((s) => s.method === 'PATCH').length < 2) await new Promise((r) => setTimeout(r, 1));
+    node.hang(undefined);
+    node.sent.length = 0;
+    const after = new UploadQueue(node.transport, async () => 't', 1, noWait, memory);
+    const [item] = after.add('v', '/', [{ file: bigFile(2), relativePath: 'trip.webm' }]);
+    await after.idle();
+    expect(item.resumedFrom).toBeUndefined();
+    expect(node.sent.slice(0, 2).map((s) => `${s.method} ${s.offset ?? ''}`.trim())).toEqual(['POST', 'PATCH 0']);
   });
 
   it('forgets and ends the session when the user cancels', async () => {
@@ -113,6 +129,20 @@ describe('resuming uploads after a reload', () => {
     expect(memory.get('k')).toBe('/api/v1/vaults/v/uploads/s1');
     now += 25 * 60 * 60 * 1000;
     expect(memory.get('k')).toBeNull();
-    expect(localStorage.getItem('k')).toBeNull();
+    expect(memory.get('k')).toBeNull();
+  });
+
+  it('prunes expired sessions and forgets them all on logout, leaving other settings alone', () => {
+    let now = 1_000;
+    localStorage.setItem('dupa.browser', '{"view":"grid"}');
+    const memory = storageMemory(() => localStorage, () => now);
+    memory.set('dupa.upload:old', '/old');
+    now += 25 * 60 * 60 * 1000;
+    memory.set('dupa.upload:new', '/new');
+    expect(localStorage.getItem('dupa.upload:old')).toBeNull();
+    expect(memory.get('dupa.upload:new')).toBe('/new');
+    memory.clear();
+    expect(localStorage.getItem('dupa.upload:new')).toBeNull();
+    expect(localStorage.getItem('dupa.browser')).toBe('{"view":"grid"}');
   });
 });

@@ -43,47 +43,64 @@ const MAX_RETRIES = 5;
 /**
  * Unfinished resumable uploads, so that picking the same file again after a page reload goes on where the node
  * stands instead of sending it all again. Holds only the session's URL (no token, nothing of the file), under a
- * key made of the vault, the target path and the file's size and modification time.
+ * key made of the vault, the target path, the file's size and modification time, and a hash of its first and
+ * last 64 KiB (so that another file of the same name, size and time is not appended to the first one's bytes).
  */
 export interface UploadMemory {
   get(key: string): string | null;
   set(key: string, location: string): void;
   delete(key: string): void;
+  /** Forgets every session (logging out). */
+  clear(): void;
 }
 
 /** The node drops sessions after 24 hours; a remembered one older than that is gone. */
 const SESSION_LIFETIME_MS = 24 * 60 * 60 * 1000;
+const PREFIX = 'dupa.upload:';
+const SAMPLE = 64 * 1024;
 
-export function uploadKey(vault: string, path: string, file: { size: number; lastModified?: number }): string {
-  return `dupa.upload:${JSON.stringify([vault, path, file.size, file.lastModified ?? 0])}`;
+export function uploadKey(vault: string, path: string, file: { size: number; lastModified?: number }, sample: string): string {
+  return PREFIX + JSON.stringify([vault, path, file.size, file.lastModified ?? 0, sample]);
+}
+
+/** SHA-256 of the file's first and last 64 KiB; empty where the page has no WebCrypto (plain HTTP). */
+export async function sampleOf(file: Blob): Promise<string> {
+  if (typeof crypto === 'undefined' || !crypto.subtle) return '';
+  const ends = new Blob([file.slice(0, SAMPLE), file.slice(Math.max(SAMPLE, file.size - SAMPLE))]);
+  const digest = await crypto.subtle.digest('SHA-256', new Uint8Array(await ends.arrayBuffer()));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
 /** The browser's memory: localStorage, which outlives a reload; unavailable storage just means no resuming. */
 export function storageMemory(storage: () => Storage = () => localStorage, now: () => number = () => Date.now()): UploadMemory {
+  // Full, blocked or unreadable storage: the upload works, it just will not resume after a reload.
+  const quietly = <T,>(action: () => T, otherwise: T): T => {
+    try {
+      return action();
+    } catch {
+      return otherwise;
+    }
+  };
+  const read = (key: string) => quietly(() => JSON.parse(storage().getItem(key) ?? 'null') as { location: string; savedAt: number } | null, null);
+  const keys = () => quietly(() => Array.from({ length: storage().length }, (_, i) => storage().key(i)!).filter((k) => k.startsWith(PREFIX)), []);
   return {
     get(key) {
-      try {
-        const saved = JSON.parse(storage().getItem(key) ?? 'null') as { location: string; savedAt: number } | null;
-        if (saved && now() - saved.savedAt < SESSION_LIFETIME_MS) return saved.location;
-        if (saved) storage().removeItem(key);
-      } catch {
-        // Unreadable or blocked storage: upload from the start.
-      }
-      return null;
+      const saved = read(key);
+      return saved && now() - saved.savedAt < SESSION_LIFETIME_MS ? saved.location : null;
     },
     set(key, location) {
-      try {
-        storage().setItem(key, JSON.stringify({ location, savedAt: now() }));
-      } catch {
-        // Full or blocked storage: the upload works, it just will not resume after a reload.
+      // Sessions given up on without a cancel (a closed tab) would otherwise stay for good.
+      for (const old of keys()) {
+        const saved = read(old);
+        if (!saved || now() - saved.savedAt >= SESSION_LIFETIME_MS) quietly(() => storage().removeItem(old), undefined);
       }
+      quietly(() => storage().setItem(key, JSON.stringify({ location, savedAt: now() })), undefined);
     },
     delete(key) {
-      try {
-        storage().removeItem(key);
-      } catch {
-        // As above.
-      }
+      quietly(() => storage().removeItem(key), undefined);
+    },
+    clear() {
+      for (const key of keys()) quietly(() => storage().removeItem(key), undefined);
     },
   };
 }
@@ -166,6 +183,11 @@ export class UploadQueue {
     this.emit();
   }
 
+  /** Forgets the sessions kept for resuming after a reload: on logout, as they name the user's files. */
+  forgetSessions() {
+    this.memory.clear();
+  }
+
   /** Resolves when nothing is queued or uploading. */
   idle(): Promise<void> {
     if (!this.busy) return Promise.resolve();
@@ -226,7 +248,7 @@ export class UploadQueue {
       await this.exchange('PUT', url, { 'X-Dupa-Modified': modified, 'Content-Type': 'application/octet-stream' }, file, progress(0), signal);
       return;
     }
-    const key = uploadKey(item.vault, item.path, file);
+    const key = uploadKey(item.vault, item.path, file, await sampleOf(file));
     let location: string;
     let offset: number;
     const resumed = await this.resume(key, signal);
