@@ -36,7 +36,7 @@ public static partial class ArchiveEndpoints
         app.MapGet("/api/v1/vaults/{id}/archive/{**path}", Archive).WithTags("Files").RequireAuthorization(Scopes.Read)
             .Produces(StatusCodes.Status200OK, contentType: "application/zip")
             .WithSummary("Download a folder as a zip stream (?at=TIME for the folder as it was then)");
-        app.MapPost("/api/v1/vaults/{id}/archive", Select).WithTags("Files").RequireAuthorization(Scopes.Read)
+        app.MapPost("/api/v1/vaults/{id}/archive", Select).WithTags("Files").RequireAuthorization(Scopes.Read).Produces<DownloadTicketView>()
             .WithSummary("A 60-second download link (as download-tickets answers) for several files and folders as one zip");
     }
 
