@@ -70,20 +70,18 @@ public static partial class ArchiveEndpoints
     {
         // The listing is taken in one turn on the vault; file contents are then read chunk by chunk outside it.
         var items = await session.WithVaultAsync(vault => ListFolder(StateOf(vault, time), root), context.RequestAborted);
-        await StreamZipAsync(session, items, root == VaultPath.Root ? "vault" : Name(root), context, loggers);
+        await StreamZipAsync(session, items, root == VaultPath.Root ? "vault" : VaultPath.Name(root), context, loggers);
     }
 
     /// <summary>Streams several files and folders, picked in <paramref name="folder"/>, as one zip into the response.</summary>
     internal static async Task WriteSelectionAsync(UnlockedVault session, string folder, IReadOnlyList<string> paths, DateTimeOffset? time, HttpContext context, ILoggerFactory loggers)
     {
         var items = await session.WithVaultAsync(vault => ListSelection(StateOf(vault, time), paths).Items, context.RequestAborted);
-        var name = (folder == VaultPath.Root ? "vault" : Name(folder)) + $" ({paths.Count} items)";
+        var name = (folder == VaultPath.Root ? "vault" : VaultPath.Name(folder)) + $" ({paths.Count} items)";
         await StreamZipAsync(session, items, name, context, loggers);
     }
 
     private static VaultState StateOf(Vault vault, DateTimeOffset? time) => time is { } t ? vault.StateAt(t) : vault.State;
-
-    private static string Name(string path) => path[(path.LastIndexOf('/') + 1)..];
 
     private static List<Item> ListFolder(VaultState state, string root)
     {
@@ -127,7 +125,8 @@ public static partial class ArchiveEndpoints
     /// </summary>
     private static (List<Item> Items, List<string> Selected) ListSelection(VaultState state, IReadOnlyList<string> paths)
     {
-        var selected = paths.Where(p => !paths.Any(other => other != p && p.StartsWith(other + "/", StringComparison.Ordinal))).ToList();
+        var picked = paths.ToHashSet(StringComparer.Ordinal);
+        var selected = paths.Where(p => !InsideAnyOf(p, picked)).ToList();
         var items = new List<Item>();
         var names = new HashSet<string>(StringComparer.Ordinal);
         foreach (var path in selected)
@@ -137,15 +136,28 @@ public static partial class ArchiveEndpoints
             {
                 throw new DupaException(ErrorCode.InvalidInput, node is null ? $"'{path}' is not in the vault" : $"'{path}' is neither a file nor a folder");
             }
-            if (!names.Add(Name(path)))
+            if (!names.Add(VaultPath.Name(path)))
             {
-                throw new DupaException(ErrorCode.InvalidInput, $"two of the chosen items are named '{Name(path)}'; a zip cannot hold both side by side");
+                throw new DupaException(ErrorCode.InvalidInput, $"two of the chosen items are named '{VaultPath.Name(path)}'; a zip cannot hold both side by side");
             }
             items.AddRange(state.Subtree(path)
                 .Where(n => n.Type is NodeType.File or NodeType.Directory)
                 .Select(n => new Item(n.Path[Prefix(path).Length..], n.Current, n.Type == NodeType.Directory)));
         }
         return (items, selected);
+    }
+
+    /// <summary>Whether a folder above <paramref name="path"/> is in <paramref name="folders"/> (walks up: depth, not the selection's size).</summary>
+    private static bool InsideAnyOf(string path, HashSet<string> folders)
+    {
+        for (var parent = VaultPath.Parent(path); parent != VaultPath.Root; parent = VaultPath.Parent(parent))
+        {
+            if (folders.Contains(parent))
+            {
+                return true;
+            }
+        }
+        return false;
     }
 
     private static async Task StreamZipAsync(UnlockedVault session, List<Item> items, string name, HttpContext context, ILoggerFactory loggers)
