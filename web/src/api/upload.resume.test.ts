@@ -108,6 +108,17 @@ describe('resuming uploads after a reload', () => {
     expect(node.sent.slice(0, 2).map((s) => `${s.method} ${s.offset ?? ''}`.trim())).toEqual(['POST', 'PATCH 0']);
   });
 
+  it('gives the same file picked twice at once a session each', async () => {
+    const node = persistentNode();
+    const memory = mapMemory();
+    const queue = new UploadQueue(node.transport, async () => 't', 2, noWait, memory);
+    const items = queue.add('v', '/', [{ file: bigFile(), relativePath: 'trip.webm' }, { file: bigFile(), relativePath: 'trip.webm' }]);
+    await queue.idle();
+    expect(items.map((i) => [i.status, i.resumedFrom])).toEqual([['done', undefined], ['done', undefined]]);
+    expect(node.sent.filter((s) => s.method === 'POST')).toHaveLength(2);
+    expect(memory.saved.size).toBe(0);
+  });
+
   it('forgets and ends the session when the user cancels', async () => {
     const node = persistentNode();
     const memory = mapMemory();

@@ -118,6 +118,8 @@ export class UploadQueue {
   private readonly files = new Map<number, PendingFile>();
   private readonly controllers = new Map<number, AbortController>();
   private readonly listeners = new Set<() => void>();
+  /** Keys of the resumable sessions this page is sending: the same file picked twice at once gets two sessions. */
+  private readonly sending = new Set<string>();
   private active = 0;
   private nextId = 1;
 
@@ -248,10 +250,20 @@ export class UploadQueue {
       await this.exchange('PUT', url, { 'X-Dupa-Modified': modified, 'Content-Type': 'application/octet-stream' }, file, progress(0), signal);
       return;
     }
-    const key = uploadKey(item.vault, item.path, file, await sampleOf(file));
+    const sampled = uploadKey(item.vault, item.path, file, await sampleOf(file));
+    const key = this.sending.has(sampled) ? null : sampled;
+    if (key) this.sending.add(key);
+    try {
+      await this.runResumable(item, file, key, modified, progress, signal);
+    } finally {
+      if (key) this.sending.delete(key);
+    }
+  }
+
+  private async runResumable(item: UploadItem, file: Blob, key: string | null, modified: string, progress: (base: number) => (sent: number) => void, signal: AbortSignal) {
     let location: string;
     let offset: number;
-    const resumed = await this.resume(key, signal);
+    const resumed = key ? await this.resume(key, signal) : null;
     if (resumed) {
       ({ location, offset } = resumed);
       if (offset > 0) item.resumedFrom = offset;
@@ -261,18 +273,19 @@ export class UploadQueue {
         JSON.stringify({ path: item.path, length: item.size, modified }), undefined, signal);
       location = created.header('Location') ?? `/api/v1/vaults/${encodeURIComponent(item.vault)}/uploads/${(JSON.parse(created.text) as { id: string }).id}`;
       offset = 0;
-      this.memory.set(key, location);
+      if (key) this.memory.set(key, location);
     }
+    const forget = () => key && this.memory.delete(key);
     try {
       await this.sendPieces(item, file, location, offset, progress, signal);
-      this.memory.delete(key);
+      forget();
     } catch (error) {
       // Kept for a later try only when the node may still have the session and the user did not give up on it.
       if (item.status === 'cancelled') {
-        this.memory.delete(key);
+        forget();
         void this.exchange('DELETE', location, {}, undefined, undefined, new AbortController().signal).catch(() => {});
       } else if (error instanceof ApiError && error.status >= 400 && error.status < 500 && error.status !== 409 && error.status !== 429) {
-        this.memory.delete(key);
+        forget();
       }
       throw error;
     }
