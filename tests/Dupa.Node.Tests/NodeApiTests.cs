@@ -36,7 +36,7 @@ public sealed class NodeApiTests
         }
         Assert.True(operations > 30, $"only {operations} operations documented");
         var schemas = document.RootElement.GetProperty("components").GetProperty("schemas");
-        foreach (var name in new[] { "LoginRequest", "CreateVaultRequest", "CreateUploadRequest", "LoginResponse" })
+        foreach (var name in new[] { "LoginRequest", "CreateVaultRequest", "CreateUploadRequest", "LoginResponse", "ArchiveRequest" })
         {
             Assert.True(schemas.GetProperty(name).TryGetProperty("examples", out _), $"{name} has no example");
         }

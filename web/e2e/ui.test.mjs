@@ -1,23 +1,22 @@
 // End to end: the built web UI in Debian's Chromium (driven by playwright-core, no browser download) against a
 // real `dupa serve`, at a desktop and a phone width. Screenshots of each main page go to web/test-results/.
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { chromium } from 'playwright-core';
+import { openBrowser } from './browser.mjs';
 import { makeFolder } from './files.mjs';
 import { repo, startNode } from './node.mjs';
 
-const chromiumPath = process.env.CHROMIUM ?? '/usr/bin/chromium';
 const artifacts = join(repo, 'web/test-results');
 const user = { name: 'ann', password: 'correct horse battery' };
 let node;
 let folder;
 
 before(async () => {
-  rmSync(artifacts, { recursive: true, force: true });
+  // Only this file's screenshots: the other e2e files put theirs here too.
   mkdirSync(artifacts, { recursive: true });
+  for (const name of readdirSync(artifacts)) if (/^(desktop|phone)-/.test(name)) rmSync(join(artifacts, name));
   folder = makeFolder();
   node = await startNode();
 });
@@ -27,42 +26,6 @@ after(async () => {
   if (folder) rmSync(folder.root, { recursive: true, force: true });
 });
 
-async function browser(viewport, mobile) {
-  const profile = mkdtempSync(join(tmpdir(), 'dupa-chromium-'));
-  const context = await chromium.launchPersistentContext(profile, {
-    executablePath: chromiumPath,
-    headless: true,
-    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking',
-      '--disable-component-update', '--disable-sync'],
-    viewport,
-    isMobile: mobile,
-    hasTouch: mobile,
-    ignoreHTTPSErrors: true,
-    acceptDownloads: true,
-    baseURL: node.url,
-  });
-  context.setDefaultTimeout(15_000);
-  const problems = [];
-  const watch = (page) => {
-    page.on('pageerror', (e) => problems.push(`page error: ${e.message}`));
-    page.on('console', (m) => {
-      // A 401 from the session probe before login is expected; anything else (a CSP refusal, an exception) is not.
-      if (m.type() === 'error' && !m.text().startsWith('Failed to load resource')) problems.push(`console: ${m.text()}`);
-    });
-    page.on('dialog', (d) => void d.accept());
-  };
-  context.on('page', watch);
-  const page = context.pages()[0] ?? (await context.newPage());
-  watch(page);
-  return {
-    context, page, problems,
-    async close() {
-      await context.close();
-      rmSync(profile, { recursive: true, force: true });
-    },
-  };
-}
-
 const shot = (page, width, name) => page.screenshot({ path: join(artifacts, `${width}-${name}.png`), fullPage: true });
 
 async function openFolder(page, name) {
@@ -71,7 +34,7 @@ async function openFolder(page, name) {
 }
 
 async function scenario({ label, viewport, mobile, firstRun }) {
-  const { context, page, problems, close } = await browser(viewport, mobile);
+  const { context, page, problems, close } = await openBrowser(node.url, viewport, mobile);
   try {
     await page.goto('/');
     if (firstRun) {

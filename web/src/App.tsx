@@ -1,9 +1,11 @@
 import { useEffect, useState } from 'react';
 import { api } from './api/client';
 import { needsSetup } from './api/dupa';
+import { uploads } from './api/upload';
 import type { User } from './api/types';
 import { Link, Spinner } from './components/common';
 import { match, navigate, useLocation } from './lib/router';
+import { thumbnails } from './lib/thumbnails';
 import { BrowserPage } from './pages/BrowserPage';
 import { DashboardPage } from './pages/DashboardPage';
 import { LoginPage } from './pages/LoginPage';
@@ -14,6 +16,16 @@ import { TrashPage } from './pages/TrashPage';
 import { VaultsPage } from './pages/VaultsPage';
 
 type Phase = 'starting' | 'setup' | 'login' | 'ready';
+
+/**
+ * Logging out also forgets the thumbnails (small, but plaintext copies of the user's photos on this disk) and the
+ * upload sessions kept for resuming (they name the user's files).
+ */
+async function logOut() {
+  uploads.forgetSessions();
+  await Promise.all([api.logout(), thumbnails.clear().catch(() => {})]);
+  navigate('/', true);
+}
 
 export function App() {
   const [phase, setPhase] = useState<Phase>('starting');
@@ -80,7 +92,7 @@ export function App() {
           <Link href="/settings" aria-current={section === 'settings' ? 'page' : undefined}>Settings</Link>
         </nav>
         <span className="who" title={`Logged in as ${user.username}`}>{user.username}</span>
-        <button type="button" className="secondary" onClick={() => void api.logout().then(() => navigate('/', true))}>
+        <button type="button" className="secondary" onClick={() => void logOut()}>
           Log out
         </button>
       </header>

@@ -15,7 +15,12 @@ public sealed record DownloadTicketRequest(string Path, int? Version, DateTimeOf
 
 public sealed record DownloadTicketView(string Url, DateTimeOffset ExpiresAt);
 
-public sealed record DownloadTicket(string UserId, string VaultId, string Path, int? Version, DateTimeOffset? At, bool Archive, DateTimeOffset ExpiresAt);
+/// <summary>
+/// What a ticket downloads: one file (a version, or as it was <c>At</c>), one folder as a zip (<c>Archive</c>), or
+/// several files and folders as one zip (<c>Selection</c>, with <c>Path</c> the folder they were picked in).
+/// </summary>
+public sealed record DownloadTicket(string UserId, string VaultId, string Path, int? Version, DateTimeOffset? At, bool Archive, DateTimeOffset ExpiresAt,
+    IReadOnlyList<string>? Selection = null);
 
 /// <summary>The node's outstanding download tickets, by the SHA-256 of their secret.</summary>
 public sealed class DownloadTickets
@@ -28,11 +33,11 @@ public sealed class DownloadTickets
 /// the page asks for a ticket and navigates to it, and the file (or folder zip) streams straight to disk instead
 /// of through the page's memory. A ticket names one file or folder of one vault, works for 60 seconds (a download
 /// manager's Range requests included) and only while its owner still owns the vault; only its SHA-256 is kept.
+/// Zips of a selection get their tickets from <see cref="ArchiveEndpoints"/> through <see cref="Issue"/>.
 /// </summary>
 public static class DownloadTicketEndpoints
 {
     public static readonly TimeSpan Lifetime = TimeSpan.FromSeconds(60);
-
 
     public static void Map(IEndpointRouteBuilder app)
     {
@@ -41,15 +46,7 @@ public static class DownloadTicketEndpoints
             CurrentUser.OwnedVault(context.User, database, id);
             sessions.Get(id);
             var path = VaultPath.Parse(request.Path ?? "");
-            var now = time.GetUtcNow();
-            foreach (var expired in tickets.ByHash.Where(t => t.Value.ExpiresAt <= now).Select(t => t.Key).ToList())
-            {
-                tickets.ByHash.TryRemove(expired, out _);
-            }
-            var secret = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-            var ticket = new DownloadTicket(context.User.FindFirst("sub")!.Value, id, path, request.Version, request.At, request.Archive, now + Lifetime);
-            tickets.ByHash[Hash(secret)] = ticket;
-            return Results.Ok(new DownloadTicketView($"/api/v1/downloads/{secret}", ticket.ExpiresAt));
+            return Results.Ok(Issue(tickets, time, new DownloadTicket(context.User.FindFirst("sub")!.Value, id, path, request.Version, request.At, request.Archive, default)));
         }).WithTags("Files").RequireAuthorization(Scopes.Read)
             .WithSummary("A 60-second link to download one file or folder (archive: true) without an Authorization header, for browsers");
         app.MapGet("/api/v1/downloads/{secret}", async (string secret, HttpContext context, NodeDatabase database, VaultSessions sessions, DownloadTickets tickets, TimeProvider time, ILoggerFactory loggers) =>
@@ -61,6 +58,11 @@ public static class DownloadTicketEndpoints
                 return;
             }
             var session = sessions.Get(ticket.VaultId);
+            if (ticket.Selection is { } selection)
+            {
+                await ArchiveEndpoints.WriteSelectionAsync(session, ticket.Path, selection, ticket.At, context, loggers);
+                return;
+            }
             if (ticket.Archive)
             {
                 await ArchiveEndpoints.WriteArchiveAsync(session, ticket.Path, ticket.At, context, loggers);
@@ -68,6 +70,19 @@ public static class DownloadTicketEndpoints
             }
             await (await FileEndpoints.ServeFileAsync(session, ticket.Path, ticket.Version, ticket.At, attachment: true, context)).ExecuteAsync(context);
         }).WithTags("Files").AllowAnonymous().WithSummary("Download through a ticket (no Authorization header: the link is the credential, for 60 seconds)");
+    }
+
+    /// <summary>Stores <paramref name="ticket"/> for <see cref="Lifetime"/> from now (its own expiry is ignored) and answers its link.</summary>
+    internal static DownloadTicketView Issue(DownloadTickets tickets, TimeProvider time, DownloadTicket ticket)
+    {
+        var now = time.GetUtcNow();
+        foreach (var expired in tickets.ByHash.Where(t => t.Value.ExpiresAt <= now).Select(t => t.Key).ToList())
+        {
+            tickets.ByHash.TryRemove(expired, out _);
+        }
+        var secret = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        tickets.ByHash[Hash(secret)] = ticket with { ExpiresAt = now + Lifetime };
+        return new DownloadTicketView($"/api/v1/downloads/{secret}", now + Lifetime);
     }
 
     private static string Hash(string secret) => Convert.ToHexStringLower(SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(secret)));

@@ -11,6 +11,7 @@ internal static class OpenApiExamples
         [typeof(LoginRequest)] = """{"username": "admin", "password": "s3cret-pass"}""",
         [typeof(DownloadTicketRequest)] = """{"path": "/Photos/beach.jpg", "version": null, "at": null, "archive": false}""",
         [typeof(DownloadTicketView)] = """{"url": "/api/v1/downloads/q8Xr...", "expiresAt": "2026-11-22T12:01:00Z"}""",
+        [typeof(ArchiveRequest)] = """{"paths": ["/Photos/beach.jpg", "/Photos/2026"], "at": null}""",
         [typeof(ChangePasswordRequest)] = """{"current": "s3cret-pass", "new": "a longer, newer passphrase"}""",
         [typeof(LoginResponse)] = """{"accessToken": "eyJhbGciOi...", "tokenType": "Bearer", "expiresIn": 900, "user": {"id": "38a857485d1f4f67", "username": "admin", "role": "admin"}}""",
         [typeof(SetupRequest)] = """{"token": "3f1c0e9a5b7d2468ace0f1e2d3c4b5a6", "username": "admin", "password": "s3cret-pass"}""",

@@ -25,6 +25,8 @@ export interface UploadItem {
   status: UploadStatus;
   error?: string;
   resumable: boolean;
+  /** Where an upload started before a reload went on from (bytes the node already had). */
+  resumedFrom?: number;
 }
 
 export interface PendingFile {
@@ -37,6 +39,71 @@ export interface PendingFile {
 export const RESUMABLE_THRESHOLD = 8 * 1024 * 1024;
 export const PIECE_SIZE = 4 * 1024 * 1024;
 const MAX_RETRIES = 5;
+
+/**
+ * Unfinished resumable uploads, so that picking the same file again after a page reload goes on where the node
+ * stands instead of sending it all again. Holds only the session's URL (no token, nothing of the file), under a
+ * key made of the vault, the target path, the file's size and modification time, and a hash of its first and
+ * last 64 KiB (so that another file of the same name, size and time is not appended to the first one's bytes).
+ */
+export interface UploadMemory {
+  get(key: string): string | null;
+  set(key: string, location: string): void;
+  delete(key: string): void;
+  /** Forgets every session (logging out). */
+  clear(): void;
+}
+
+/** The node drops sessions after 24 hours; a remembered one older than that is gone. */
+const SESSION_LIFETIME_MS = 24 * 60 * 60 * 1000;
+const PREFIX = 'dupa.upload:';
+const SAMPLE = 64 * 1024;
+
+export function uploadKey(vault: string, path: string, file: { size: number; lastModified?: number }, sample: string): string {
+  return PREFIX + JSON.stringify([vault, path, file.size, file.lastModified ?? 0, sample]);
+}
+
+/** SHA-256 of the file's first and last 64 KiB; empty where the page has no WebCrypto (plain HTTP). */
+export async function sampleOf(file: Blob): Promise<string> {
+  if (typeof crypto === 'undefined' || !crypto.subtle) return '';
+  const ends = new Blob([file.slice(0, SAMPLE), file.slice(Math.max(SAMPLE, file.size - SAMPLE))]);
+  const digest = await crypto.subtle.digest('SHA-256', new Uint8Array(await ends.arrayBuffer()));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+/** The browser's memory: localStorage, which outlives a reload; unavailable storage just means no resuming. */
+export function storageMemory(storage: () => Storage = () => localStorage, now: () => number = () => Date.now()): UploadMemory {
+  // Full, blocked or unreadable storage: the upload works, it just will not resume after a reload.
+  const quietly = <T,>(action: () => T, otherwise: T): T => {
+    try {
+      return action();
+    } catch {
+      return otherwise;
+    }
+  };
+  const read = (key: string) => quietly(() => JSON.parse(storage().getItem(key) ?? 'null') as { location: string; savedAt: number } | null, null);
+  const keys = () => quietly(() => Array.from({ length: storage().length }, (_, i) => storage().key(i)!).filter((k) => k.startsWith(PREFIX)), []);
+  return {
+    get(key) {
+      const saved = read(key);
+      return saved && now() - saved.savedAt < SESSION_LIFETIME_MS ? saved.location : null;
+    },
+    set(key, location) {
+      // Sessions given up on without a cancel (a closed tab) would otherwise stay for good.
+      for (const old of keys()) {
+        const saved = read(old);
+        if (!saved || now() - saved.savedAt >= SESSION_LIFETIME_MS) quietly(() => storage().removeItem(old), undefined);
+      }
+      quietly(() => storage().setItem(key, JSON.stringify({ location, savedAt: now() })), undefined);
+    },
+    delete(key) {
+      quietly(() => storage().removeItem(key), undefined);
+    },
+    clear() {
+      for (const key of keys()) quietly(() => storage().removeItem(key), undefined);
+    },
+  };
+}
 
 function problem(status: number, header: (name: string) => string | null, text: string): Promise<ApiError> {
   return errorFromResponse(new Response(text, { status, headers: { 'Content-Type': header('Content-Type') ?? 'text/plain' } }));
@@ -51,6 +118,8 @@ export class UploadQueue {
   private readonly files = new Map<number, PendingFile>();
   private readonly controllers = new Map<number, AbortController>();
   private readonly listeners = new Set<() => void>();
+  /** Keys of the resumable sessions this page is sending: the same file picked twice at once gets two sessions. */
+  private readonly sending = new Set<string>();
   private active = 0;
   private nextId = 1;
 
@@ -59,6 +128,7 @@ export class UploadQueue {
     private readonly token: () => Promise<string> = () => api.accessToken(),
     private readonly concurrency = 3,
     private readonly sleep: (ms: number) => Promise<void> = (ms) => new Promise((r) => setTimeout(r, ms)),
+    private readonly memory: UploadMemory = storageMemory(),
   ) {}
 
   subscribe(listener: () => void): () => void {
@@ -113,6 +183,11 @@ export class UploadQueue {
       }
     }
     this.emit();
+  }
+
+  /** Forgets the sessions kept for resuming after a reload: on logout, as they name the user's files. */
+  forgetSessions() {
+    this.memory.clear();
   }
 
   /** Resolves when nothing is queued or uploading. */
@@ -175,10 +250,64 @@ export class UploadQueue {
       await this.exchange('PUT', url, { 'X-Dupa-Modified': modified, 'Content-Type': 'application/octet-stream' }, file, progress(0), signal);
       return;
     }
-    const created = await this.exchange('POST', `/api/v1/vaults/${encodeURIComponent(item.vault)}/uploads`, { 'Content-Type': 'application/json' },
-      JSON.stringify({ path: item.path, length: item.size, modified }), undefined, signal);
-    const location = created.header('Location') ?? `/api/v1/vaults/${encodeURIComponent(item.vault)}/uploads/${(JSON.parse(created.text) as { id: string }).id}`;
-    let offset = 0;
+    const sampled = uploadKey(item.vault, item.path, file, await sampleOf(file));
+    const key = this.sending.has(sampled) ? null : sampled;
+    if (key) this.sending.add(key);
+    try {
+      await this.runResumable(item, file, key, modified, progress, signal);
+    } finally {
+      if (key) this.sending.delete(key);
+    }
+  }
+
+  private async runResumable(item: UploadItem, file: Blob, key: string | null, modified: string, progress: (base: number) => (sent: number) => void, signal: AbortSignal) {
+    let location: string;
+    let offset: number;
+    const resumed = key ? await this.resume(key, signal) : null;
+    if (resumed) {
+      ({ location, offset } = resumed);
+      if (offset > 0) item.resumedFrom = offset;
+      progress(0)(offset);
+    } else {
+      const created = await this.exchange('POST', `/api/v1/vaults/${encodeURIComponent(item.vault)}/uploads`, { 'Content-Type': 'application/json' },
+        JSON.stringify({ path: item.path, length: item.size, modified }), undefined, signal);
+      location = created.header('Location') ?? `/api/v1/vaults/${encodeURIComponent(item.vault)}/uploads/${(JSON.parse(created.text) as { id: string }).id}`;
+      offset = 0;
+      if (key) this.memory.set(key, location);
+    }
+    const forget = () => key && this.memory.delete(key);
+    try {
+      await this.sendPieces(item, file, location, offset, progress, signal);
+      forget();
+    } catch (error) {
+      // Kept for a later try only when the node may still have the session and the user did not give up on it.
+      if (item.status === 'cancelled') {
+        forget();
+        void this.exchange('DELETE', location, {}, undefined, undefined, new AbortController().signal).catch(() => {});
+      } else if (error instanceof ApiError && error.status >= 400 && error.status < 500 && error.status !== 409 && error.status !== 429) {
+        forget();
+      }
+      throw error;
+    }
+  }
+
+  /** A remembered session for this file and where the node stands in it; null when there is none (any more). */
+  private async resume(key: string, signal: AbortSignal): Promise<{ location: string; offset: number } | null> {
+    const location = this.memory.get(key);
+    if (!location) return null;
+    try {
+      const status = await this.exchange('HEAD', location, {}, undefined, undefined, signal);
+      return { location, offset: Number(status.header('Upload-Offset') ?? 0) };
+    } catch (error) {
+      if (signal.aborted) throw error;
+      // Expired, finished, or the node restarted (sessions live in its memory): start again.
+      this.memory.delete(key);
+      return null;
+    }
+  }
+
+  private async sendPieces(item: UploadItem, file: Blob, location: string, from: number, progress: (base: number) => (sent: number) => void, signal: AbortSignal) {
+    let offset = from;
     let failures = 0;
     while (offset < item.size) {
       const end = Math.min(item.size, offset + PIECE_SIZE);

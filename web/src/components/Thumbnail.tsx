@@ -1,16 +1,37 @@
+import { useEffect, useState } from 'react';
 import { files } from '../api/dupa';
 import type { Entry } from '../api/types';
-import { useBlobUrl } from '../lib/hooks';
+import { useNearViewport, useObjectUrl } from '../lib/hooks';
 import { previewKind } from '../lib/paths';
+import { thumbnailKey, thumbnails as defaultThumbnails, type Thumbnailer } from '../lib/thumbnails';
 
-/** Images show themselves, fetched only when scrolled near (through the download endpoint); others an icon. */
-export function Thumbnail({ vault, entry, at }: { vault: string; entry: Entry; at?: string | null }) {
-  const isImage = entry.type === 'file' && previewKind(entry.name) === 'image' && entry.size <= 32 * 1024 * 1024;
-  const { objectUrl, ref } = useBlobUrl(isImage ? files.downloadUrl(vault, entry.path, { at: at ?? undefined }) : null, true);
+/** Images above this are not fetched for a thumbnail: an icon costs nothing, a 200 MB panorama does. */
+const MAX_THUMBNAIL_SOURCE = 32 * 1024 * 1024;
+
+/**
+ * Images show a small copy of themselves, made once in the browser and cached (lib/thumbnails), and only once
+ * scrolled near; other files an icon.
+ */
+export function Thumbnail({ vault, entry, at, thumbnails = defaultThumbnails }: { vault: string; entry: Entry; at?: string | null; thumbnails?: Thumbnailer }) {
+  const isImage = entry.type === 'file' && previewKind(entry.name) === 'image' && entry.size <= MAX_THUMBNAIL_SOURCE;
+  const { near, ref } = useNearViewport<HTMLSpanElement>();
+  const [blob, setBlob] = useState<Blob | null>(null);
+  const objectUrl = useObjectUrl(blob);
+  useEffect(() => {
+    if (!isImage || !near) return;
+    const controller = new AbortController();
+    thumbnails.get(thumbnailKey(vault, entry.path, entry.version), files.downloadUrl(vault, entry.path, { at: at ?? undefined }), controller.signal)
+      .then((made) => {
+        if (!controller.signal.aborted) setBlob(made);
+      })
+      // No thumbnail (gone, no access, not decodable): the icon stays.
+      .catch(() => {});
+    return () => controller.abort();
+  }, [isImage, near, vault, entry.path, entry.version, at, thumbnails]);
   if (isImage) {
     return (
-      <span className="thumb" ref={ref as React.Ref<HTMLSpanElement>}>
-        {objectUrl ? <img src={objectUrl} alt="" loading="lazy" /> : <Icon kind="image" />}
+      <span className="thumb" ref={ref}>
+        {objectUrl ? <img src={objectUrl} alt="" /> : <Icon kind="image" />}
       </span>
     );
   }

@@ -35,4 +35,14 @@ describe('UploadTray', () => {
     expect(screen.getByRole('heading', { name: /Uploads · 2 of 2 done/ })).toBeTruthy();
     expect((screen.getByRole('progressbar', { name: 'All uploads' }) as HTMLProgressElement).value).toBe(4000);
   });
+
+  it('says where an upload picked up again after a reload, while it runs and once done', async () => {
+    const queue = new UploadQueue({ send: () => new Promise(() => {}) }, async () => 't', 1, async () => {});
+    queue.items.push({ id: 1, vault: 'v', path: '/film.webm', size: 200, sent: 84, status: 'uploading', resumable: true, resumedFrom: 84 });
+    const { rerender } = render(<UploadTray queue={queue} />);
+    expect(screen.getByText('resuming at 42%')).toBeTruthy();
+    queue.items[0].status = 'done';
+    rerender(<UploadTray queue={queue} />);
+    expect(screen.getByText('done, resumed at 42%')).toBeTruthy();
+  });
 });

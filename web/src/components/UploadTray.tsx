@@ -1,5 +1,5 @@
 import { useEffect, useReducer } from 'react';
-import { uploads, type UploadQueue } from '../api/upload';
+import { uploads, type UploadItem, type UploadQueue } from '../api/upload';
 import { Progress } from './common';
 import { formatBytes } from '../lib/format';
 
@@ -26,7 +26,7 @@ export function UploadTray({ queue = uploads }: { queue?: UploadQueue }) {
             <span className="upload-name" title={item.path}>{item.path}</span>
             <Progress value={item.sent} max={item.size} label={`Upload of ${item.path}`} />
             <span className="upload-status">
-              {item.status === 'failed' ? <span role="alert">{item.error}</span> : statusText(item.status, item.resumable)}
+              {item.status === 'failed' ? <span role="alert">{item.error}</span> : statusText(item)}
             </span>
             {item.status === 'queued' || item.status === 'uploading' ? (
               <button type="button" className="icon" aria-label={`Cancel upload of ${item.path}`} onClick={() => queue.cancel(item.id)}>✕</button>
@@ -38,14 +38,16 @@ export function UploadTray({ queue = uploads }: { queue?: UploadQueue }) {
   );
 }
 
-function statusText(status: string, resumable: boolean): string {
+function statusText({ status, resumable, resumedFrom, size }: UploadItem): string {
+  // Kept after the upload finishes, so that it is clear the earlier bytes were not sent twice.
+  const resumed = resumedFrom ? `resum${status === 'uploading' ? 'ing' : 'ed'} at ${Math.floor((resumedFrom / size) * 100)}%` : null;
   switch (status) {
     case 'queued':
       return 'waiting';
     case 'uploading':
-      return resumable ? 'uploading (resumable)' : 'uploading';
+      return resumed ?? (resumable ? 'uploading (resumable)' : 'uploading');
     case 'done':
-      return 'done';
+      return resumed ? `done, ${resumed}` : 'done';
     case 'cancelled':
       return 'cancelled';
     default:

@@ -49,46 +49,52 @@ export function useAction() {
   return { busy, error, setError, run };
 }
 
-/**
- * An object URL for an authenticated file (an <img> cannot send the bearer token), fetched once the element
- * is near the viewport when `lazy`, and revoked when it is no longer shown.
- */
-export function useBlobUrl(url: string | null, lazy = false) {
-  const [objectUrl, setObjectUrl] = useState<string | null>(null);
-  const [blob, setBlob] = useState<Blob | null>(null);
-  const [error, setError] = useState<unknown>(null);
-  const [visible, setVisible] = useState(!lazy);
-  const ref = useRef<HTMLElement | null>(null);
+/** Whether the element behind `ref` has come within 200 px of the viewport (once true, it stays true). */
+export function useNearViewport<T extends HTMLElement>() {
+  const [near, setNear] = useState(typeof IntersectionObserver === 'undefined');
+  const ref = useRef<T | null>(null);
   useEffect(() => {
-    if (!lazy || visible || !ref.current || typeof IntersectionObserver === 'undefined') {
-      if (lazy && typeof IntersectionObserver === 'undefined') setVisible(true);
-      return;
-    }
+    if (near || !ref.current) return;
     const observer = new IntersectionObserver((entries) => {
-      if (entries.some((e) => e.isIntersecting)) setVisible(true);
+      if (entries.some((e) => e.isIntersecting)) setNear(true);
     }, { rootMargin: '200px' });
     observer.observe(ref.current);
     return () => observer.disconnect();
-  }, [lazy, visible]);
+  }, [near]);
+  return { near, ref };
+}
+
+/** An object URL for a blob while it is shown, revoked after. */
+export function useObjectUrl(blob: Blob | null): string | null {
+  const [objectUrl, setObjectUrl] = useState<string | null>(null);
   useEffect(() => {
-    if (!url || !visible) return;
+    if (!blob) return;
+    const created = URL.createObjectURL(blob);
+    setObjectUrl(created);
+    return () => {
+      URL.revokeObjectURL(created);
+      setObjectUrl(null);
+    };
+  }, [blob]);
+  return objectUrl;
+}
+
+/** An object URL for an authenticated file (an <img> or <video> cannot send the bearer token). */
+export function useBlobUrl(url: string | null) {
+  const [blob, setBlob] = useState<Blob | null>(null);
+  const [error, setError] = useState<unknown>(null);
+  useEffect(() => {
+    if (!url) return;
     const controller = new AbortController();
-    let created: string | null = null;
     fetchBlob(url, controller.signal)
-      .then((b) => {
-        created = URL.createObjectURL(b);
-        setBlob(b);
-        setObjectUrl(created);
-      })
+      .then(setBlob)
       .catch((e: unknown) => {
         if (!controller.signal.aborted) setError(e);
       });
     return () => {
       controller.abort();
-      if (created) URL.revokeObjectURL(created);
-      setObjectUrl(null);
       setBlob(null);
     };
-  }, [url, visible]);
-  return { objectUrl, blob, error, ref };
+  }, [url]);
+  return { objectUrl: useObjectUrl(blob), blob, error };
 }

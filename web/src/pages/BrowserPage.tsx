@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import { download as downloadTo, files, vaults } from '../api/dupa';
+import { download as downloadTo, downloadZip, files, vaults } from '../api/dupa';
 import { ApiError } from '../api/errors';
 import type { Entry, Listing } from '../api/types';
 import { uploads } from '../api/upload';
@@ -87,6 +87,11 @@ export function BrowserPage({ vault, path, at }: { vault: string; path: string; 
     action.run(async () => {
       await downloadTo(vault, entry.path, { at: at ?? undefined, archive: entry.type === 'dir' });
     });
+
+  // Several items: one zip, so the browser does not ask about (or block) a download per file.
+  const downloadSelection = () =>
+    selectedEntries.length === 1 ? download(selectedEntries[0])
+      : action.run(() => downloadZip(vault, selectedEntries.map((e) => e.path), { at: at ?? undefined }));
 
   const remove = async (paths: string[]) => {
     if (paths.length === 0) return;
@@ -215,7 +220,9 @@ export function BrowserPage({ vault, path, at }: { vault: string; path: string; 
       {selected.size > 0 ? (
         <div className="selection" role="region" aria-label="Selection">
           <span>{selected.size} selected</span>
-          <button type="button" className="secondary" onClick={() => void Promise.all(selectedEntries.map(download))}>Download</button>
+          <button type="button" className="secondary" onClick={() => void downloadSelection()}>
+            {selectedEntries.length > 1 ? 'Download as zip' : 'Download'}
+          </button>
           {!readOnly ? (
             <>
               <button type="button" className="secondary" onClick={() => { setTarget(path); setMoving([...selected]); }}>Move</button>
