@@ -71,11 +71,15 @@ public static class RecoverCommand
             response.EnsureSuccessStatusCode();
             granted = await response.Content.ReadFromJsonAsync<List<string>>(cancellationToken) ?? [];
         }
-        catch (HttpRequestException e) when (e.HttpRequestError is HttpRequestError.ConnectionError or HttpRequestError.NameResolutionError)
+        catch (HttpRequestException e) when (e.StatusCode is { } status)
+        {
+            throw new DupaException(ErrorCode.Io, $"the node at {address} answered {(int)status} to a recovery request", e);
+        }
+        catch (HttpRequestException e) when (!PeerConnector.IsRefusal(e))
         {
             throw new DupaException(ErrorCode.Io, $"cannot reach {address}: {e.GetBaseException().Message}", e, isTransient: true);
         }
-        catch (HttpRequestException e) when (e.StatusCode is null)
+        catch (HttpRequestException e)
         {
             // The handshake or the connection was cut: the node does not accept this device's certificate.
             throw new DupaException(ErrorCode.Untrusted,

@@ -145,6 +145,19 @@ public sealed partial class PeerConnector(NodeIdentity identity, PeerRegistry pe
         }
     }
 
+    /// <summary>
+    /// Whether a failed request to a peer was the peer refusing this node (its handshake turned our certificate
+    /// away, or it cut the connection right after) rather than the peer being out of reach. A refusal can surface
+    /// as an authentication error, an I/O error or a reset socket, depending on timing.
+    /// </summary>
+    public static bool IsRefusal(HttpRequestException e) =>
+        e.StatusCode is null && e.HttpRequestError is not HttpRequestError.NameResolutionError
+        && e.GetBaseException() is not System.Net.Sockets.SocketException
+        {
+            SocketErrorCode: System.Net.Sockets.SocketError.ConnectionRefused or System.Net.Sockets.SocketError.HostUnreachable
+                or System.Net.Sockets.SocketError.NetworkUnreachable or System.Net.Sockets.SocketError.TimedOut or System.Net.Sockets.SocketError.HostNotFound,
+        };
+
     /// <summary>An HTTP/2 client that presents this node's identity and accepts only <paramref name="expected"/>'s key.</summary>
     public static HttpClient CreateClient(NodeIdentity identity, DeviceId expected) => new(new SocketsHttpHandler
     {

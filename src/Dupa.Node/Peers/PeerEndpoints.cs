@@ -97,7 +97,7 @@ public static class PeerEndpoints
                     throw new DupaException(ErrorCode.WrongPassphrase, "the inviting node refused the code (used, expired or not its own)");
                 }
             }
-            catch (HttpRequestException e) when (e.GetBaseException() is System.Security.Authentication.AuthenticationException or IOException)
+            catch (HttpRequestException e) when (PeerConnector.IsRefusal(e))
             {
                 // The handshake was refused: the inviter has no outstanding invite any more.
                 throw new DupaException(ErrorCode.WrongPassphrase, "the inviting node refused the connection: the code was already used or has expired", e);
