@@ -39,6 +39,9 @@ public sealed class NodeOptions
     /// <summary>Seconds between heartbeats to each peer.</summary>
     public int PeerHeartbeatSeconds { get; set; } = 10;
 
+    /// <summary>Days a replica keeps packs its owner no longer has (set aside in <c>pruned/</c>) before deleting them.</summary>
+    public int ReplicaPruneDays { get; set; } = 30;
+
     /// <summary>Announce this node and listen for peers on the local network (UDP broadcast; docs/protocol.md, Finding peers).</summary>
     public bool LocalDiscovery { get; set; } = true;
 

@@ -17,7 +17,7 @@ public sealed class ReplicationTests
     {
         var (portA, portB) = (Waiting.FreePort(), Waiting.FreePort());
         await using var a = await TestNode.StartAsync(configure: o => { o.PeerListen = $"127.0.0.1:{portA}"; o.PeerHeartbeatSeconds = 1; o.PeerAuditSeconds = 1; });
-        await using var b = await TestNode.StartAsync(configure: o => { o.PeerListen = $"127.0.0.1:{portB}"; o.PeerHeartbeatSeconds = 1; });
+        await using var b = await TestNode.StartAsync(configure: o => { o.PeerListen = $"127.0.0.1:{portB}"; o.PeerHeartbeatSeconds = 1; o.PeerAuditSeconds = 60; });
         using var clientA = a.Client(await a.LoginAsync());
         using var clientB = b.Client(await b.LoginAsync());
         var idA = (await clientA.GetFromJsonAsync<JsonElement>("/api/v1/node/id")).GetProperty("deviceId").GetString();
@@ -105,6 +105,14 @@ public sealed class ReplicationTests
         await Waiting.UntilAsync(async () => (await clientA.GetFromJsonAsync<JsonElement>("/api/v1/status")).GetProperty("audits").EnumerateArray()
             .Any(x => x.GetProperty("vaultId").GetString() == vault && !x.GetProperty("passed").GetBoolean()
                 && x.GetProperty("detail").GetString()!.Contains("altered", StringComparison.Ordinal)));
+
+        // Repair: at its next self-check the replica drops what it finds altered and fetches it again from the owner.
+        b.Time.Advance(TimeSpan.FromSeconds(61));
+        await Waiting.UntilAsync(async () => (await clientB.GetFromJsonAsync<JsonElement>("/api/v1/status")).GetProperty("replicas")[0].GetProperty("repaired").GetArrayLength() > 0
+            && new ReplicaCopy(replicaDirectory).Verify().Count == 0 && new ReplicaCopy(replicaDirectory).BytesBehind(ReplicaCopy.Offer(vaultDirectory)) == 0);
+        a.Time.Advance(TimeSpan.FromSeconds(2));
+        await Waiting.UntilAsync(async () => (await clientA.GetFromJsonAsync<JsonElement>("/api/v1/status")).GetProperty("audits").EnumerateArray()
+            .Any(x => x.GetProperty("vaultId").GetString() == vault && x.GetProperty("passed").GetBoolean()));
     }
 
     /// <summary>With heartbeats a minute apart, pinning, sharing and each change still reach the replica within seconds: they are pushed.</summary>

@@ -201,6 +201,85 @@ public sealed class ReplicaCopy(string directory)
         return problems;
     }
 
+    /// <summary>
+    /// Repairs what <see cref="Verify"/> would report, so that the next pull fetches it again from the owner: a pack
+    /// whose content does not match its name is removed; a log is cut back to its last entry that verifies. Returns
+    /// what was repaired.
+    /// </summary>
+    public IReadOnlyList<string> Repair()
+    {
+        var repaired = new List<string>();
+        var vaultId = VaultHeader.Read(Directory).VaultIdBytes;
+        foreach (var pub in System.IO.Directory.EnumerateFiles(Path.Combine(Directory, "devices"), "*.pub"))
+        {
+            var hex = Path.GetFileNameWithoutExtension(pub);
+            var bytes = File.ReadAllBytes(pub);
+            if (Convert.ToHexStringLower(SHA256.HashData(bytes)) != hex)
+            {
+                File.Delete(pub);
+                repaired.Add($"device {hex[..12]}: a damaged public key, removed");
+                continue;
+            }
+            using var key = DeviceKey.FromPublicKey(bytes);
+            var read = LogFile.Read(LogPath(hex), key, vaultId);
+            if (read.Damage is not null)
+            {
+                Truncate(LogPath(hex), read.CompleteLength);
+                repaired.Add($"log {hex[..12]}: cut back to entry {read.Entries.Count} ({read.Damage.Message})");
+            }
+        }
+        foreach (var pack in System.IO.Directory.EnumerateFiles(Path.Combine(Directory, "packs"), "*.pack", SearchOption.AllDirectories))
+        {
+            var hash = Path.GetFileNameWithoutExtension(pack);
+            bool altered;
+            using (var stream = File.OpenRead(pack))
+            {
+                altered = Convert.ToHexStringLower(SHA256.HashData(stream)) != hash;
+            }
+            if (altered)
+            {
+                File.Delete(pack);
+                repaired.Add($"pack {hash[..12]}: altered on this replica, removed to be fetched again");
+            }
+        }
+        return repaired;
+    }
+
+    /// <summary>
+    /// Packs the owner no longer has (its gc dropped them) are moved aside to <c>pruned/</c> after a complete pass,
+    /// and deleted once they have been there for <paramref name="grace"/>. Nothing is pruned when the owner lists no
+    /// packs at all, which is more likely a lost disk than a collected vault: the replica is the backup.
+    /// </summary>
+    public int Prune(ReplicaManifest manifest, DateTimeOffset now, TimeSpan grace)
+    {
+        var pruned = Path.Combine(Directory, "pruned");
+        var moved = 0;
+        if (manifest.Packs.Count > 0)
+        {
+            var kept = manifest.Packs.Select(p => p.Hash).ToHashSet(StringComparer.Ordinal);
+            foreach (var pack in System.IO.Directory.EnumerateFiles(Path.Combine(Directory, "packs"), "*.pack", SearchOption.AllDirectories).ToList())
+            {
+                var hash = Path.GetFileNameWithoutExtension(pack);
+                if (IsHash(hash) && !kept.Contains(hash))
+                {
+                    System.IO.Directory.CreateDirectory(pruned);
+                    var aside = Path.Combine(pruned, hash + ".pack");
+                    File.Move(pack, aside, overwrite: true);
+                    File.SetLastWriteTimeUtc(aside, now.UtcDateTime);
+                    moved++;
+                }
+            }
+        }
+        if (System.IO.Directory.Exists(pruned))
+        {
+            foreach (var old in System.IO.Directory.EnumerateFiles(pruned, "*.pack").Where(f => now.UtcDateTime - File.GetLastWriteTimeUtc(f) > grace).ToList())
+            {
+                File.Delete(old);
+            }
+        }
+        return moved;
+    }
+
     private string LogPath(string device) => Path.Combine(Directory, "logs", device + ".log");
 
     /// <summary>Cuts a device's log back to <paramref name="length"/> bytes: what a member does with entries it could not open.</summary>

@@ -9,7 +9,13 @@ using Microsoft.Extensions.Logging;
 namespace Dupa.Node.Peers;
 
 /// <summary>A vault this node replicates from a peer: how far behind it is and how the last pass went.</summary>
-public sealed record ReplicaState(string VaultId, string From, long BytesBehind, DateTimeOffset? LastSync, string? LastError);
+public sealed record ReplicaState(string VaultId, string From, long BytesBehind, DateTimeOffset? LastSync, string? LastError)
+{
+    /// <summary>When the replica last checked its own copy, and what it found damaged and removed to fetch again.</summary>
+    public DateTimeOffset? LastCheck { get; init; }
+
+    public IReadOnlyList<string> Repaired { get; init; } = [];
+}
 
 /// <summary>The answer to <c>GET /peer/v1/vaults</c>: the vaults the owner shares with the caller.</summary>
 public sealed record SharedVault(string VaultId, string Role);
@@ -67,7 +73,22 @@ public sealed partial class Replicator(NodeOptions options, Members members, Tim
     private async Task SyncVaultAsync(HttpClient client, string address, DeviceId from, string vaultId, CancellationToken cancellationToken)
     {
         var copy = new ReplicaCopy(DirectoryOf(vaultId));
-        await PullCopyAsync(client, $"https://{address}/peer/v1/vaults/{vaultId}", copy, behind => Report(vaultId, from, behind, null), cancellationToken);
+        var now = time.GetUtcNow();
+        if (File.Exists(Path.Combine(copy.Directory, Core.Vaults.VaultHeader.FileName))
+            && (!_states.TryGetValue(vaultId, out var known) || known.LastCheck is not { } checkedAt || now - checkedAt >= TimeSpan.FromSeconds(options.PeerAuditSeconds)))
+        {
+            // Check the copy now and then without the key, and drop what is damaged: this pass fetches it again.
+            var repaired = copy.Repair();
+            foreach (var item in repaired)
+            {
+                LogRepaired(logger, vaultId, item);
+            }
+            _states.AddOrUpdate(vaultId, _ => new ReplicaState(vaultId, from.Hex, -1, null, null) { LastCheck = now, Repaired = repaired },
+                (_, s) => s with { LastCheck = now, Repaired = repaired.Count > 0 ? repaired : s.Repaired });
+        }
+        var manifest = await PullCopyAsync(client, $"https://{address}/peer/v1/vaults/{vaultId}", copy, behind => Report(vaultId, from, behind, null), cancellationToken);
+        // A complete pass: packs the owner's gc dropped are set aside, and deleted after the grace period.
+        copy.Prune(manifest, now, TimeSpan.FromDays(options.ReplicaPruneDays));
         Report(vaultId, from, 0, time.GetUtcNow());
     }
 
@@ -76,7 +97,7 @@ public sealed partial class Replicator(NodeOptions options, Members members, Tim
     /// device keys, log bytes from the copy's length on, then the packs it lacks, each checked without the key.
     /// Used by replicas and by <c>dupa recover --from</c>; what was stored stays stored if the pull is cut short.
     /// </summary>
-    public static async Task PullCopyAsync(HttpClient client, string baseUrl, ReplicaCopy copy, Action<long> reportBehind, CancellationToken cancellationToken)
+    public static async Task<ReplicaManifest> PullCopyAsync(HttpClient client, string baseUrl, ReplicaCopy copy, Action<long> reportBehind, CancellationToken cancellationToken)
     {
         using var manifestResponse = await GetAsync(client, baseUrl + "/manifest", cancellationToken);
         var manifest = await manifestResponse.Content.ReadFromJsonAsync<ReplicaManifest>(cancellationToken)
@@ -97,6 +118,7 @@ public sealed partial class Replicator(NodeOptions options, Members members, Tim
             await copy.AcceptPackAsync(pack.Hash, body, cancellationToken);
             reportBehind(copy.BytesBehind(manifest));
         }
+        return manifest;
     }
 
     private void Report(string vaultId, DeviceId from, long behind, DateTimeOffset? synced) =>
@@ -116,6 +138,9 @@ public sealed partial class Replicator(NodeOptions options, Members members, Tim
     }
 
     private static bool IsId(string id) => id.Length is > 0 and <= 64 && id.All(char.IsAsciiLetterOrDigit);
+
+    [LoggerMessage(Level = LogLevel.Warning, Message = "replica of vault {Vault}: repaired {Item}")]
+    private static partial void LogRepaired(ILogger logger, string vault, string item);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "replica of vault {Vault}: {Error}")]
     private static partial void LogFailed(ILogger logger, string vault, string error);

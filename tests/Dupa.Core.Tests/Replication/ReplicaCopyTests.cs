@@ -68,6 +68,92 @@ public sealed class ReplicaCopyTests
         Assert.Throws<IntegrityException>(() => new ReplicaCopy(root.Combine("other")).AcceptHeaderAndDevices(bad));
     }
 
+    [Fact]
+    public async Task Repair_RemovesAlteredPacksAndCutsDamagedLogs_SoTheNextPullRestoresThem()
+    {
+        using var vault = new TestVault();
+        var random = new SeededRandom(13);
+        for (var i = 0; i < 3; i++)
+        {
+            vault.Put(vault.WriteSource($"f{i}.bin", random.NextBytes(400_000)));
+        }
+        using var root = new TempDirectory();
+        var copy = new ReplicaCopy(root.Combine("replica"));
+        await PullAsync(copy, vault.Directory);
+        Assert.Empty(copy.Repair());
+
+        var manifest = ReplicaCopy.Offer(vault.Directory);
+        var packPath = Path.Combine(copy.Directory, Storage.PackFormat.RelativePath(manifest.Packs[0].Hash));
+        var pack = await File.ReadAllBytesAsync(packPath);
+        pack[pack.Length / 2] ^= 1;
+        await File.WriteAllBytesAsync(packPath, pack);
+        var logPath = Path.Combine(copy.Directory, "logs", manifest.Logs[0].Device + ".log");
+        var log = await File.ReadAllBytesAsync(logPath);
+        log[^20] ^= 1; // inside the last entry's signature
+        await File.WriteAllBytesAsync(logPath, log);
+        Assert.Equal(2, copy.Verify().Count);
+
+        var repaired = copy.Repair();
+        Assert.Equal(2, repaired.Count);
+        Assert.Contains(repaired, r => r.Contains("altered", StringComparison.Ordinal));
+        Assert.Contains(repaired, r => r.Contains("cut back", StringComparison.Ordinal));
+        Assert.Empty(copy.Verify());
+        Assert.True(copy.BytesBehind(manifest) > 0);
+
+        await PullAsync(copy, vault.Directory);
+        Assert.Equal(0, copy.BytesBehind(manifest));
+        Assert.Empty(copy.Verify());
+        Assert.Equal(await File.ReadAllBytesAsync(Path.Combine(vault.Directory, "logs", manifest.Logs[0].Device + ".log")), await File.ReadAllBytesAsync(logPath));
+    }
+
+    [Fact]
+    public async Task Prune_SetsAsidePacksTheOwnerDropped_DeletesThemAfterTheGrace_AndNeverEmptiesTheCopy()
+    {
+        using var vault = new TestVault();
+        var random = new SeededRandom(14);
+        for (var i = 0; i < 3; i++)
+        {
+            vault.Put(vault.WriteSource($"f{i}.bin", random.NextBytes(400_000)));
+        }
+        using var root = new TempDirectory();
+        var copy = new ReplicaCopy(root.Combine("replica"));
+        await PullAsync(copy, vault.Directory);
+        var manifest = ReplicaCopy.Offer(vault.Directory);
+        var now = new DateTimeOffset(2026, 11, 25, 12, 0, 0, TimeSpan.Zero);
+
+        // The owner lists no packs at all (a lost disk, most likely): nothing is pruned.
+        Assert.Equal(0, copy.Prune(manifest with { Packs = [] }, now, TimeSpan.FromDays(30)));
+        Assert.Equal(manifest.Packs.Count, Directory.EnumerateFiles(Path.Combine(copy.Directory, "packs"), "*.pack", SearchOption.AllDirectories).Count());
+
+        // The owner's gc dropped one pack: it is set aside, kept through the grace period, then deleted.
+        var dropped = manifest.Packs[0].Hash;
+        Assert.Equal(1, copy.Prune(manifest with { Packs = manifest.Packs.Skip(1).ToList() }, now, TimeSpan.FromDays(30)));
+        Assert.False(copy.HasPack(dropped));
+        var aside = Path.Combine(copy.Directory, "pruned", dropped + ".pack");
+        Assert.True(File.Exists(aside));
+        copy.Prune(manifest with { Packs = manifest.Packs.Skip(1).ToList() }, now.AddDays(29), TimeSpan.FromDays(30));
+        Assert.True(File.Exists(aside));
+        copy.Prune(manifest with { Packs = manifest.Packs.Skip(1).ToList() }, now.AddDays(31), TimeSpan.FromDays(30));
+        Assert.False(File.Exists(aside));
+    }
+
+    /// <summary>What a replica's pass does, from a directory instead of over the network.</summary>
+    private static async Task PullAsync(ReplicaCopy copy, string owner)
+    {
+        var manifest = ReplicaCopy.Offer(owner);
+        copy.AcceptHeaderAndDevices(manifest);
+        foreach (var log in manifest.Logs.Where(l => l.Length > copy.LogLength(l.Device)))
+        {
+            var bytes = await File.ReadAllBytesAsync(Path.Combine(owner, "logs", log.Device + ".log"));
+            copy.AcceptLogBytes(log.Device, copy.LogLength(log.Device), bytes.AsSpan((int)copy.LogLength(log.Device)));
+        }
+        foreach (var pack in manifest.Packs.Where(p => !copy.HasPack(p.Hash)))
+        {
+            await using var stream = File.OpenRead(Path.Combine(owner, Storage.PackFormat.RelativePath(pack.Hash)));
+            await copy.AcceptPackAsync(pack.Hash, stream, CancellationToken.None);
+        }
+    }
+
     private static List<byte[]> Frames(byte[] log)
     {
         var frames = new List<byte[]>();
