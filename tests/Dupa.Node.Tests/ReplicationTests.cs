@@ -60,6 +60,15 @@ public sealed class ReplicationTests
         await Waiting.UntilAsync(async () => (await clientA.GetFromJsonAsync<JsonElement>("/api/v1/status")).GetProperty("peers")[0] is var peer
             && peer.GetProperty("bytesBehind").ValueKind == JsonValueKind.Number && peer.GetProperty("bytesBehind").GetInt64() == 0);
 
+        // Two copies wanted, one up to date: under-replicated; one wanted: not.
+        Assert.Equal(HttpStatusCode.BadRequest, (await clientA.PutAsJsonAsync($"/api/v1/vaults/{vault}/replication", new { copies = 17 })).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await clientA.PutAsJsonAsync($"/api/v1/vaults/{vault}/replication", new { copies = 2 })).StatusCode);
+        var replication = (await clientA.GetFromJsonAsync<JsonElement>("/api/v1/status")).GetProperty("vaults").EnumerateArray().Single(v => v.GetProperty("vaultId").GetString() == vault);
+        Assert.Equal([idB], replication.GetProperty("upToDate").EnumerateArray().Select(p => p.GetString()));
+        Assert.True(replication.GetProperty("underReplicated").GetBoolean());
+        await clientA.PutAsJsonAsync($"/api/v1/vaults/{vault}/replication", new { copies = 1 });
+        Assert.False((await clientA.GetFromJsonAsync<JsonElement>("/api/v1/status")).GetProperty("vaults")[0].GetProperty("underReplicated").GetBoolean());
+
         // Nothing the replica's node stores reveals a name or content.
         var needles = files.Keys.SelectMany(p => p.Split('/', StringSplitOptions.RemoveEmptyEntries)).Where(n => n.Length >= 8).Select(Encoding.UTF8.GetBytes)
             .Concat(files.Values.Select(c => c[..16])).ToList();

@@ -166,6 +166,11 @@ public static class PeerCommand
                 var state = replica.LastError is { } error ? $"error: {error}" : replica.BytesBehind == 0 ? "up to date" : $"{Output.Size(replica.BytesBehind)} behind";
                 Console.WriteLine($"replica of vault {replica.VaultId} from {replica.From[..12]}: {state}{(replica.LastSync is { } t ? $", last complete {Output.Time(t)}" : "")}");
             }
+            foreach (var vault in status.Vaults)
+            {
+                var copies = vault.CopiesWanted > 0 ? $"{vault.UpToDate.Count} of {vault.CopiesWanted} copies up to date" : $"{vault.UpToDate.Count} copies up to date";
+                Console.WriteLine($"vault {vault.Name}: {copies}{(vault.UnderReplicated ? " (UNDER-REPLICATED)" : "")}{(vault.Behind.Count > 0 ? $", {vault.Behind.Count} behind" : "")}");
+            }
             foreach (var member in status.Members)
             {
                 var state = member.LastError is { } error ? $"error: {error}" : member.Missing == 0 ? "up to date" : $"{member.Missing} chunks the peer lacks too";
@@ -231,9 +236,24 @@ public static class PeerCommand
             Console.WriteLine("unshared");
             return ExitCodes.Ok;
         });
+        var copiesVault = new Argument<string>("VAULT") { Description = "The vault's name (or ID) on the node" };
+        var copiesCount = new Argument<int>("N") { Description = "Up-to-date copies wanted on peers (0: no policy)" };
+        var copies = Globals.NewCommand("copies", "Set how many up-to-date copies of a vault peers should hold; 'dupa status' reports a vault with fewer as under-replicated.",
+            "dupa vault copies photos 2 --remote home");
+        copies.Add(copiesVault);
+        copies.Add(copiesCount);
+        copies.SetAction(async (result, cancellationToken) =>
+        {
+            using var client = Client(RemoteName(result));
+            var id = await VaultIdAsync(client, result.GetValue(copiesVault)!, cancellationToken);
+            await client.SendAsync(HttpMethod.Put, $"/api/v1/vaults/{id}/replication", new ReplicationPolicyRequest(result.GetValue(copiesCount)), cancellationToken);
+            Console.WriteLine($"{result.GetValue(copiesVault)}: {result.GetValue(copiesCount)} copies wanted");
+            return ExitCodes.Ok;
+        });
         command.Add(ls);
         command.Add(share);
         command.Add(unshare);
+        command.Add(copies);
         return command;
     }
 

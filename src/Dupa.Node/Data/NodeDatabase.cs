@@ -61,6 +61,7 @@ public sealed class NodeDatabase : IDisposable
             CREATE TABLE IF NOT EXISTS peers (device_id TEXT PRIMARY KEY, name TEXT NOT NULL, address TEXT, added_at TEXT NOT NULL);
             CREATE TABLE IF NOT EXISTS shares (vault_id TEXT NOT NULL REFERENCES vaults(id), peer_id TEXT NOT NULL, role TEXT NOT NULL, added_at TEXT NOT NULL,
                 PRIMARY KEY (vault_id, peer_id));
+            CREATE TABLE IF NOT EXISTS replication_policy (vault_id TEXT PRIMARY KEY REFERENCES vaults(id), copies INTEGER NOT NULL);
             CREATE TABLE IF NOT EXISTS recovery_grants (vault_id TEXT NOT NULL, peer_id TEXT NOT NULL, added_at TEXT NOT NULL, PRIMARY KEY (vault_id, peer_id));
             """);
     }
@@ -135,6 +136,9 @@ public sealed class NodeDatabase : IDisposable
     public IReadOnlyList<ShareRecord> SharesWithPeer(string peerId) =>
         Query("SELECT vault_id, peer_id, role, added_at FROM shares WHERE peer_id = $p ORDER BY vault_id", ReadShare, ("$p", peerId));
 
+    public IReadOnlyList<ShareRecord> AllShares() =>
+        Query("SELECT vault_id, peer_id, role, added_at FROM shares ORDER BY vault_id, peer_id", ReadShare);
+
     public bool RemoveShare(string vaultId, string peerId)
     {
         lock (_gate)
@@ -143,6 +147,16 @@ public sealed class NodeDatabase : IDisposable
             return command.ExecuteNonQuery() > 0;
         }
     }
+
+    /// <summary>How many up-to-date copies of a vault its owner wants on peers (0: no policy).</summary>
+    public int CopiesWanted(string vaultId) =>
+        Query("SELECT copies FROM replication_policy WHERE vault_id = $v", r => r.GetInt32(0), ("$v", vaultId)).FirstOrDefault();
+
+    public IReadOnlyList<string> VaultsWithCopiesWanted() =>
+        Query("SELECT vault_id FROM replication_policy WHERE copies > 0 ORDER BY vault_id", r => r.GetString(0));
+
+    public void SetCopiesWanted(string vaultId, int copies) => Execute(
+        "INSERT INTO replication_policy (vault_id, copies) VALUES ($v, $c) ON CONFLICT(vault_id) DO UPDATE SET copies = $c", ("$v", vaultId), ("$c", copies));
 
     /// <summary>Lets a pinned device fetch this node's replica of a vault, to recover it (<c>dupa recover --from</c>).</summary>
     public void GrantRecovery(string vaultId, string peerId, DateTimeOffset at) => Execute(

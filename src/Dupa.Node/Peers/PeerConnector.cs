@@ -131,7 +131,7 @@ public sealed partial class PeerConnector(NodeIdentity identity, PeerRegistry pe
             { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact }, cancellationToken))
             {
                 var replicas = behind.IsSuccessStatusCode ? await behind.Content.ReadFromJsonAsync<List<ReplicaState>>(cancellationToken) : null;
-                peers.ReportedBehind(id, replicas is { Count: > 0 } ? replicas.Sum(r => Math.Max(0, r.BytesBehind)) : null);
+                peers.ReportedReplicas(id, replicas);
             }
             // And the owner's side: replicas of this node's vaults prove now and then that they still hold them.
             await auditor.AuditAsync(client, address, id, cancellationToken);

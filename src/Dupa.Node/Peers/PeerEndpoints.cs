@@ -19,7 +19,15 @@ public sealed record AddPeerRequest(string DeviceId, string? Address, string? Na
 public sealed record NodeIdView(string DeviceId, string DeviceIdHex, string? PeerListen);
 
 public sealed record NodeStatusView(string DeviceId, string? PeerListen, IReadOnlyList<PeerView> Peers, IReadOnlyList<ReplicaState> Replicas, IReadOnlyList<AuditState> Audits,
-    IReadOnlyList<MemberState> Members, PortMappingState? PortMapping = null);
+    IReadOnlyList<MemberState> Members, PortMappingState? PortMapping = null)
+{
+    /// <summary>Per shared vault: the copies its owner wants on peers, those up to date, and whether that falls short.</summary>
+    public IReadOnlyList<VaultReplicationView> Vaults { get; init; } = [];
+}
+
+public sealed record VaultReplicationView(string VaultId, string Name, int CopiesWanted, IReadOnlyList<string> UpToDate, IReadOnlyList<string> Behind, bool UnderReplicated);
+
+public sealed record ReplicationPolicyRequest(int Copies);
 
 public sealed record ShareRequest(string Peer, string Role);
 
@@ -47,8 +55,11 @@ public static class PeerEndpoints
         var node = app.MapGroup("/api/v1").WithTags("Peers");
         node.MapGet("/node/id", (NodeIdentity identity) => new NodeIdView(identity.Id.ToString(), identity.Id.Hex, options.PeerListen))
             .RequireAuthorization(Scopes.Read).WithSummary("This node's device ID, to give to the peers that pin it");
-        node.MapGet("/status", (NodeIdentity identity, PeerRegistry peers, Replicator replicator, Auditor auditor, Members members, PortMapper mapper) =>
-                new NodeStatusView(identity.Id.ToString(), options.PeerListen, [.. peers.All().Select(View)], replicator.All(), auditor.All(), members.All(), mapper.State))
+        node.MapGet("/status", (NodeIdentity identity, PeerRegistry peers, Replicator replicator, Auditor auditor, Members members, PortMapper mapper, NodeDatabase database) =>
+                new NodeStatusView(identity.Id.ToString(), options.PeerListen, [.. peers.All().Select(View)], replicator.All(), auditor.All(), members.All(), mapper.State)
+                {
+                    Vaults = Replication(database, peers, members),
+                })
             .RequireAuthorization(Scopes.Admin).WithSummary("This node and each peer: connected, last seen, last error");
         node.MapGet("/peers", (PeerRegistry peers) => peers.All().Select(View)).RequireAuthorization(Scopes.Admin).WithSummary("The pinned peers (admin)");
         node.MapPost("/peers", (AddPeerRequest request, HttpContext context, PeerRegistry peers, NodeIdentity identity) =>
@@ -125,6 +136,17 @@ public static class PeerEndpoints
             database.GrantRecovery(vault, peer.Hex, time.GetUtcNow());
             return Results.NoContent();
         }).RequireAuthorization(Scopes.Admin).WithSummary("Let a pinned device fetch this node's replica of a vault, to recover it on a new machine (admin)");
+
+        app.MapPut("/api/v1/vaults/{id}/replication", (string id, ReplicationPolicyRequest request, HttpContext context, NodeDatabase database) =>
+        {
+            CurrentUser.OwnedVault(context.User, database, id);
+            if (request.Copies is < 0 or > 16)
+            {
+                throw new DupaException(ErrorCode.InvalidInput, "copies is a number from 0 (no policy) to 16");
+            }
+            database.SetCopiesWanted(id, request.Copies);
+            return Results.NoContent();
+        }).RequireAuthorization(Scopes.Write).WithTags("Peers").WithSummary("How many up-to-date copies of the vault should be on peers; dupa status reports a vault with fewer as under-replicated");
 
         var shares = app.MapGroup("/api/v1/vaults/{id}/shares").WithTags("Peers");
         shares.MapGet("/", (string id, HttpContext context, NodeDatabase database, PeerRegistry peers) =>
@@ -311,6 +333,36 @@ public static class PeerEndpoints
         database.SharesWithPeer(Caller(context).Hex).Any(s => s.VaultId == vault)
             ? sessions.DirectoryOf(vault)
             : throw new DupaException(ErrorCode.NotFound, "no such vault");
+
+    /// <summary>
+    /// Which peers hold an up-to-date copy of each shared vault: a replica that reports nothing left to fetch for it, or
+    /// a connected member whose changes this node pulled completely last time.
+    /// </summary>
+    private static List<VaultReplicationView> Replication(NodeDatabase database, PeerRegistry peers, Members members)
+    {
+        var views = new List<VaultReplicationView>();
+        var shares = database.AllShares().ToLookup(s => s.VaultId, StringComparer.Ordinal);
+        foreach (var vaultId in shares.Select(g => g.Key).Union(database.VaultsWithCopiesWanted(), StringComparer.Ordinal).Order(StringComparer.Ordinal))
+        {
+            if (database.FindVault(vaultId) is not { } vault)
+            {
+                continue;
+            }
+            var upToDate = new List<string>();
+            var behind = new List<string>();
+            foreach (var share in shares[vaultId])
+            {
+                var state = peers.Get(Core.Crypto.DeviceId.FromHex(share.PeerId));
+                var current = share.Role == "replica"
+                    ? state?.Replicas.Any(r => r.VaultId == vault.Id && r.BytesBehind == 0 && r.LastError is null) == true
+                    : state?.Connected == true && members.All().Any(m => m.VaultId == vault.Id && m.Peer == share.PeerId && m.LastError is null && m.Missing == 0 && m.LastSync is not null);
+                (current ? upToDate : behind).Add(Core.Crypto.DeviceId.FromHex(share.PeerId).ToString());
+            }
+            var wanted = database.CopiesWanted(vault.Id);
+            views.Add(new VaultReplicationView(vault.Id, vault.Name, wanted, upToDate, behind, upToDate.Count < wanted));
+        }
+        return views;
+    }
 
     /// <summary>Throws not-found unless the vault is shared with the calling peer as a member (the key and chunks are for members only).</summary>
     private static void MemberOf(string vault, HttpContext context, NodeDatabase database)

@@ -11,6 +11,9 @@ public sealed record PeerState(PeerRecord Record, bool Connected, DateTimeOffset
     /// <summary>What the peer last said it still lacks of the vaults it replicates from this node (null: it replicates none, or has not said).</summary>
     public long? BytesBehind { get; init; }
 
+    /// <summary>The peer's own account of the vaults it replicates from this node (empty until it has said).</summary>
+    public IReadOnlyList<ReplicaState> Replicas { get; init; } = [];
+
     /// <summary>Where local discovery last heard the peer announce itself (docs/protocol.md, Finding peers).</summary>
     public string? Discovered { get; init; }
 
@@ -80,11 +83,13 @@ public sealed class PeerRegistry(NodeDatabase database, TimeProvider time)
         return _states.TryUpdate(id.Hex, state with { Discovered = address }, state);
     }
 
-    public void ReportedBehind(DeviceId id, long? bytes)
+    /// <summary>What the peer says of the vaults it replicates from this node: per vault, and the bytes behind in all.</summary>
+    public void ReportedReplicas(DeviceId id, IReadOnlyList<ReplicaState>? replicas)
     {
         if (_states.TryGetValue(id.Hex, out var state))
         {
-            _states.TryUpdate(id.Hex, state with { BytesBehind = bytes }, state);
+            var behind = replicas is { Count: > 0 } ? replicas.Sum(r => Math.Max(0, r.BytesBehind)) : (long?)null;
+            _states.TryUpdate(id.Hex, state with { BytesBehind = behind, Replicas = replicas ?? [] }, state);
         }
     }
 
