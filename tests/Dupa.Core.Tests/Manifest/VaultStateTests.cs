@@ -104,8 +104,10 @@ public sealed class VaultStateTests
             var sequence = ++sequences[device];
             // Clocks collide on purpose: ties are broken by device and sequence.
             var clock = new Hlc(random.Next(0, count / 2), 0);
-            Operation op = random.Next(0, 6) switch
+            Operation op = random.Next(0, 7) switch
             {
+                // Moves and renames, of files and folders, so that edits and deletes that follow a move occur too.
+                6 => new MoveOp(paths[random.Next(0, paths.Length)], paths[random.Next(0, paths.Length)]),
                 // Bases are random, current or stale, so concurrent edits and delete-against-edit both occur.
                 0 or 1 => new PutOp(paths[random.Next(0, paths.Length)], NodeType.File, random.Next(0, 100), 0, 0x1A4) { Base = SomeBase() },
                 2 => new PutOp(paths[random.Next(0, paths.Length)], NodeType.Directory, 0, 0, 0x1ED),
