@@ -4,6 +4,7 @@ using Dupa.Core.Files;
 using Dupa.Core.Manifest;
 using Dupa.Node.Data;
 using Dupa.Node.Security;
+using Dupa.Node.Sharing;
 using Dupa.Node.Vaults;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -32,7 +33,7 @@ public static partial class ArchiveEndpoints
     {
         var root = string.IsNullOrEmpty(path) ? VaultPath.Root : VaultPath.Parse(path);
         var time = at is null ? (DateTimeOffset?)null : Times.Parse(at);
-        CurrentUser.OwnedVault(context.User, database, id);
+        VaultAccess.Require(context.User, database, id, VaultRoles.Viewer);
         await WriteArchiveAsync(sessions.Get(id), root, time, context, loggers);
     }
 

@@ -154,6 +154,37 @@ public sealed class VaultSessions(NodeOptions options, NodeDatabase database, Ti
         }
     }
 
+    /// <summary>
+    /// Unlocks a vault with any <see cref="VaultSecret"/> (a user's wrapped copy of the key, docs/sharing.md); if it is
+    /// already unlocked the secret is still checked, so this never says yes to a wrong one.
+    /// </summary>
+    public void UnlockWith(string vaultId, VaultSecret secret)
+    {
+        if (IsUnlocked(vaultId))
+        {
+            Vault.CheckSecret(DirectoryOf(vaultId), secret);
+            return;
+        }
+        var vault = Vault.Open(DirectoryOf(vaultId), secret, new VaultOpenOptions { Writable = true, Time = time });
+        Forgetter.ExpireTrash(vault);
+        lock (_gate)
+        {
+            if (!_unlocked.TryAdd(vaultId, new UnlockedVault(vault)))
+            {
+                vault.Dispose();
+            }
+        }
+    }
+
+    /// <summary>The unlocked vault, or null when it is locked.</summary>
+    public UnlockedVault? TryGet(string vaultId)
+    {
+        lock (_gate)
+        {
+            return _unlocked.GetValueOrDefault(vaultId);
+        }
+    }
+
     public void Lock(string vaultId)
     {
         UnlockedVault? session;
