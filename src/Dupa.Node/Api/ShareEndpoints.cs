@@ -9,7 +9,7 @@ using Microsoft.AspNetCore.Routing;
 
 namespace Dupa.Node.Api;
 
-public sealed record ShareRequest(string Role);
+public sealed record MemberRequest(string Role);
 
 /// <summary>Someone with access to a vault: its owner, or a member with the role they were given, when and by whom.</summary>
 public sealed record MemberView(string Username, string Role, DateTimeOffset AddedAt, string? AddedBy);
@@ -42,7 +42,7 @@ public static class ShareEndpoints
         return Results.Ok(views.Concat(database.MembersOf(id).Select(m => View(database, m))).ToList());
     }
 
-    private static async Task<IResult> Share(string id, string username, ShareRequest request, HttpContext context, NodeDatabase database, VaultSessions sessions,
+    private static async Task<IResult> Share(string id, string username, MemberRequest request, HttpContext context, NodeDatabase database, VaultSessions sessions,
         UserKeys keys, VaultActivity activity, TimeProvider time)
     {
         var grant = VaultAccess.Require(context.User, database, id, VaultRoles.Manager);
