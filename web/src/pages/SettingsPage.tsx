@@ -47,6 +47,8 @@ function PasswordForm() {
   return (
     <form onSubmit={(e) => void submit(e)} className="stack" aria-labelledby="password-title">
       <h3 id="password-title">Change password</h3>
+      <p className="muted">Your password also seals your sharing key, which opens the vaults others share with you. Changing it here keeps that
+        key. A password an admin sets for you cannot open it: vaults shared with you must then be shared again.</p>
       <label>Current password<input type="password" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} required /></label>
       <label>New password, at least 8 characters<input type="password" autoComplete="new-password" minLength={8} value={next} onChange={(e) => setNext(e.target.value)} required /></label>
       <label>Repeat the new password<input type="password" autoComplete="new-password" value={repeat} onChange={(e) => setRepeat(e.target.value)} required /></label>
@@ -178,6 +180,7 @@ function AdminSection() {
         <form onSubmit={(e) => void create(e)} className="stack" aria-labelledby="new-user-title">
           <h3 id="new-user-title">Add a user</h3>
           <label>Username<input value={username} onChange={(e) => setUsername(e.target.value)} required pattern="[A-Za-z0-9._\-]{1,64}" autoComplete="off" /></label>
+          <p className="muted">The new user's sharing key is sealed with this password. Tell them to change it; an admin cannot reset it later without them losing access to vaults shared with them.</p>
           <label>Password (at least 8 characters)<input type="password" value={password} onChange={(e) => setPassword(e.target.value)} required minLength={8} autoComplete="new-password" /></label>
           <label>Role
             <select value={role} onChange={(e) => setRole(e.target.value)}>
