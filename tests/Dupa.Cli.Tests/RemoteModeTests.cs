@@ -258,8 +258,28 @@ public sealed class RemoteModeTests
         Assert.Equal(System.Net.HttpStatusCode.NotFound, (await http.GetAsync($"/api/v1/links/{secret}/files/")).StatusCode);
         Assert.Contains("link.revoked", Run("share", "log", "photos", "--remote", "home").Stdout, StringComparison.Ordinal);
 
+        // Bob, on his own login, reads the vault after it was locked: the CLI unlocks it with his password.
+        var asBob = new Dictionary<string, string?>(environment) { ["DUPA_PASSWORD"] = "bob-password", ["DUPA_PASSPHRASE"] = "not the passphrase" };
+        Assert.Equal(0, DupaProcess.Run(["login", $"https://127.0.0.1:{port}", "--name", "bobs", "--user", "bob", "--fingerprint", node.Fingerprint], asBob, root.Path).ExitCode);
+        using var lockVault = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/vaults/{await VaultIdAsync(http, token!, "photos")}/lock");
+        lockVault.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        Assert.True((await http.SendAsync(lockVault)).IsSuccessStatusCode);
+        var read = DupaProcess.Run(["get", "/notes.txt", "--remote", "bobs", "--vault", "photos"], asBob, root.Path);
+        Assert.True(read.ExitCode == 0, read.ToString());
+        Assert.Equal("hello link", read.Stdout);
+        Assert.Contains("shared by admin as editor", DupaProcess.Run(["vault", "ls", "--remote", "bobs"], asBob, root.Path).Stdout, StringComparison.Ordinal);
+
         Assert.Equal(0, Run("share", "rm", "photos", "bob", "--remote", "home").ExitCode);
+        Assert.Equal(6, DupaProcess.Run(["get", "/notes.txt", "--remote", "bobs", "--vault", "photos"], asBob, root.Path).ExitCode);
         Assert.DoesNotContain("bob", Run("share", "ls", "photos", "--remote", "home").Stdout, StringComparison.Ordinal);
+    }
+
+    private static async Task<string> VaultIdAsync(HttpClient http, string token, string name)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/vaults");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        var vaults = JsonDocument.Parse(await (await http.SendAsync(request)).Content.ReadAsStringAsync()).RootElement;
+        return vaults.EnumerateArray().First(v => v.GetProperty("name").GetString() == name).GetProperty("id").GetString()!;
     }
 
     private static StringContent Json(object value) => new(JsonSerializer.Serialize(value), System.Text.Encoding.UTF8, "application/json");
