@@ -103,6 +103,8 @@ test('a vault shared with a second user, and a link opened without an account', 
   await second.page.getByRole('link', { name: 'Open files' }).click();
   await second.page.getByRole('button', { name: 'Trip', exact: true }).click();
   await second.page.getByText('photo.bin').first().waitFor();
+  // A viewer is offered no upload (the node would refuse it with 403).
+  await second.page.getByRole('button', { name: 'Upload files' }).waitFor({ state: 'detached' });
   await second.page.screenshot({ path: join(artifacts, 'bob-files.png'), fullPage: true });
 
   // Someone without an account opens the link on a phone and downloads the file.
@@ -123,6 +125,17 @@ test('a vault shared with a second user, and a link opened without an account', 
   await page.getByRole('dialog').getByText(/revoked/).first().waitFor();
   await visitor.page.reload();
   await visitor.page.getByRole('alert').getByText('This link does not exist, or it has expired or been revoked.').waitFor();
+
+  // A file drop on the phone: the visitor sends a file and sees nothing of the folder; the owner gets it.
+  const drop = await (await api.post(`/api/v1/vaults/${vault.id}/links`, { headers: auth, data: { path: '/Trip', kind: 'drop' } })).json();
+  await visitor.page.goto(drop.url);
+  await visitor.page.getByRole('heading', { name: 'Send files to Trip' }).waitFor();
+  assert.equal(await visitor.page.getByText('photo.bin').count(), 0);
+  await visitor.page.getByLabel('Files to send').setInputFiles({ name: 'dropped.txt', mimeType: 'text/plain', buffer: Buffer.from('from a phone') });
+  await visitor.page.getByRole('button', { name: 'Send 1 file' }).click();
+  await visitor.page.getByText('Sent: dropped.txt').waitFor();
+  await visitor.page.screenshot({ path: join(artifacts, '390-drop.png'), fullPage: true });
+  assert.equal(await (await api.get(`/api/v1/vaults/${vault.id}/files/Trip/dropped.txt`, { headers: auth })).text(), 'from a phone');
 
   for (const b of [admin, second, visitor]) assert.deepEqual(b.problems, []);
 });

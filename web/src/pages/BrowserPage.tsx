@@ -40,7 +40,9 @@ export function BrowserPage({ vault, path, at }: { vault: string; path: string; 
   const action = useAction();
   const fileInput = useRef<HTMLInputElement>(null);
   const folderInput = useRef<HTMLInputElement>(null);
-  const readOnly = at !== null;
+  const pastView = at !== null;
+  // The past is read-only, and so is a vault shared with you as a viewer (the node refuses writes with 403 anyway).
+  const readOnly = pastView || vaultList.data?.find((v) => v.id === vault)?.role === 'viewer';
 
   useEffect(() => localStorage.setItem('dupa.browser', JSON.stringify(prefs)), [prefs]);
   useEffect(() => setSelected(new Set()), [vault, path, at]);
@@ -191,7 +193,7 @@ export function BrowserPage({ vault, path, at }: { vault: string; path: string; 
           <Link className="button secondary" href={`/v/${vault}/search`}>Search</Link>
           <Link className="button secondary" href={`/v/${vault}/trash`}>Trash</Link>
         </div>
-        <details className="timetravel" open={readOnly}>
+        <details className="timetravel" open={pastView}>
           <summary>Time travel: this folder at an earlier time</summary>
           <form aria-label="Time travel"
             onSubmit={(e) => {
@@ -203,10 +205,10 @@ export function BrowserPage({ vault, path, at }: { vault: string; path: string; 
               <input type="datetime-local" step="1" value={atInput} onChange={(e) => setAtInput(e.target.value)} required />
             </label>
             <button type="submit" className="secondary">Go</button>
-            {readOnly ? <Link className="button" href={filesHref(vault, path)}>Back to now</Link> : null}
+            {pastView ? <Link className="button" href={filesHref(vault, path)}>Back to now</Link> : null}
           </form>
         </details>
-        {readOnly ? <p className="notice" role="status">Showing this folder as it was on {formatDate(at!)}. Read-only.</p> : null}
+        {pastView ? <p className="notice" role="status">Showing this folder as it was on {formatDate(at!)}. Read-only.</p> : null}
       </div>
 
       <UploadTray />
