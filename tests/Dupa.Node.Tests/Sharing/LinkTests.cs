@@ -52,6 +52,7 @@ public sealed class LinkTests
         var bytes = (await File.ReadAllBytesAsync(db)).Concat(File.Exists(db + "-wal") ? await File.ReadAllBytesAsync(db + "-wal") : []).ToArray();
         Assert.Equal(-1, bytes.AsSpan().IndexOf(System.Text.Encoding.ASCII.GetBytes(secret)));
         Assert.Equal(-1, bytes.AsSpan().IndexOf("photo.jpg"u8));
+        Assert.DoesNotContain(secret, node.Console.ToString(), StringComparison.Ordinal);
     }
 
     [Fact]

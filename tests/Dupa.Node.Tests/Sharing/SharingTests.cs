@@ -120,6 +120,9 @@ public sealed class SharingTests
             && e.GetProperty("path").GetString() == "/from-bob.txt");
         Assert.Contains(audit.EnumerateArray(), e => e.GetProperty("actor").GetString() == "admin" && e.GetProperty("action").GetString() == "share.added"
             && e.GetProperty("target").GetString() == "bob (editor)");
+        // A member may leave on their own; then the vault is gone from their list.
+        Assert.Equal(HttpStatusCode.NoContent, (await bob.DeleteAsync($"/api/v1/vaults/{vault}/members/bob")).StatusCode);
+        Assert.Equal("[]", await bob.GetStringAsync("/api/v1/vaults"));
         // The audit table holds no plaintext path.
         var db = await File.ReadAllBytesAsync(Path.Combine(node.DataDirectory, "node.db"));
         var wal = Path.Combine(node.DataDirectory, "node.db-wal");
