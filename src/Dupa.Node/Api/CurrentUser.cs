@@ -39,4 +39,8 @@ internal static class CurrentUser
     /// <summary>A change by the caller: told to everyone who can read the vault, and recorded in its audit.</summary>
     public static void Activity(HttpContext context, string vaultId, string type, string? path) =>
         context.RequestServices.GetRequiredService<VaultActivity>().Changed(vaultId, context.User.FindFirst("sub")?.Value, Name(context), type, path);
+
+    /// <summary>Records something the caller did to a vault that is not a file change (a purge, a policy), in its audit only.</summary>
+    public static void Audit(HttpContext context, string vaultId, string action, string? path = null) =>
+        context.RequestServices.GetRequiredService<VaultActivity>().Record(vaultId, context.User.FindFirst("sub")?.Value, Name(context), action, null, path);
 }

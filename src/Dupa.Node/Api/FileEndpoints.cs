@@ -246,13 +246,20 @@ public static class FileEndpoints
 
     private static async Task<IResult> PurgeItem(string id, string item, HttpContext context, NodeDatabase database, VaultSessions sessions)
     {
-        await Open(context, database, sessions, id, VaultRoles.Manager).WithVaultAsync(vault => TrashCommands.Purge(vault, [TrashCommands.Find(vault, item)]), context.RequestAborted);
+        var path = await Open(context, database, sessions, id, VaultRoles.Manager).WithVaultAsync(vault =>
+        {
+            var found = TrashCommands.Find(vault, item);
+            TrashCommands.Purge(vault, [found]);
+            return found.Path;
+        }, context.RequestAborted);
+        CurrentUser.Audit(context, id, "trash.purged", path);
         return Results.NoContent();
     }
 
     private static async Task<IResult> EmptyTrash(HttpContext context, string id, NodeDatabase database, VaultSessions sessions)
     {
         var purged = await Open(context, database, sessions, id, VaultRoles.Manager).WithVaultAsync(vault => TrashCommands.Purge(vault, [.. vault.State.Trash]), context.RequestAborted);
+        CurrentUser.Audit(context, id, "trash.emptied");
         return Results.Ok(new { purged });
     }
 

@@ -55,6 +55,7 @@ public static class RetentionEndpoints
         Results.Ok(await Session(context, database, sessions, id, VaultRoles.Manager).WithVaultAsync(vault =>
         {
             PolicyCommands.SetPolicy(vault, new RetentionPolicy { TrashDays = request.TrashDays, Rules = request.Rules ?? [] });
+            CurrentUser.Audit(context, id, "policy.set");
             return View(vault);
         }, context.RequestAborted));
 
@@ -62,6 +63,7 @@ public static class RetentionEndpoints
         Results.Ok(await Session(context, database, sessions, id, VaultRoles.Manager).WithVaultAsync(vault =>
         {
             PolicyCommands.Lock(vault, request.Path, request.Until);
+            CurrentUser.Audit(context, id, "lock.added", request.Path);
             return View(vault);
         }, context.RequestAborted));
 

@@ -76,6 +76,14 @@ public sealed class SharingTests
             }
         }
         Assert.Equal(Operations.Length * 4, checkedCount);
+        // The audit names who did each allowed change.
+        var audit = await owner.GetStringAsync($"/api/v1/vaults/{vault}/audit?limit=1000");
+        foreach (var expected in new[] { "\"actor\":\"editor-user\",\"action\":\"file.added\"", "\"actor\":\"manager-user\",\"action\":\"trash.emptied\"",
+            "\"actor\":\"manager-user\",\"action\":\"policy.set\"", "\"actor\":\"manager-user\",\"action\":\"share.added\"" })
+        {
+            Assert.Contains(expected, audit, StringComparison.Ordinal);
+        }
+        Assert.DoesNotContain("\"actor\":\"viewer-user\",\"action\":\"file", audit, StringComparison.Ordinal);
         foreach (var client in clients.Values)
         {
             client.Dispose();
