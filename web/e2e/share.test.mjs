@@ -118,13 +118,23 @@ test('a vault shared with a second user, and a link opened without an account', 
   await visitor.page.screenshot({ path: join(artifacts, '390-link.png'), fullPage: true });
 
   // The owner sees the use; after revoking, the link page says it is gone.
-  await page.reload();
+  await page.goto('/settings');
+  await page.getByRole('region', { name: 'Links you made' }).getByText(/Family \/Trip\/photo\.bin .* 1 uses/).waitFor();
+  await page.goto('/');
   await page.getByRole('button', { name: 'Sharing of Family' }).click();
   await page.getByRole('dialog').getByText(/1 uses/).waitFor();
   await page.getByRole('dialog').getByRole('button', { name: /^Revoke link/ }).click();
   await page.getByRole('dialog').getByText(/revoked/).first().waitFor();
   await visitor.page.reload();
   await visitor.page.getByRole('alert').getByText('This link does not exist, or it has expired or been revoked.').waitFor();
+
+  // The owner can also make a link from a file's panel; it works like the first.
+  await page.goto(`/v/${vault.id}/files/Trip`);
+  await page.getByRole('button', { name: 'photo.bin' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Make a link' }).click();
+  const panelUrl = (await page.getByRole('dialog').getByLabel('New link').textContent()).trim();
+  const viaPanel = await visitor.context.request.get(panelUrl.replace('/s/', '/api/v1/links/') + '/files/');
+  assert.deepEqual(Buffer.from(await viaPanel.body()), content);
 
   // A file drop on the phone: the visitor sends a file and sees nothing of the folder; the owner gets it.
   const drop = await (await api.post(`/api/v1/vaults/${vault.id}/links`, { headers: auth, data: { path: '/Trip', kind: 'drop' } })).json();

@@ -55,6 +55,8 @@ export const sharing = {
   createLink: (vault: string, request: { path: string; kind: LinkKind; password?: string; expiresAt?: string; maxUses?: number }) =>
     api.json<CreatedLink>('POST', `${v(vault)}/links`, request),
   revokeLink: (vault: string, id: string) => api.json<void>('DELETE', `${v(vault)}/links/${encodeURIComponent(id)}`),
+  /** Every link you made, in every vault you can still share. */
+  myLinks: () => api.get<ShareLink[]>('/api/v1/links'),
 };
 
 /** This node among its peers (docs/protocol.md): its device ID, pinned peers, invite codes. */

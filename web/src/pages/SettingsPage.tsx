@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { account, admin } from '../api/dupa';
+import { account, admin, sharing } from '../api/dupa';
 import type { CreatedToken, User } from '../api/types';
 import { ErrorMessage, Spinner } from '../components/common';
 import { formatBytes, formatDate } from '../lib/format';
@@ -15,9 +15,40 @@ export function SettingsPage({ user }: { user: User }) {
         <p>Logged in as <strong>{user.username}</strong> ({user.role}).</p>
         <PasswordForm />
       </section>
+      <LinksMadeSection />
       <TokensSection isAdmin={user.role === 'admin'} />
       <PeersSection isAdmin={user.role === 'admin'} />
       {user.role === 'admin' ? <AdminSection /> : null}
+    </section>
+  );
+}
+
+/** Every public link you made, with how often and when it was used; revoke any of them (docs/sharing.md). */
+function LinksMadeSection() {
+  const links = useLoad(() => sharing.myLinks(), []);
+  const action = useAction();
+  return (
+    <section className="card" aria-labelledby="links-made-title">
+      <h2 id="links-made-title">Links you made</h2>
+      <ErrorMessage error={links.error ?? action.error} />
+      {links.loading && !links.data ? <Spinner /> : null}
+      {links.data?.length === 0 ? <p className="muted">None yet. Make one from a vault's Sharing dialog or a file's panel.</p> : null}
+      <ul className="links">
+        {links.data?.map((l) => (
+          <li key={l.id} className={l.state === 'active' ? '' : 'muted'}>
+            <span>
+              <strong>{l.vault}</strong> {l.path} · {l.kind === 'drop' ? 'file drop' : 'view and download'} · {l.state} · {l.uses}{l.maxUses ? `/${l.maxUses}` : ''} uses
+              {l.lastUsedAt ? `, last ${formatDate(l.lastUsedAt)}` : ''}
+            </span>
+            {l.state === 'active' ? (
+              <button type="button" className="secondary" disabled={action.busy} aria-label={`Revoke link ${l.id}`}
+                onClick={() => void action.run(() => sharing.revokeLink(l.vaultId, l.id)).then(links.reload)}>
+                Revoke
+              </button>
+            ) : null}
+          </li>
+        ))}
+      </ul>
     </section>
   );
 }
