@@ -216,6 +216,50 @@ public sealed class LinkTests
         await AssertRefusedAsync(owner.DeleteAsync($"/api/v1/vaults/{vault}/links/nope"), HttpStatusCode.NotFound, "not_found");
     }
 
+    [Fact]
+    public async Task PublicLinkRoutes_AnswerBadInputWith4xxProblems_Never500()
+    {
+        await using var node = await TestNode.StartAsync();
+        using var owner = node.Client(await node.LoginAsync());
+        var vault = await TestNode.CreateVaultAsync(owner);
+        await owner.PutAsync($"/api/v1/vaults/{vault}/files/Trip/day2/b.txt", new StringContent("beta"));
+        var (_, folder) = await CreateLinkAsync(owner, vault, new { path = "/Trip" });
+        var (_, drop) = await CreateLinkAsync(owner, vault, new { path = "/Trip", kind = "drop", password = "pw" });
+        using var anonymous = node.Client();
+        var requests = new Func<Task<HttpResponseMessage>>[]
+        {
+            () => anonymous.GetAsync($"/api/v1/links/{folder}/files/day2"),
+            () => anonymous.GetAsync($"/api/v1/links/{folder}/files/nothing.txt"),
+            () => anonymous.GetAsync($"/api/v1/links/{folder}/zip/day2/b.txt"),
+            () => anonymous.GetAsync($"/api/v1/links/{folder}/tree/{new string('a', 5000)}"),
+            () => anonymous.PostAsync($"/api/v1/links/{folder}/access", new StringContent("{", System.Text.Encoding.UTF8, "application/json")),
+            () => anonymous.PostAsJsonAsync($"/api/v1/links/{folder}/access", new { password = "x" }),
+            () => anonymous.PostAsync($"/api/v1/links/{drop}/upload", new StringContent("not a form")),
+            () => anonymous.PostAsJsonAsync($"/api/v1/links/{drop}/access", new { password = new string('p', 5000) }),
+            () =>
+            {
+                var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/links/{drop}/upload") { Content = new StringContent("--x--", System.Text.Encoding.UTF8) };
+                request.Content.Headers.ContentType = MediaTypeHeaderValue.Parse("multipart/form-data; boundary=x");
+                request.Headers.Add("X-Dupa-Link-Password", "pw");
+                return anonymous.SendAsync(request);
+            },
+            () =>
+            {
+                var form = new MultipartFormDataContent { { new ByteArrayContent([1]), "files", ".." } };
+                var request = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/links/{drop}/upload") { Content = form };
+                request.Headers.Add("X-Dupa-Link-Password", "pw");
+                return anonymous.SendAsync(request);
+            },
+        };
+        foreach (var send in requests)
+        {
+            var response = await send();
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True((int)response.StatusCode is >= 400 and < 500, $"{response.RequestMessage!.RequestUri}: {(int)response.StatusCode} {body}");
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        }
+    }
+
     private static async Task AssertRefusedAsync(Task<HttpResponseMessage> request, HttpStatusCode status, string code)
     {
         var response = await request;
