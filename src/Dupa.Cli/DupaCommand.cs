@@ -48,6 +48,8 @@ public static class DupaCommand
             PeerCommand.BuildPeer(),
             PeerCommand.BuildStatus(),
             PeerCommand.BuildVault(),
+            ShareCommand.BuildShare(),
+            ShareCommand.BuildLink(),
         };
         return root;
     }

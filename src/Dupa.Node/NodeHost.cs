@@ -112,6 +112,9 @@ public static class NodeHost
         services.AddSingleton<SetupToken>();
         services.AddSingleton<VaultSessions>();
         services.AddSingleton<EventHub>();
+        services.AddSingleton<Sharing.UserKeys>();
+        services.AddSingleton<Sharing.VaultActivity>();
+        services.AddSingleton<Sharing.LinkSecrets>();
         services.AddSingleton<UploadSessions>();
         services.AddSingleton<JobRunner>();
         services.AddSingleton<NodeMetrics>();
@@ -222,6 +225,9 @@ public static class NodeHost
         RetentionEndpoints.Map(app);
         ArchiveEndpoints.Map(app);
         DownloadTicketEndpoints.Map(app);
+        ShareEndpoints.Map(app);
+        LinkEndpoints.Map(app);
+        PublicLinkEndpoints.Map(app);
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
         app.UseSwaggerUI(ui =>
         {

@@ -264,6 +264,80 @@ public sealed class RemoteModeTests
         }
     }
 
+    [Fact]
+    public async Task ShareAndLink_FromTheCli_GiveAnotherUserTheVault_AndAnyoneALink()
+    {
+        using var root = new TempDirectory();
+        var port = Waiting.FreePort();
+        using var node = await StartNodeAsync(root, port);
+        var environment = new Dictionary<string, string?>
+        {
+            ["DUPA_CONFIG"] = root.Combine("config", "remotes.json"),
+            ["DUPA_PASSWORD"] = "node-password",
+            ["DUPA_PASSPHRASE"] = "vault passphrase",
+            ["DUPA_VAULT"] = null,
+        };
+        DupaRun Run(params string[] args) => DupaProcess.Run(args, environment, root.Path);
+        Assert.Equal(0, Run("login", $"https://127.0.0.1:{port}", "--name", "home", "--user", "admin", "--fingerprint", node.Fingerprint).ExitCode);
+        Assert.Equal(0, Run("init", "--remote", "home", "--vault", "photos").ExitCode);
+        await File.WriteAllTextAsync(root.Combine("notes.txt"), "hello link");
+        Assert.Equal(0, Run("put", root.Combine("notes.txt"), "--remote", "home").ExitCode);
+        using var http = new HttpClient(new HttpClientHandler { ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator })
+        {
+            BaseAddress = new Uri($"https://127.0.0.1:{port}"),
+        };
+        var login = await http.PostAsync("/api/v1/auth/login", Json(new { username = "admin", password = "node-password" }));
+        var token = JsonDocument.Parse(await login.Content.ReadAsStringAsync()).RootElement.GetProperty("accessToken").GetString();
+        using var create = new HttpRequestMessage(HttpMethod.Post, "/api/v1/users") { Content = Json(new { username = "bob", password = "bob-password" }) };
+        create.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        Assert.True((await http.SendAsync(create)).IsSuccessStatusCode);
+
+        var add = Run("share", "add", "photos", "bob", "--role", "editor", "--remote", "home");
+        Assert.True(add.ExitCode == 0, add.ToString());
+        Assert.Contains("shared with bob as editor", add.Stdout, StringComparison.Ordinal);
+        var ls = Run("share", "ls", "photos", "--remote", "home");
+        Assert.Contains("bob", ls.Stdout, StringComparison.Ordinal);
+        Assert.Contains("by admin", ls.Stdout, StringComparison.Ordinal);
+        Assert.Equal(2, Run("share", "add", "photos", "bob", "--role", "owner", "--remote", "home").ExitCode);
+        Assert.Equal(6, Run("share", "add", "photos", "nobody", "--remote", "home").ExitCode);
+
+        var link = Run("link", "create", "photos", "/notes.txt", "--max-uses", "2", "--expires", "7d", "--remote", "home");
+        Assert.True(link.ExitCode == 0, link.ToString());
+        var secret = link.Stdout.Trim()[(link.Stdout.Trim().LastIndexOf('/') + 1)..];
+        Assert.Equal("hello link", await http.GetStringAsync($"/api/v1/links/{secret}/files/"));
+        var links = Run("link", "ls", "photos", "--remote", "home", "--json");
+        var only = JsonDocument.Parse(links.Stdout).RootElement[0];
+        Assert.Equal(1, only.GetProperty("uses").GetInt64());
+        Assert.Equal(0, Run("link", "rm", "photos", only.GetProperty("id").GetString()!, "--remote", "home").ExitCode);
+        Assert.Equal(System.Net.HttpStatusCode.NotFound, (await http.GetAsync($"/api/v1/links/{secret}/files/")).StatusCode);
+        Assert.Contains("link.revoked", Run("share", "log", "photos", "--remote", "home").Stdout, StringComparison.Ordinal);
+
+        // Bob, on his own login, reads the vault after it was locked: the CLI unlocks it with his password.
+        var asBob = new Dictionary<string, string?>(environment) { ["DUPA_PASSWORD"] = "bob-password", ["DUPA_PASSPHRASE"] = "not the passphrase" };
+        Assert.Equal(0, DupaProcess.Run(["login", $"https://127.0.0.1:{port}", "--name", "bobs", "--user", "bob", "--fingerprint", node.Fingerprint], asBob, root.Path).ExitCode);
+        using var lockVault = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/vaults/{await VaultIdAsync(http, token!, "photos")}/lock");
+        lockVault.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        Assert.True((await http.SendAsync(lockVault)).IsSuccessStatusCode);
+        var read = DupaProcess.Run(["get", "/notes.txt", "--remote", "bobs", "--vault", "photos"], asBob, root.Path);
+        Assert.True(read.ExitCode == 0, read.ToString());
+        Assert.Equal("hello link", read.Stdout);
+        Assert.Contains("shared by admin as editor", DupaProcess.Run(["vault", "ls", "--remote", "bobs"], asBob, root.Path).Stdout, StringComparison.Ordinal);
+
+        Assert.Equal(0, Run("share", "rm", "photos", "bob", "--remote", "home").ExitCode);
+        Assert.Equal(6, DupaProcess.Run(["get", "/notes.txt", "--remote", "bobs", "--vault", "photos"], asBob, root.Path).ExitCode);
+        Assert.DoesNotContain("bob", Run("share", "ls", "photos", "--remote", "home").Stdout, StringComparison.Ordinal);
+    }
+
+    private static async Task<string> VaultIdAsync(HttpClient http, string token, string name)
+    {
+        using var request = new HttpRequestMessage(HttpMethod.Get, "/api/v1/vaults");
+        request.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
+        var vaults = JsonDocument.Parse(await (await http.SendAsync(request)).Content.ReadAsStringAsync()).RootElement;
+        return vaults.EnumerateArray().First(v => v.GetProperty("name").GetString() == name).GetProperty("id").GetString()!;
+    }
+
+    private static StringContent Json(object value) => new(JsonSerializer.Serialize(value), System.Text.Encoding.UTF8, "application/json");
+
     private static async Task<RunningNode> StartNodeAsync(TempDirectory root, int port, string name = "", int? peerPort = null)
     {
         string[] args = ["serve", "--data", root.Combine("node" + (name.Length > 0 ? "-" + name : "")), "--urls", $"https://127.0.0.1:{port}"];

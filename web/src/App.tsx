@@ -8,6 +8,7 @@ import { match, navigate, useLocation } from './lib/router';
 import { thumbnails } from './lib/thumbnails';
 import { BrowserPage } from './pages/BrowserPage';
 import { DashboardPage } from './pages/DashboardPage';
+import { LinkPage } from './pages/LinkPage';
 import { LoginPage } from './pages/LoginPage';
 import { SearchPage } from './pages/SearchPage';
 import { SettingsPage } from './pages/SettingsPage';
@@ -58,6 +59,10 @@ export function App() {
     const titles: Record<Phase, string> = { starting: 'D.U.P.A', setup: 'Set up · D.U.P.A', login: 'Log in · D.U.P.A', ready: 'D.U.P.A' };
     document.title = titles[phase];
   }, [phase]);
+
+  // A public link's page needs no account: it is shown whatever the session.
+  const link = match('/s/:secret', location.path);
+  if (link) return <LinkPage secret={link.secret} />;
 
   if (phase === 'starting') return <main className="center"><Spinner /></main>;
   if (phase === 'setup') return <SetupPage onDone={() => setPhase(api.user ? 'ready' : 'login')} />;

@@ -195,7 +195,7 @@ public static class PeerCommand
             }
             else
             {
-                vaults.ForEach(v => Console.WriteLine($"{v.Name}  {v.Id}  {(v.Unlocked ? "unlocked" : "locked")}"));
+                vaults.ForEach(v => Console.WriteLine($"{v.Name}  {v.Id}  {(v.Unlocked ? "unlocked" : "locked")}{(v.Role == "owner" ? "" : $"  shared by {v.Owner} as {v.Role}")}"));
             }
             return ExitCodes.Ok;
         });

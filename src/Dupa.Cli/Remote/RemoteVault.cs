@@ -43,8 +43,11 @@ public sealed class RemoteVault : IDisposable
                     ?? throw new DupaException(ErrorCode.NotFound, $"no vault '{wanted}' on '{name}'; it has {Names(vaults)}");
             if (unlock && !vault.Unlocked)
             {
-                var passphrase = Secrets.Passphrase(result.GetValue(Globals.PassphraseFile));
-                await client.SendAsync(HttpMethod.Post, $"/api/v1/vaults/{vault.Id}/unlock", new UnlockRequest(passphrase), cancellationToken);
+                // A vault shared with you opens with your own account password, not the owner's passphrase (docs/sharing.md).
+                var request = vault.Role is null or "owner"
+                    ? new UnlockRequest(Secrets.Passphrase(result.GetValue(Globals.PassphraseFile)))
+                    : new UnlockRequest(null, Secrets.NodePassword(null));
+                await client.SendAsync(HttpMethod.Post, $"/api/v1/vaults/{vault.Id}/unlock", request, cancellationToken);
             }
             return new RemoteVault(client, node, vault);
         }

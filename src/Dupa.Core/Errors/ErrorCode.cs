@@ -33,4 +33,6 @@ public enum ErrorCode
     WriteOnce = 13,
     /// <summary>A node presented a certificate other than the one pinned when the CLI logged in to it.</summary>
     Untrusted = 14,
+    /// <summary>The caller may see the vault but their role on it does not allow this (docs/sharing.md).</summary>
+    Forbidden = 15,
 }

@@ -180,11 +180,9 @@ public sealed partial class Vault : IDisposable
                     CryptographicOperations.ZeroMemory(kek);
                     return master ?? throw new DupaException(ErrorCode.WrongPassphrase, "wrong recovery key for this vault");
                 }
-            case MasterKeySecret key:
-                {
-                    // Proven by the log: a wrong key fails the first entry's authentication when the logs are read.
-                    return key.Key.Length == KeyRing.KeySize ? key.Key.ToArray() : throw new DupaException(ErrorCode.WrongPassphrase, "not a vault key");
-                }
+            case WrappedKeySecret wrapped:
+                return PublicKeyWrap.TryUnwrap(wrapped.Recipient, wrapped.WrappedKey, wrapped.Slot, vaultId)
+                    ?? throw new DupaException(ErrorCode.WrongPassphrase, "the wrapped key does not open this vault");
             default:
                 throw new ArgumentException("Unknown secret.", nameof(secret));
         }
@@ -329,10 +327,6 @@ public sealed partial class Vault : IDisposable
         State = VaultState.Fold(_entries);
     }
 
-    /// <summary>The vault key wrapped to a member's agreement key (docs/format.md, Wrapping to a public key); the key itself never leaves Core.</summary>
-    public byte[] WrapKeyTo(ReadOnlySpan<byte> agreementPublicKey, string slot) =>
-        PublicKeyWrap.Wrap(agreementPublicKey, Keys.Master, slot, Header.VaultIdBytes);
-
     /// <summary>
     /// Stores a chunk exactly as another member sealed it, after checking that it opens under this vault's key
     /// and matches its ID (so a peer cannot plant a wrong chunk). Returns false if the vault already holds it.
@@ -403,6 +397,14 @@ public sealed partial class Vault : IDisposable
 
     /// <summary>A read-only, seekable stream over a file version's content, authenticated chunk by chunk.</summary>
     public Stream OpenRead(FileVersion version) => new VaultFileStream(this, version);
+
+    /// <summary>
+    /// The master key wrapped to an agreement key's public half (SubjectPublicKeyInfo), under <paramref name="slot"/>
+    /// with the vault ID as context (docs/format.md, Wrapping to a public key). The key itself never leaves the
+    /// vault's key ring; <see cref="VaultSecret.Wrapped"/> opens the vault with the result.
+    /// </summary>
+    public byte[] WrapMasterKeyTo(ReadOnlySpan<byte> recipientSpki, string slot) =>
+        PublicKeyWrap.Wrap(recipientSpki, Keys.Master, slot, Header.VaultIdBytes);
 
     /// <summary>Writes a new passphrase slot; the data is not re-encrypted (docs/format.md, Keys).</summary>
     public void ChangePassphrase(string newPassphrase)

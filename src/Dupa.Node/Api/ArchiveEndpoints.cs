@@ -5,6 +5,7 @@ using Dupa.Core.Manifest;
 using Dupa.Core.Vaults;
 using Dupa.Node.Data;
 using Dupa.Node.Security;
+using Dupa.Node.Sharing;
 using Dupa.Node.Vaults;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -44,7 +45,7 @@ public static partial class ArchiveEndpoints
     {
         var root = string.IsNullOrEmpty(path) ? VaultPath.Root : VaultPath.Parse(path);
         var time = at is null ? (DateTimeOffset?)null : Times.Parse(at);
-        CurrentUser.OwnedVault(context.User, database, id);
+        VaultAccess.Require(context.User, database, id, VaultRoles.Viewer);
         await WriteArchiveAsync(sessions.Get(id), root, time, context, loggers);
     }
 
@@ -54,7 +55,7 @@ public static partial class ArchiveEndpoints
     /// </summary>
     private static async Task<IResult> Select(string id, ArchiveRequest request, HttpContext context, NodeDatabase database, VaultSessions sessions, DownloadTickets tickets, TimeProvider time)
     {
-        CurrentUser.OwnedVault(context.User, database, id);
+        VaultAccess.Require(context.User, database, id, VaultRoles.Viewer);
         var session = sessions.Get(id);
         var paths = ParseSelection(request.Paths);
         var items = await session.WithVaultAsync(vault => ListSelection(StateOf(vault, request.At), paths), context.RequestAborted);

@@ -5,6 +5,7 @@ using Dupa.Core.Errors;
 using Dupa.Node.Data;
 using Dupa.Node.Metrics;
 using Dupa.Node.Security;
+using Dupa.Node.Sharing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -62,7 +63,7 @@ public static partial class AuthEndpoints
             .RequireAuthorization(Scopes.Write).WithSummary("Revoke an API token");
     }
 
-    private static IResult Setup(SetupRequest request, HttpContext context, SetupToken setup, NodeDatabase database, PasswordHasher hasher, TimeProvider time)
+    private static IResult Setup(SetupRequest request, HttpContext context, SetupToken setup, NodeDatabase database, PasswordHasher hasher, UserKeys keys, TimeProvider time)
     {
         if (database.UserCount() > 0 || !setup.Matches(request.Token))
         {
@@ -70,11 +71,13 @@ public static partial class AuthEndpoints
         }
         var user = NewUser(request.Username, request.Password, Roles.Admin, hasher, time);
         database.AddUser(user);
+        keys.Create(user, request.Password);
         setup.Consume();
         return Results.Created("/api/v1/auth/me", View(user));
     }
 
-    private static IResult Login(LoginRequest request, HttpContext context, NodeDatabase database, TokenService tokens, LoginThrottle throttle, PasswordHasher hasher, NodeMetrics metrics, TimeProvider time)
+    private static IResult Login(LoginRequest request, HttpContext context, NodeDatabase database, TokenService tokens, LoginThrottle throttle, PasswordHasher hasher, UserKeys keys,
+        NodeMetrics metrics, TimeProvider time)
     {
         var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
         if (throttle.RetryAfter(request.Username ?? "", address) is { } wait)
@@ -93,12 +96,14 @@ public static partial class AuthEndpoints
             return ProblemMapping.Problem(StatusCodes.Status401Unauthorized, "bad_credentials", "wrong username or password");
         }
         throttle.Succeeded(user!.Username);
+        // Accounts made before sharing existed get their key pair now, while the password is known.
+        keys.EnsureFor(user, request.Password!);
         SetRefreshCookie(context, tokens.IssueRefreshToken(user.Id), time);
         return Results.Ok(new LoginResponse(tokens.CreateAccessToken(user), "Bearer", (int)tokens.AccessLifetime.TotalSeconds, View(user)));
     }
 
     private static IResult ChangePassword(ChangePasswordRequest request, HttpContext context, NodeDatabase database, TokenService tokens, LoginThrottle throttle,
-        PasswordHasher hasher, NodeMetrics metrics, TimeProvider time)
+        PasswordHasher hasher, UserKeys keys, NodeMetrics metrics, TimeProvider time)
     {
         var user = CurrentUser.Get(context.User, database);
         var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
@@ -118,6 +123,7 @@ public static partial class AuthEndpoints
         // The same rules as for a new account.
         var replacement = NewUser(user.Username, request.New, user.Role, hasher, time);
         database.SetPasswordHash(user.Id, replacement.PasswordHash);
+        keys.Reseal(user, request.Current!, request.New);
         var family = context.Request.Cookies[RefreshCookie] is { } secret ? tokens.FamilyOf(secret) : null;
         database.RevokeSessionsExcept(user.Id, family);
         return Results.NoContent();

@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using Dupa.Core.Files;
 using Dupa.Node.Data;
 using Dupa.Node.Security;
+using Dupa.Node.Sharing;
 using Dupa.Node.Vaults;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -32,8 +33,9 @@ public sealed class DownloadTickets
 /// Short-lived download links (docs/api.md, Downloads): a browser cannot put a bearer token on a plain link, so
 /// the page asks for a ticket and navigates to it, and the file (or folder zip) streams straight to disk instead
 /// of through the page's memory. A ticket names one file or folder of one vault, works for 60 seconds (a download
-/// manager's Range requests included) and only while its owner still owns the vault; only its SHA-256 is kept.
-/// Zips of a selection get their tickets from <see cref="ArchiveEndpoints"/> through <see cref="Issue"/>.
+/// manager's Range requests included) and only while its holder may still read the vault (a revoked member's tickets
+/// stop at once); only its SHA-256 is kept. Zips of a selection get their tickets from <see cref="ArchiveEndpoints"/>
+/// through <see cref="Issue"/>.
 /// </summary>
 public static class DownloadTicketEndpoints
 {
@@ -43,7 +45,7 @@ public static class DownloadTicketEndpoints
     {
         app.MapPost("/api/v1/vaults/{id}/download-tickets", (string id, DownloadTicketRequest request, HttpContext context, NodeDatabase database, VaultSessions sessions, DownloadTickets tickets, TimeProvider time) =>
         {
-            CurrentUser.OwnedVault(context.User, database, id);
+            VaultAccess.Require(context.User, database, id, VaultRoles.Viewer);
             sessions.Get(id);
             var path = VaultPath.Parse(request.Path ?? "");
             return Results.Ok(Issue(tickets, time, new DownloadTicket(context.User.FindFirst("sub")!.Value, id, path, request.Version, request.At, request.Archive, default)));
@@ -52,7 +54,7 @@ public static class DownloadTicketEndpoints
         app.MapGet("/api/v1/downloads/{secret}", async (string secret, HttpContext context, NodeDatabase database, VaultSessions sessions, DownloadTickets tickets, TimeProvider time, ILoggerFactory loggers) =>
         {
             // Looked up by the secret's hash: the table holds no secret, and equal hashes mean equal secrets.
-            if (!tickets.ByHash.TryGetValue(Hash(secret), out var ticket) || ticket.ExpiresAt <= time.GetUtcNow() || database.FindVault(ticket.VaultId)?.OwnerId != ticket.UserId)
+            if (!tickets.ByHash.TryGetValue(Hash(secret), out var ticket) || ticket.ExpiresAt <= time.GetUtcNow() || !VaultAccess.CanRead(database, ticket.UserId, ticket.VaultId))
             {
                 await ProblemMapping.Problem(StatusCodes.Status404NotFound, "not_found", "no such download, or it has expired; start it again").ExecuteAsync(context);
                 return;

@@ -3,6 +3,7 @@ using System.Text.Json;
 using Dupa.Node.Data;
 using Dupa.Node.Events;
 using Dupa.Node.Security;
+using Dupa.Node.Sharing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -47,6 +48,11 @@ public static class EventEndpoints
                 }
                 while (channel.Reader.TryRead(out var nodeEvent))
                 {
+                    // Checked again as it is sent: an event queued just before a member was removed is not theirs any more.
+                    if (nodeEvent.Vault is { } vaultId && !VaultAccess.CanRead(database, user.Id, vaultId))
+                    {
+                        continue;
+                    }
                     await socket.SendAsync(JsonSerializer.SerializeToUtf8Bytes(nodeEvent, Json), WebSocketMessageType.Text, true, context.RequestAborted);
                 }
             }

@@ -4,8 +4,8 @@ using Dupa.Core.Manifest;
 using Dupa.Core.Retention;
 using Dupa.Core.Vaults;
 using Dupa.Node.Data;
-using Dupa.Node.Events;
 using Dupa.Node.Security;
+using Dupa.Node.Sharing;
 using Dupa.Node.Vaults;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -54,15 +54,15 @@ public static class FileEndpoints
         files.MapDelete("/trash", EmptyTrash).RequireAuthorization(Scopes.Write).WithSummary("Empty the trash for good");
     }
 
-    private static UnlockedVault Open(HttpContext context, NodeDatabase database, VaultSessions sessions, string id)
+    /// <summary>The unlocked vault, if the caller's role on it includes <paramref name="role"/> (docs/sharing.md, Roles).</summary>
+    private static UnlockedVault Open(HttpContext context, NodeDatabase database, VaultSessions sessions, string id, string role = VaultRoles.Viewer)
     {
-        CurrentUser.OwnedVault(context.User, database, id);
+        VaultAccess.Require(context.User, database, id, role);
         return sessions.Get(id);
     }
 
-    /// <summary>Tells the vault owner's open event sockets what changed.</summary>
-    private static void Notify(HttpContext context, EventHub events, TimeProvider clock, string id, string type, string? path) =>
-        events.Publish(context.User.FindFirst("sub")!.Value, new NodeEvent(type, id, path, clock.GetUtcNow()));
+    /// <summary>Tells everyone who can read the vault what changed, and records who changed it.</summary>
+    private static void Notify(HttpContext context, string id, string type, string? path) => CurrentUser.Activity(context, id, type, path);
 
     private static string PathOf(string? path) => string.IsNullOrEmpty(path) ? VaultPath.Root : VaultPath.Parse(path);
 
@@ -113,7 +113,7 @@ public static class FileEndpoints
             enableRangeProcessing: true);
     }
 
-    private static async Task<IResult> Upload(string id, string? path, HttpContext context, NodeDatabase database, VaultSessions sessions, EventHub events, TimeProvider clock)
+    private static async Task<IResult> Upload(string id, string? path, HttpContext context, NodeDatabase database, VaultSessions sessions, TimeProvider clock)
     {
         var vaultPath = PathOf(path);
         if (vaultPath == VaultPath.Root)
@@ -126,8 +126,8 @@ public static class FileEndpoints
         {
             limit.MaxRequestBodySize = null;
         }
-        var session = Open(context, database, sessions, id);
-        sessions.CheckQuota(CurrentUser.Get(context.User, database), context.Request.ContentLength ?? 0);
+        var session = Open(context, database, sessions, id, VaultRoles.Editor);
+        sessions.CheckQuota(CurrentUser.OwnerOf(database, id), context.Request.ContentLength ?? 0);
         var node = await session.WithVaultAsync(async vault =>
         {
             if (vault.State.Get(vaultPath) is { Type: not NodeType.File })
@@ -137,11 +137,11 @@ public static class FileEndpoints
             await ContentWriter.PutAsync(vault, vaultPath, context.Request.Body, modified, cancellationToken: context.RequestAborted);
             return vault.State.Get(vaultPath)!;
         }, context.RequestAborted);
-        Notify(context, events, clock, id, node.Versions.Count == 1 ? "file.added" : "file.changed", vaultPath);
+        Notify(context, id, node.Versions.Count == 1 ? "file.added" : "file.changed", vaultPath);
         return Results.Created($"/api/v1/vaults/{id}/files{UrlPath(vaultPath)}", View(node));
     }
 
-    private static async Task<IResult> UploadForm(string id, string? dir, HttpContext context, NodeDatabase database, VaultSessions sessions, EventHub events, TimeProvider clock)
+    private static async Task<IResult> UploadForm(string id, string? dir, HttpContext context, NodeDatabase database, VaultSessions sessions, TimeProvider clock)
     {
         var directory = PathOf(dir);
         if (!context.Request.HasFormContentType || context.Request.ContentType?.Contains("multipart/", StringComparison.OrdinalIgnoreCase) != true)
@@ -152,8 +152,8 @@ public static class FileEndpoints
         {
             limit.MaxRequestBodySize = null;
         }
-        var session = Open(context, database, sessions, id);
-        sessions.CheckQuota(CurrentUser.Get(context.User, database), context.Request.ContentLength ?? 0);
+        var session = Open(context, database, sessions, id, VaultRoles.Editor);
+        sessions.CheckQuota(CurrentUser.OwnerOf(database, id), context.Request.ContentLength ?? 0);
         var boundary = Microsoft.Net.Http.Headers.HeaderUtilities.RemoveQuotes(Microsoft.Net.Http.Headers.MediaTypeHeaderValue.Parse(context.Request.ContentType).Boundary).Value
             ?? throw new DupaException(ErrorCode.InvalidInput, "the multipart body has no boundary");
         var reader = new Microsoft.AspNetCore.WebUtilities.MultipartReader(boundary, context.Request.Body);
@@ -172,7 +172,7 @@ public static class FileEndpoints
                 await ContentWriter.PutAsync(vault, target, section.Body, clock.GetUtcNow(), cancellationToken: context.RequestAborted);
                 return vault.State.Get(target)!;
             }, context.RequestAborted);
-            Notify(context, events, clock, id, node.Versions.Count == 1 ? "file.added" : "file.changed", target);
+            Notify(context, id, node.Versions.Count == 1 ? "file.added" : "file.changed", target);
             stored.Add(View(node));
         }
         return stored.Count == 0
@@ -180,16 +180,16 @@ public static class FileEndpoints
             : Results.Ok(stored);
     }
 
-    private static async Task<IResult> Delete(string id, string? path, HttpContext context, NodeDatabase database, VaultSessions sessions, EventHub events, TimeProvider clock)
+    private static async Task<IResult> Delete(string id, string? path, HttpContext context, NodeDatabase database, VaultSessions sessions)
     {
         var vaultPath = PathOf(path);
-        var item = await Open(context, database, sessions, id).WithVaultAsync(vault =>
+        var item = await Open(context, database, sessions, id, VaultRoles.Editor).WithVaultAsync(vault =>
         {
             var removed = TrashCommands.Remove(vault, vaultPath);
             Forgetter.ExpireTrash(vault);
             return removed;
         }, context.RequestAborted);
-        Notify(context, events, clock, id, "file.deleted", vaultPath);
+        Notify(context, id, "file.deleted", vaultPath);
         return Results.Ok(new { trashItem = item.ToString() });
     }
 
@@ -204,25 +204,25 @@ public static class FileEndpoints
         }, context.RequestAborted);
     }
 
-    private static async Task<IResult> RestoreVersion(string id, RestoreVersionRequest request, HttpContext context, NodeDatabase database, VaultSessions sessions, EventHub events, TimeProvider clock)
+    private static async Task<IResult> RestoreVersion(string id, RestoreVersionRequest request, HttpContext context, NodeDatabase database, VaultSessions sessions)
     {
-        var view = await Open(context, database, sessions, id).WithVaultAsync(vault =>
+        var view = await Open(context, database, sessions, id, VaultRoles.Editor).WithVaultAsync(vault =>
         {
             FileCommands.RestoreVersion(vault, request.Path ?? "", request.Version);
             return View(vault.State.Get(VaultPath.Parse(request.Path ?? ""))!);
         }, context.RequestAborted);
-        Notify(context, events, clock, id, "file.changed", view.Path);
+        Notify(context, id, "file.changed", view.Path);
         return Results.Ok(view);
     }
 
-    private static async Task<IResult> Move(string id, MoveRequest request, HttpContext context, NodeDatabase database, VaultSessions sessions, EventHub events, TimeProvider clock)
+    private static async Task<IResult> Move(string id, MoveRequest request, HttpContext context, NodeDatabase database, VaultSessions sessions)
     {
-        var view = await Open(context, database, sessions, id).WithVaultAsync(vault =>
+        var view = await Open(context, database, sessions, id, VaultRoles.Editor).WithVaultAsync(vault =>
         {
             var to = FileCommands.Move(vault, request.From ?? "", request.To ?? "");
             return View(vault.State.Get(to)!);
         }, context.RequestAborted);
-        Notify(context, events, clock, id, "file.moved", view.Path);
+        Notify(context, id, "file.moved", view.Path);
         return Results.Ok(view);
     }
 
@@ -232,27 +232,34 @@ public static class FileEndpoints
                 Entries.TypeName(t.Root.Type), t.Nodes.Count(n => n.Type == NodeType.File), t.Nodes.Where(n => n.Type == NodeType.File).Sum(n => n.Current.Size))).ToList(),
             context.RequestAborted));
 
-    private static async Task<IResult> RestoreTrash(string id, string item, RestoreTrashRequest? request, HttpContext context, NodeDatabase database, VaultSessions sessions, EventHub events, TimeProvider clock)
+    private static async Task<IResult> RestoreTrash(string id, string item, RestoreTrashRequest? request, HttpContext context, NodeDatabase database, VaultSessions sessions)
     {
-        var path = await Open(context, database, sessions, id).WithVaultAsync(vault =>
+        var path = await Open(context, database, sessions, id, VaultRoles.Editor).WithVaultAsync(vault =>
         {
             var found = TrashCommands.Find(vault, item);
             TrashCommands.Restore(vault, found, request?.To);
             return found.Root.Path;
         }, context.RequestAborted);
-        Notify(context, events, clock, id, "file.restored", path);
+        Notify(context, id, "file.restored", path);
         return Results.Ok(new { path });
     }
 
     private static async Task<IResult> PurgeItem(string id, string item, HttpContext context, NodeDatabase database, VaultSessions sessions)
     {
-        await Open(context, database, sessions, id).WithVaultAsync(vault => TrashCommands.Purge(vault, [TrashCommands.Find(vault, item)]), context.RequestAborted);
+        var path = await Open(context, database, sessions, id, VaultRoles.Manager).WithVaultAsync(vault =>
+        {
+            var found = TrashCommands.Find(vault, item);
+            TrashCommands.Purge(vault, [found]);
+            return found.Path;
+        }, context.RequestAborted);
+        CurrentUser.Audit(context, id, "trash.purged", path);
         return Results.NoContent();
     }
 
     private static async Task<IResult> EmptyTrash(HttpContext context, string id, NodeDatabase database, VaultSessions sessions)
     {
-        var purged = await Open(context, database, sessions, id).WithVaultAsync(vault => TrashCommands.Purge(vault, [.. vault.State.Trash]), context.RequestAborted);
+        var purged = await Open(context, database, sessions, id, VaultRoles.Manager).WithVaultAsync(vault => TrashCommands.Purge(vault, [.. vault.State.Trash]), context.RequestAborted);
+        CurrentUser.Audit(context, id, "trash.emptied");
         return Results.Ok(new { purged });
     }
 

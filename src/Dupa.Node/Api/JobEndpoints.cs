@@ -4,6 +4,7 @@ using Dupa.Core.Vaults;
 using Dupa.Node.Data;
 using Dupa.Node.Jobs;
 using Dupa.Node.Security;
+using Dupa.Node.Sharing;
 using Dupa.Node.Vaults;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -35,7 +36,7 @@ public static class JobEndpoints
 
     private static IResult Start(string id, StartJobRequest request, HttpContext context, NodeDatabase database, VaultSessions sessions, JobRunner runner)
     {
-        CurrentUser.OwnedVault(context.User, database, id);
+        VaultAccess.Require(context.User, database, id, VaultRoles.Manager);
         var vault = sessions.Get(id);
         Func<Vault, IProgress<double>, CancellationToken, object> work = request.Kind switch
         {

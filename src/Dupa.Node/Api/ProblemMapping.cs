@@ -27,6 +27,7 @@ public sealed partial class ProblemMapping(IProblemDetailsService problems, ILog
         ErrorCode.QuotaExceeded => (StatusCodes.Status507InsufficientStorage, "quota_exceeded"),
         ErrorCode.Cancelled => (StatusCodes.Status400BadRequest, "cancelled"),
         ErrorCode.Integrity => (StatusCodes.Status500InternalServerError, "integrity"),
+        ErrorCode.Forbidden => (StatusCodes.Status403Forbidden, "forbidden_role"),
         _ => (StatusCodes.Status500InternalServerError, "internal"),
     };
 

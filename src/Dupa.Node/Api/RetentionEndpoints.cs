@@ -4,6 +4,7 @@ using Dupa.Core.Retention;
 using Dupa.Core.Vaults;
 using Dupa.Node.Data;
 using Dupa.Node.Security;
+using Dupa.Node.Sharing;
 using Dupa.Node.Vaults;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -38,9 +39,9 @@ public static class RetentionEndpoints
         group.MapGet("/diff", Diff).Produces<IReadOnlyList<ChangeView>>().WithSummary("Paths added, removed and changed between ?from=TIME and ?to=TIME (default now)");
     }
 
-    private static UnlockedVault Session(HttpContext context, NodeDatabase database, VaultSessions sessions, string id)
+    private static UnlockedVault Session(HttpContext context, NodeDatabase database, VaultSessions sessions, string id, string role = VaultRoles.Viewer)
     {
-        CurrentUser.OwnedVault(context.User, database, id);
+        VaultAccess.Require(context.User, database, id, role);
         return sessions.Get(id);
     }
 
@@ -51,16 +52,18 @@ public static class RetentionEndpoints
         Results.Ok(await Session(context, database, sessions, id).WithVaultAsync(View, context.RequestAborted));
 
     private static async Task<IResult> SetPolicy(string id, SetPolicyRequest request, HttpContext context, NodeDatabase database, VaultSessions sessions) =>
-        Results.Ok(await Session(context, database, sessions, id).WithVaultAsync(vault =>
+        Results.Ok(await Session(context, database, sessions, id, VaultRoles.Manager).WithVaultAsync(vault =>
         {
             PolicyCommands.SetPolicy(vault, new RetentionPolicy { TrashDays = request.TrashDays, Rules = request.Rules ?? [] });
+            CurrentUser.Audit(context, id, "policy.set");
             return View(vault);
         }, context.RequestAborted));
 
     private static async Task<IResult> AddLock(string id, LockRequest request, HttpContext context, NodeDatabase database, VaultSessions sessions) =>
-        Results.Ok(await Session(context, database, sessions, id).WithVaultAsync(vault =>
+        Results.Ok(await Session(context, database, sessions, id, VaultRoles.Manager).WithVaultAsync(vault =>
         {
             PolicyCommands.Lock(vault, request.Path, request.Until);
+            CurrentUser.Audit(context, id, "lock.added", request.Path);
             return View(vault);
         }, context.RequestAborted));
 

@@ -4,8 +4,8 @@ using Dupa.Core.Manifest;
 using Dupa.Core.Search;
 using Dupa.Core.Vaults;
 using Dupa.Node.Data;
-using Dupa.Node.Events;
 using Dupa.Node.Security;
+using Dupa.Node.Sharing;
 using Dupa.Node.Vaults;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -59,7 +59,7 @@ public static class SearchEndpoints
             Limit = limit is null ? 100 : limit is >= 1 and <= MaxLimit ? limit.Value : throw new DupaException(ErrorCode.InvalidInput, $"limit is between 1 and {MaxLimit}"),
             Offset = offset is null ? 0 : offset >= 0 ? offset.Value : throw new DupaException(ErrorCode.InvalidInput, "offset cannot be negative"),
         };
-        CurrentUser.OwnedVault(context.User, database, id);
+        VaultAccess.Require(context.User, database, id, VaultRoles.Viewer);
         var result = await sessions.Get(id).WithVaultAsync(vault => FileSearch.Run(vault.State, query), context.RequestAborted);
         return Results.Ok(new SearchResultView(result.Total, query.Offset, [.. result.Hits.Select(h => new SearchHitView(h.Path, h.Name, Entries.TypeName(h.Node.Type), h.Version.Size,
             DateTimeOffset.FromUnixTimeMilliseconds(h.Version.MtimeNs / 1_000_000), h.Version.Mime, h.VersionNumber, h.Version.Ref.ToString(),
@@ -68,17 +68,17 @@ public static class SearchEndpoints
 
     private static async Task<IResult> Tags(string id, HttpContext context, NodeDatabase database, VaultSessions sessions)
     {
-        CurrentUser.OwnedVault(context.User, database, id);
+        VaultAccess.Require(context.User, database, id, VaultRoles.Viewer);
         var counts = await sessions.Get(id).WithVaultAsync(vault => vault.State.Nodes.SelectMany(n => n.Tags).GroupBy(t => t, StringComparer.Ordinal)
             .OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => new TagCountView(g.Key, g.Count())).ToList(), context.RequestAborted);
         return Results.Ok(counts);
     }
 
-    private static async Task<IResult> ChangeTags(string id, TagRequest request, HttpContext context, NodeDatabase database, VaultSessions sessions, EventHub events, TimeProvider clock)
+    private static async Task<IResult> ChangeTags(string id, TagRequest request, HttpContext context, NodeDatabase database, VaultSessions sessions)
     {
-        CurrentUser.OwnedVault(context.User, database, id);
+        VaultAccess.Require(context.User, database, id, VaultRoles.Editor);
         var (path, tags) = (await sessions.Get(id).WithVaultAsync(vault => TagCommands.Change(vault, [request.Path], request.Add ?? [], request.Remove ?? []), context.RequestAborted))[0];
-        events.Publish(context.User.FindFirst("sub")!.Value, new NodeEvent("file.tagged", id, path, clock.GetUtcNow()));
+        CurrentUser.Activity(context, id, "file.tagged", path);
         return Results.Ok(new TagsView(path, [.. tags]));
     }
 }

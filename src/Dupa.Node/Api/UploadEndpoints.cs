@@ -2,8 +2,8 @@ using System.Globalization;
 using Dupa.Core.Errors;
 using Dupa.Core.Files;
 using Dupa.Node.Data;
-using Dupa.Node.Events;
 using Dupa.Node.Security;
+using Dupa.Node.Sharing;
 using Dupa.Node.Uploads;
 using Dupa.Node.Vaults;
 using Microsoft.AspNetCore.Builder;
@@ -37,9 +37,9 @@ public static class UploadEndpoints
 
     private static IResult Create(string id, CreateUploadRequest request, HttpContext context, NodeDatabase database, VaultSessions sessions, UploadSessions uploads, TimeProvider clock)
     {
-        CurrentUser.OwnedVault(context.User, database, id);
+        VaultAccess.Require(context.User, database, id, VaultRoles.Editor);
         sessions.Get(id);
-        sessions.CheckQuota(CurrentUser.Get(context.User, database), request.Length);
+        sessions.CheckQuota(CurrentUser.OwnerOf(database, id), request.Length);
         var session = uploads.Create(UserId(context), id, request.Path ?? "", request.Length, request.Modified ?? clock.GetUtcNow());
         context.Response.Headers[OffsetHeader] = "0";
         return Results.Created($"/api/v1/vaults/{id}/uploads/{session.Id}", View(session));
@@ -54,9 +54,9 @@ public static class UploadEndpoints
         return Results.Ok(View(session));
     }
 
-    private static async Task<IResult> Append(string id, string upload, HttpContext context, NodeDatabase database, VaultSessions sessions, UploadSessions uploads, EventHub events, TimeProvider clock)
+    private static async Task<IResult> Append(string id, string upload, HttpContext context, NodeDatabase database, VaultSessions sessions, UploadSessions uploads)
     {
-        CurrentUser.OwnedVault(context.User, database, id);
+        VaultAccess.Require(context.User, database, id, VaultRoles.Editor);
         var session = uploads.Get(UserId(context), id, upload);
         if (!long.TryParse(context.Request.Headers[OffsetHeader], NumberStyles.None, CultureInfo.InvariantCulture, out var offset))
         {
@@ -78,7 +78,7 @@ public static class UploadEndpoints
             await vault.WithVaultAsync(v => ContentWriter.PutAsync(v, session.Path, received, session.Modified, cancellationToken: CancellationToken.None), CancellationToken.None);
         }
         uploads.Remove(session);
-        events.Publish(UserId(context), new NodeEvent("file.added", id, session.Path, clock.GetUtcNow()));
+        CurrentUser.Activity(context, id, "file.added", session.Path);
         return Results.Created($"/api/v1/vaults/{id}/files{FileEndpoints.UrlPath(session.Path)}", View(session));
     }
 

@@ -2,6 +2,7 @@ using System.Security.Cryptography;
 using Dupa.Core.Errors;
 using Dupa.Node.Data;
 using Dupa.Node.Security;
+using Dupa.Node.Sharing;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -25,7 +26,7 @@ public static class UserEndpoints
     {
         var users = app.MapGroup("/api/v1/users").WithTags("Users").RequireAuthorization(Scopes.Admin);
         users.MapGet("/", (NodeDatabase database) => database.Users().Select(View)).WithSummary("List the node's users (admin)");
-        users.MapPost("/", (CreateUserRequest request, NodeDatabase database, PasswordHasher hasher, TimeProvider time) =>
+        users.MapPost("/", (CreateUserRequest request, NodeDatabase database, PasswordHasher hasher, UserKeys keys, TimeProvider time) =>
         {
             var role = request.Role ?? Roles.User;
             if (role is not (Roles.User or Roles.Admin) || request.QuotaBytes is < 0)
@@ -38,6 +39,7 @@ public static class UserEndpoints
             }
             var user = AuthEndpoints.NewUser(request.Username!, request.Password, role, hasher, time) with { QuotaBytes = request.QuotaBytes ?? 0 };
             database.AddUser(user);
+            keys.Create(user, request.Password);
             return Results.Created($"/api/v1/users/{user.Id}", View(user));
         }).WithSummary("Create a user (admin)");
         users.MapPut("/{id}/quota", (string id, SetQuotaRequest request, NodeDatabase database) =>
@@ -66,7 +68,7 @@ public static class UserEndpoints
             return Results.Created("/api/v1/auth/signup", new { invite = code, expiresAt = time.GetUtcNow().AddDays(days) });
         }).RequireAuthorization(Scopes.Admin).WithTags("Users").WithSummary("Create a one-time invite code for a new user (admin)");
 
-        app.MapPost("/api/v1/auth/signup", (SignupRequest request, HttpContext context, NodeOptions options, NodeDatabase database, PasswordHasher hasher, LoginThrottle throttle, TimeProvider time) =>
+        app.MapPost("/api/v1/auth/signup", (SignupRequest request, HttpContext context, NodeOptions options, NodeDatabase database, PasswordHasher hasher, LoginThrottle throttle, UserKeys keys, TimeProvider time) =>
         {
             var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
             if (throttle.RetryAfter("signup", address) is not null)
@@ -85,6 +87,7 @@ public static class UserEndpoints
                 return ProblemMapping.Problem(StatusCodes.Status403Forbidden, "invite_required", "signing up needs a valid, unused invite from the admin");
             }
             database.AddUser(user);
+            keys.Create(user, request.Password);
             return Results.Created("/api/v1/auth/me", new UserView(user.Id, user.Username, user.Role));
         }).AllowAnonymous().WithTags("Auth").WithSummary("Create an account: with an admin's invite, or freely when signup is open");
     }

@@ -2,6 +2,7 @@ using Dupa.Core.Errors;
 using Dupa.Core.Vaults;
 using Dupa.Node.Data;
 using Dupa.Node.Security;
+using Dupa.Node.Sharing;
 using Dupa.Node.Vaults;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -11,9 +12,11 @@ namespace Dupa.Node.Api;
 
 public sealed record CreateVaultRequest(string Name, string Passphrase);
 
-public sealed record UnlockRequest(string Passphrase);
+/// <summary>The owner unlocks with the vault's passphrase; a member with their own account password (either field).</summary>
+public sealed record UnlockRequest(string? Passphrase, string? Password = null);
 
-public sealed record VaultView(string Id, string Name, DateTimeOffset CreatedAt, bool Unlocked);
+/// <summary>A vault the caller can see: their own (role owner) or one shared with them (docs/sharing.md).</summary>
+public sealed record VaultView(string Id, string Name, DateTimeOffset CreatedAt, bool Unlocked, string Role, string Owner);
 
 public sealed record CreatedVault(string Id, string Name, string RecoveryKey);
 
@@ -23,28 +26,64 @@ public static class VaultEndpoints
     public static void Map(IEndpointRouteBuilder app)
     {
         var vaults = app.MapGroup("/api/v1/vaults").WithTags("Vaults").RequireAuthorization(Scopes.Read);
-        vaults.MapGet("/", (HttpContext context, NodeDatabase database, VaultSessions sessions) =>
-            database.VaultsOf(CurrentUser.Get(context.User, database).Id).Select(v => new VaultView(v.Id, v.Name, v.CreatedAt, sessions.IsUnlocked(v.Id))))
-            .WithSummary("List your vaults");
+        vaults.MapGet("/", List).WithSummary("List your vaults and the vaults shared with you, with your role on each");
         vaults.MapPost("/", Create).Produces<CreatedVault>(StatusCodes.Status201Created).RequireAuthorization(Scopes.Write)
             .WithSummary("Create a vault; the response holds its recovery key, shown this once");
-        vaults.MapPost("/{id}/unlock", (string id, UnlockRequest request, HttpContext context, NodeDatabase database, VaultSessions sessions) =>
-        {
-            CurrentUser.OwnedVault(context.User, database, id);
-            sessions.Unlock(id, request.Passphrase ?? "");
-            return Results.NoContent();
-        }).RequireAuthorization(Scopes.Write).WithSummary("Unlock a vault with its passphrase");
+        vaults.MapPost("/{id}/unlock", Unlock).RequireAuthorization(Scopes.Write)
+            .WithSummary("Unlock a vault: the owner with its passphrase, a member with their own account password");
         vaults.MapPost("/{id}/lock", (string id, HttpContext context, NodeDatabase database, VaultSessions sessions) =>
         {
-            CurrentUser.OwnedVault(context.User, database, id);
+            VaultAccess.Require(context.User, database, id, VaultRoles.Manager);
             sessions.Lock(id);
             return Results.NoContent();
         }).RequireAuthorization(Scopes.Write).WithSummary("Lock a vault: its key is dropped from memory");
         vaults.MapGet("/{id}/stats", async (string id, HttpContext context, NodeDatabase database, VaultSessions sessions) =>
         {
-            CurrentUser.OwnedVault(context.User, database, id);
+            VaultAccess.Require(context.User, database, id, VaultRoles.Viewer);
             return await sessions.Get(id).WithVaultAsync(VaultStats.Compute, context.RequestAborted);
         }).WithSummary("What the vault holds, and what deduplication and compression save");
+    }
+
+    private static IEnumerable<VaultView> List(HttpContext context, NodeDatabase database, VaultSessions sessions)
+    {
+        var user = CurrentUser.Get(context.User, database);
+        var own = database.VaultsOf(user.Id).Select(v => new VaultView(v.Id, v.Name, v.CreatedAt, sessions.IsUnlocked(v.Id), VaultRoles.Owner, user.Username));
+        var shared = database.VaultsSharedWith(user.Id).Select(s =>
+            new VaultView(s.Vault.Id, s.Vault.Name, s.Vault.CreatedAt, sessions.IsUnlocked(s.Vault.Id), s.Member.Role, database.FindUser(s.Vault.OwnerId)?.Username ?? "?"));
+        return [.. own, .. shared];
+    }
+
+    private static IResult Unlock(string id, UnlockRequest request, HttpContext context, NodeDatabase database, VaultSessions sessions, UserKeys keys,
+        LoginThrottle throttle, VaultActivity activity)
+    {
+        var grant = VaultAccess.Require(context.User, database, id, VaultRoles.Viewer);
+        if (grant.IsOwner)
+        {
+            sessions.Unlock(id, request.Passphrase ?? "");
+            return Results.NoContent();
+        }
+        // A member opens their own copy of the vault key: their private key, sealed by their password, unwraps it.
+        var password = request.Password ?? request.Passphrase ?? "";
+        var address = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+        if (throttle.RetryAfter(grant.User.Username, address) is not null)
+        {
+            return ProblemMapping.Problem(StatusCodes.Status429TooManyRequests, "too_many_attempts", "too many wrong passwords; try again later");
+        }
+        if (!PasswordHasher.Verify(password, grant.User.PasswordHash))
+        {
+            throttle.Failed(grant.User.Username, address);
+            return ProblemMapping.Problem(StatusCodes.Status403Forbidden, "wrong_password", "a shared vault is unlocked with your own account password, and that is not it");
+        }
+        var member = database.FindMember(id, grant.User.Id)!;
+        using var key = keys.Open(grant.User, password);
+        if (key is null)
+        {
+            return ProblemMapping.Problem(StatusCodes.Status409Conflict, "key_unavailable",
+                "your sharing key was sealed with an earlier password (an admin reset cannot recover it); ask the owner to share the vault with you again");
+        }
+        sessions.UnlockWith(id, VaultSecret.Wrapped(key, member.WrappedKey, UserKeys.SlotFor(grant.User.Id)));
+        activity.Record(id, grant.User.Id, grant.User.Username, "vault.unlocked", null, null);
+        return Results.NoContent();
     }
 
     private static IResult Create(CreateVaultRequest request, HttpContext context, NodeDatabase database, VaultSessions sessions)

@@ -31,7 +31,7 @@ public sealed record ApiToken(string Id, string UserId, string Name, string Scop
 /// vaults belong to whom. Vault contents live in the vaults themselves. Token secrets are stored only as
 /// SHA-256 hashes, passwords only as Argon2id hashes.
 /// </summary>
-public sealed class NodeDatabase : IDisposable
+public sealed partial class NodeDatabase : IDisposable
 {
     private readonly SqliteConnection _connection;
     private readonly Lock _gate = new();
@@ -64,6 +64,7 @@ public sealed class NodeDatabase : IDisposable
             CREATE TABLE IF NOT EXISTS replication_policy (vault_id TEXT PRIMARY KEY REFERENCES vaults(id), copies INTEGER NOT NULL);
             CREATE TABLE IF NOT EXISTS recovery_grants (vault_id TEXT NOT NULL, peer_id TEXT NOT NULL, added_at TEXT NOT NULL, PRIMARY KEY (vault_id, peer_id));
             """);
+        CreateSharingTables();
     }
 
     public int UserCount() => Scalar<long>("SELECT count(*) FROM users") is var n ? (int)n : 0;

@@ -43,6 +43,25 @@ public sealed class EventHub
     /// <summary>Every event, for node-wide listeners (peers push vault changes to their replicas).</summary>
     public event Action<NodeEvent>? Published;
 
+    /// <summary>One event for several users (everyone a vault is shared with), announced to node-wide listeners once.</summary>
+    public void PublishTo(IEnumerable<string> userIds, NodeEvent nodeEvent)
+    {
+        Published?.Invoke(nodeEvent);
+        lock (_gate)
+        {
+            foreach (var userId in userIds.Distinct(StringComparer.Ordinal))
+            {
+                if (_subscribers.TryGetValue(userId, out var list))
+                {
+                    foreach (var channel in list)
+                    {
+                        channel.Writer.TryWrite(nodeEvent);
+                    }
+                }
+            }
+        }
+    }
+
     public void Publish(string userId, NodeEvent nodeEvent)
     {
         Published?.Invoke(nodeEvent);

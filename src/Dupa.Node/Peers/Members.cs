@@ -108,25 +108,18 @@ public sealed partial class Members(NodeDatabase database, VaultSessions session
             answer = await response.Content.ReadFromJsonAsync<MemberKeyAnswer>(cancellationToken) ?? throw new DupaException(ErrorCode.Integrity, "an empty answer");
         }
         var wrapped = Convert.FromBase64String(answer.WrappedKey);
-        var master = PublicKeyWrap.TryUnwrap(identity.Agreement, wrapped, "member", VaultHeader.Read(directory).VaultIdBytes)
-            ?? throw new IntegrityException("member key", "the key the peer sent does not open with this node's agreement key");
-        try
+        // The key opens only with this node's agreement key; a wrong one is refused when the vault is opened to join.
+        var secret = VaultSecret.Wrapped(identity.Agreement, wrapped, "member");
+        if (!File.Exists(Path.Combine(directory, Vault.DeviceKeyFileName)))
         {
-            NodeIdentity.WritePrivate(sessions.MemberKeyPath(vaultId), wrapped);
-            if (!File.Exists(Path.Combine(directory, Vault.DeviceKeyFileName)))
+            foreach (var log in manifest.Logs.Where(l => l.Length > copy.LogLength(l.Device)))
             {
-                foreach (var log in manifest.Logs.Where(l => l.Length > copy.LogLength(l.Device)))
-                {
-                    var offset = copy.LogLength(log.Device);
-                    copy.AcceptLogBytes(log.Device, offset, await peerCopy.LogBytesAsync(log.Device, offset, cancellationToken));
-                }
-                VaultInit.Join(directory, new MasterKeySecret(master), time);
+                var offset = copy.LogLength(log.Device);
+                copy.AcceptLogBytes(log.Device, offset, await peerCopy.LogBytesAsync(log.Device, offset, cancellationToken));
             }
+            VaultInit.Join(directory, secret, time);
         }
-        finally
-        {
-            System.Security.Cryptography.CryptographicOperations.ZeroMemory(master);
-        }
+        NodeIdentity.WritePrivate(sessions.MemberKeyPath(vaultId), wrapped);
         // The vault belongs to this node's first admin, under the name it has on the owner's node (made unique).
         var admin = database.Users().Where(u => u.IsAdmin).OrderBy(u => u.CreatedAt).FirstOrDefault()
             ?? throw new DupaException(ErrorCode.NotFound, "this node has no admin account to hold the shared vault yet");

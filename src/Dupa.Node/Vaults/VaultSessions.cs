@@ -160,16 +160,7 @@ public sealed class VaultSessions(NodeOptions options, NodeDatabase database, Ti
         {
             throw new DupaException(ErrorCode.NotUnlocked, "the vault is locked here; unlock it with its passphrase to sync it with its members");
         }
-        var master = PublicKeyWrap.TryUnwrap(agreement, File.ReadAllBytes(path), "member", VaultHeader.Read(DirectoryOf(vaultId)).VaultIdBytes)
-            ?? throw new IntegrityException("member key", "it does not open with this node's agreement key");
-        try
-        {
-            Open(vaultId, new MasterKeySecret(master));
-        }
-        finally
-        {
-            System.Security.Cryptography.CryptographicOperations.ZeroMemory(master);
-        }
+        Open(vaultId, VaultSecret.Wrapped(agreement, File.ReadAllBytes(path), "member"));
     }
 
     private void Open(string vaultId, VaultSecret secret)
@@ -183,6 +174,37 @@ public sealed class VaultSessions(NodeOptions options, NodeDatabase database, Ti
             {
                 vault.Dispose();
             }
+        }
+    }
+
+    /// <summary>
+    /// Unlocks a vault with any <see cref="VaultSecret"/> (a user's wrapped copy of the key, docs/sharing.md); if it is
+    /// already unlocked the secret is still checked, so this never says yes to a wrong one.
+    /// </summary>
+    public void UnlockWith(string vaultId, VaultSecret secret)
+    {
+        if (IsUnlocked(vaultId))
+        {
+            Vault.CheckSecret(DirectoryOf(vaultId), secret);
+            return;
+        }
+        var vault = Vault.Open(DirectoryOf(vaultId), secret, new VaultOpenOptions { Writable = true, Time = time });
+        Forgetter.ExpireTrash(vault);
+        lock (_gate)
+        {
+            if (!_unlocked.TryAdd(vaultId, new UnlockedVault(vault)))
+            {
+                vault.Dispose();
+            }
+        }
+    }
+
+    /// <summary>The unlocked vault, or null when it is locked.</summary>
+    public UnlockedVault? TryGet(string vaultId)
+    {
+        lock (_gate)
+        {
+            return _unlocked.GetValueOrDefault(vaultId);
         }
     }
 

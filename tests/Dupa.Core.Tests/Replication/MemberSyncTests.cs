@@ -134,9 +134,9 @@ public sealed class MemberSyncTests
             copy.AcceptLogBytes(log.Device, 0, File.ReadAllBytes(Path.Combine(owner.Directory, "logs", log.Device + ".log")));
         }
         using var agreement = AgreementKey.Create();
-        var master = PublicKeyWrap.TryUnwrap(agreement, owner.WrapKeyTo(agreement.PublicKey, "member"), "member", owner.Header.VaultIdBytes)!;
-        VaultInit.Join(directory, new MasterKeySecret(master));
-        return Vault.Open(directory, new MasterKeySecret(master), new VaultOpenOptions { Writable = true });
+        var secret = VaultSecret.Wrapped(agreement, owner.WrapMasterKeyTo(agreement.PublicKey, "member"), "member");
+        VaultInit.Join(directory, secret);
+        return Vault.Open(directory, secret, new VaultOpenOptions { Writable = true });
     }
 
     private static Task<MemberPullResult> Pull(Vault into, Vault from) =>

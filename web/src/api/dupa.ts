@@ -1,6 +1,7 @@
 import { api, encodePath } from './client';
 import type {
-  AdminUser, ApiToken, CreatedToken, CreatedVault, Entry, Listing, NodeId, NodeStatus, Peer, SearchResult, TrashItem, Vault, VaultStats, Version,
+  AdminUser, ApiToken, AuditEntry, CreatedLink, CreatedToken, CreatedVault, Entry, LinkKind, Listing, Member, NodeId, NodeStatus, Peer, SearchResult, ShareLink,
+  TrashItem, Vault, VaultStats, Version,
 } from './types';
 
 // Typed calls to each endpoint the UI uses. Paths inside a vault are absolute ("/Photos/a.jpg").
@@ -16,6 +17,8 @@ export const vaults = {
   list: () => api.get<Vault[]>('/api/v1/vaults'),
   create: (name: string, passphrase: string) => api.json<CreatedVault>('POST', '/api/v1/vaults', { name, passphrase }),
   unlock: (id: string, passphrase: string) => api.json<void>('POST', `${v(id)}/unlock`, { passphrase }),
+  /** A vault shared with you opens with your own account password (docs/sharing.md). */
+  unlockShared: (id: string, password: string) => api.json<void>('POST', `${v(id)}/unlock`, { password }),
   lock: (id: string) => api.json<void>('POST', `${v(id)}/lock`),
   stats: (id: string) => api.get<VaultStats>(`${v(id)}/stats`),
 };
@@ -40,6 +43,20 @@ export const files = {
   /** Adds and removes tags on a path; answers the path's tags afterwards. */
   changeTags: (vault: string, path: string, add: string[], remove: string[]) =>
     api.json<{ path: string; tags: string[] }>('POST', `${v(vault)}/tags`, { path, add, remove }),
+};
+
+/** A vault shared with other users of the node, and who did what in it (docs/sharing.md). */
+export const sharing = {
+  members: (vault: string) => api.get<Member[]>(`${v(vault)}/members`),
+  share: (vault: string, username: string, role: string) => api.json<Member>('PUT', `${v(vault)}/members/${encodeURIComponent(username)}`, { role }),
+  remove: (vault: string, username: string) => api.json<void>('DELETE', `${v(vault)}/members/${encodeURIComponent(username)}`),
+  audit: (vault: string) => api.get<AuditEntry[]>(`${v(vault)}/audit?limit=50`),
+  links: (vault: string) => api.get<ShareLink[]>(`${v(vault)}/links`),
+  createLink: (vault: string, request: { path: string; kind: LinkKind; password?: string; expiresAt?: string; maxUses?: number }) =>
+    api.json<CreatedLink>('POST', `${v(vault)}/links`, request),
+  revokeLink: (vault: string, id: string) => api.json<void>('DELETE', `${v(vault)}/links/${encodeURIComponent(id)}`),
+  /** Every link you made, in every vault you can still share. */
+  myLinks: () => api.get<ShareLink[]>('/api/v1/links'),
 };
 
 /** This node among its peers (docs/protocol.md): its device ID, pinned peers, invite codes. */

@@ -13,11 +13,78 @@ export interface LoginResponse {
   user: User;
 }
 
+export type VaultRole = 'owner' | 'manager' | 'editor' | 'viewer';
+
 export interface Vault {
   id: string;
   name: string;
   createdAt: string;
   unlocked: boolean;
+  /** The caller's role: owner of their own vaults; viewer, editor or manager of a vault shared with them. */
+  role: VaultRole;
+  /** The owner's username. */
+  owner: string;
+}
+
+/** Someone with access to a vault (docs/sharing.md). */
+export interface Member {
+  username: string;
+  role: VaultRole;
+  addedAt: string;
+  addedBy: string | null;
+}
+
+export interface AuditEntry {
+  at: string;
+  actor: string;
+  action: string;
+  target: string | null;
+  path: string | null;
+}
+
+export type LinkKind = 'read' | 'drop';
+
+export interface ShareLink {
+  id: string;
+  vaultId: string;
+  vault: string;
+  kind: LinkKind;
+  path: string;
+  state: 'active' | 'expired' | 'exhausted' | 'revoked';
+  hasPassword: boolean;
+  expiresAt: string | null;
+  maxUses: number | null;
+  uses: number;
+  lastUsedAt: string | null;
+  createdBy: string;
+  createdAt: string;
+}
+
+export interface CreatedLink {
+  id: string;
+  secret: string;
+  url: string;
+  link: ShareLink;
+}
+
+/** What a public link shows its visitor before anything else. */
+export interface LinkInfo {
+  kind: LinkKind;
+  name: string;
+  type: 'file' | 'dir';
+  size: number | null;
+  mime: string | null;
+  expiresAt: string | null;
+  usesLeft: number | null;
+}
+
+export interface LinkEntry {
+  name: string;
+  path: string;
+  type: 'file' | 'dir';
+  size: number;
+  modified: string;
+  mime: string | null;
 }
 
 export interface CreatedVault {

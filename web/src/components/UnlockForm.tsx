@@ -3,12 +3,13 @@ import { vaults } from '../api/dupa';
 import { ErrorMessage } from './common';
 import { useAction } from '../lib/hooks';
 
-export function UnlockForm({ vault, name, onUnlocked }: { vault: string; name: string; onUnlocked: () => void }) {
+/** Unlocks a vault: your own with its passphrase; one shared with you with your account password (docs/sharing.md). */
+export function UnlockForm({ vault, name, onUnlocked, shared = false }: { vault: string; name: string; onUnlocked: () => void; shared?: boolean }) {
   const [passphrase, setPassphrase] = useState('');
   const { busy, error, run } = useAction();
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();
-    if ((await run(() => vaults.unlock(vault, passphrase).then(() => true))) === true) {
+    if ((await run(() => (shared ? vaults.unlockShared(vault, passphrase) : vaults.unlock(vault, passphrase)).then(() => true))) === true) {
       setPassphrase('');
       onUnlocked();
     }
@@ -16,7 +17,7 @@ export function UnlockForm({ vault, name, onUnlocked }: { vault: string; name: s
   return (
     <form className="inline-form" onSubmit={submit}>
       <label>
-        Passphrase for {name}
+        {shared ? `Your password, to open ${name}` : `Passphrase for ${name}`}
         <input type="password" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} required autoComplete="off" />
       </label>
       <button type="submit" disabled={busy}>{busy ? 'Unlocking…' : 'Unlock'}</button>

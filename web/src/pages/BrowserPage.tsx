@@ -1,5 +1,5 @@
 import { useEffect, useRef, useState } from 'react';
-import { download as downloadTo, downloadZip, files, vaults } from '../api/dupa';
+import { download as downloadTo, downloadZip, files, sharing, vaults } from '../api/dupa';
 import { ApiError } from '../api/errors';
 import type { Entry, Listing } from '../api/types';
 import { uploads } from '../api/upload';
@@ -40,7 +40,16 @@ export function BrowserPage({ vault, path, at }: { vault: string; path: string; 
   const action = useAction();
   const fileInput = useRef<HTMLInputElement>(null);
   const folderInput = useRef<HTMLInputElement>(null);
-  const readOnly = at !== null;
+  const pastView = at !== null;
+  // The past is read-only, and so is a vault shared with you as a viewer (the node refuses writes with 403 anyway).
+  const role = vaultList.data?.find((v) => v.id === vault)?.role;
+  const readOnly = pastView || role === 'viewer';
+  const canShare = !pastView && (role === 'owner' || role === 'manager');
+  const [linkUrl, setLinkUrl] = useState<string | null>(null);
+  const makeLink = async (entry: Entry) => {
+    const made = await action.run(() => sharing.createLink(vault, { path: entry.path, kind: 'read' }));
+    if (made) setLinkUrl(`${window.location.origin}${made.url}`);
+  };
 
   useEffect(() => localStorage.setItem('dupa.browser', JSON.stringify(prefs)), [prefs]);
   useEffect(() => setSelected(new Set()), [vault, path, at]);
@@ -196,7 +205,7 @@ export function BrowserPage({ vault, path, at }: { vault: string; path: string; 
           <Link className="button secondary" href={`/v/${vault}/search`}>Search</Link>
           <Link className="button secondary" href={`/v/${vault}/trash`}>Trash</Link>
         </div>
-        <details className="timetravel" open={readOnly}>
+        <details className="timetravel" open={pastView}>
           <summary>Time travel: this folder at an earlier time</summary>
           <form aria-label="Time travel"
             onSubmit={(e) => {
@@ -208,10 +217,10 @@ export function BrowserPage({ vault, path, at }: { vault: string; path: string; 
               <input type="datetime-local" step="1" value={atInput} onChange={(e) => setAtInput(e.target.value)} required />
             </label>
             <button type="submit" className="secondary">Go</button>
-            {readOnly ? <Link className="button" href={filesHref(vault, path)}>Back to now</Link> : null}
+            {pastView ? <Link className="button" href={filesHref(vault, path)}>Back to now</Link> : null}
           </form>
         </details>
-        {readOnly ? <p className="notice" role="status">Showing this folder as it was on {formatDate(at!)}. Read-only.</p> : null}
+        {pastView ? <p className="notice" role="status">Showing this folder as it was on {formatDate(at!)}. Read-only.</p> : null}
       </div>
 
       <UploadTray />
@@ -242,7 +251,7 @@ export function BrowserPage({ vault, path, at }: { vault: string; path: string; 
       ) : null}
       {dragging ? <div className="dropzone" aria-hidden="true">Drop files or folders to upload them here</div> : null}
 
-      <Dialog title={open?.name ?? ''} open={open !== null} onClose={() => setOpen(null)}>
+      <Dialog title={open?.name ?? ''} open={open !== null} onClose={() => { setOpen(null); setLinkUrl(null); }}>
         {open ? (
           <div className="file-panel">
             <p className="muted">{formatBytes(open.size)} · modified {formatDate(open.modified)} · {open.versions} version{open.versions === 1 ? '' : 's'}</p>
@@ -254,7 +263,16 @@ export function BrowserPage({ vault, path, at }: { vault: string; path: string; 
                   <button type="button" className="danger" onClick={() => void remove([open.path])}>Delete</button>
                 </>
               ) : null}
+              {canShare ? <button type="button" className="secondary" disabled={action.busy} onClick={() => void makeLink(open)}>Make a link</button> : null}
             </div>
+            {linkUrl ? (
+              <div className="card">
+                <p>Anyone with this link can download {open.name}; it is shown only now. Manage it in the vault's Sharing dialog.</p>
+                <pre className="secret" aria-label="New link">{linkUrl}</pre>
+                <button type="button" onClick={() => void navigator.clipboard?.writeText(linkUrl)}>Copy link</button>
+              </div>
+            ) : null}
+            <ErrorMessage error={action.error} />
             <div role="tablist" aria-label="File details" className="tabs">
               <button type="button" role="tab" aria-selected={tab === 'preview'} onClick={() => setTab('preview')}>Preview</button>
               <button type="button" role="tab" aria-selected={tab === 'versions'} onClick={() => setTab('versions')}>Versions</button>

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import { account, admin } from '../api/dupa';
+import { account, admin, sharing } from '../api/dupa';
 import type { CreatedToken, User } from '../api/types';
 import { ErrorMessage, Spinner } from '../components/common';
 import { formatBytes, formatDate } from '../lib/format';
@@ -15,9 +15,40 @@ export function SettingsPage({ user }: { user: User }) {
         <p>Logged in as <strong>{user.username}</strong> ({user.role}).</p>
         <PasswordForm />
       </section>
+      <LinksMadeSection />
       <TokensSection isAdmin={user.role === 'admin'} />
       <PeersSection isAdmin={user.role === 'admin'} />
       {user.role === 'admin' ? <AdminSection /> : null}
+    </section>
+  );
+}
+
+/** Every public link you made, with how often and when it was used; revoke any of them (docs/sharing.md). */
+function LinksMadeSection() {
+  const links = useLoad(() => sharing.myLinks(), []);
+  const action = useAction();
+  return (
+    <section className="card" aria-labelledby="links-made-title">
+      <h2 id="links-made-title">Links you made</h2>
+      <ErrorMessage error={links.error ?? action.error} />
+      {links.loading && !links.data ? <Spinner /> : null}
+      {links.data?.length === 0 ? <p className="muted">None yet. Make one from a vault's Sharing dialog or a file's panel.</p> : null}
+      <ul className="links">
+        {links.data?.map((l) => (
+          <li key={l.id} className={l.state === 'active' ? '' : 'muted'}>
+            <span>
+              <strong>{l.vault}</strong> {l.path} · {l.kind === 'drop' ? 'file drop' : 'view and download'} · {l.state} · {l.uses}{l.maxUses ? `/${l.maxUses}` : ''} uses
+              {l.lastUsedAt ? `, last ${formatDate(l.lastUsedAt)}` : ''}
+            </span>
+            {l.state === 'active' ? (
+              <button type="button" className="secondary" disabled={action.busy} aria-label={`Revoke link ${l.id}`}
+                onClick={() => void action.run(() => sharing.revokeLink(l.vaultId, l.id)).then(links.reload)}>
+                Revoke
+              </button>
+            ) : null}
+          </li>
+        ))}
+      </ul>
     </section>
   );
 }
@@ -47,6 +78,8 @@ function PasswordForm() {
   return (
     <form onSubmit={(e) => void submit(e)} className="stack" aria-labelledby="password-title">
       <h3 id="password-title">Change password</h3>
+      <p className="muted">Your password also seals your sharing key, which opens the vaults others share with you. Changing it here keeps that
+        key. A password an admin sets for you cannot open it: vaults shared with you must then be shared again.</p>
       <label>Current password<input type="password" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} required /></label>
       <label>New password, at least 8 characters<input type="password" autoComplete="new-password" minLength={8} value={next} onChange={(e) => setNext(e.target.value)} required /></label>
       <label>Repeat the new password<input type="password" autoComplete="new-password" value={repeat} onChange={(e) => setRepeat(e.target.value)} required /></label>
@@ -178,6 +211,7 @@ function AdminSection() {
         <form onSubmit={(e) => void create(e)} className="stack" aria-labelledby="new-user-title">
           <h3 id="new-user-title">Add a user</h3>
           <label>Username<input value={username} onChange={(e) => setUsername(e.target.value)} required pattern="[A-Za-z0-9._\-]{1,64}" autoComplete="off" /></label>
+          <p className="muted">The new user's sharing key is sealed with this password. Tell them to change it; an admin cannot reset it later without them losing access to vaults shared with them.</p>
           <label>Password (at least 8 characters)<input type="password" value={password} onChange={(e) => setPassword(e.target.value)} required minLength={8} autoComplete="new-password" /></label>
           <label>Role
             <select value={role} onChange={(e) => setRole(e.target.value)}>

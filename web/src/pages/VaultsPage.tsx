@@ -1,7 +1,8 @@
 import { useState } from 'react';
 import { vaults } from '../api/dupa';
-import type { CreatedVault } from '../api/types';
+import type { CreatedVault, Vault } from '../api/types';
 import { Dialog, ErrorMessage, Link, Spinner } from '../components/common';
+import { ShareDialog } from '../components/ShareDialog';
 import { UnlockForm } from '../components/UnlockForm';
 import { formatDate } from '../lib/format';
 import { useAction, useLoad } from '../lib/hooks';
@@ -15,6 +16,7 @@ export function VaultsPage() {
   const [created, setCreated] = useState<CreatedVault | null>(null);
   const create = useAction();
   const lock = useAction();
+  const [sharingOf, setSharingOf] = useState<Vault | null>(null);
 
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();
@@ -49,6 +51,7 @@ export function VaultsPage() {
             <div className="vault-head">
               <h2>{v.unlocked ? <Link href={filesHref(v.id, '/')}>{v.name}</Link> : v.name}</h2>
               <span className={v.unlocked ? 'badge ok' : 'badge'}>{v.unlocked ? 'Unlocked' : 'Locked'}</span>
+              {v.role !== 'owner' ? <span className="badge">Shared by {v.owner} · {v.role}</span> : null}
             </div>
             <p className="muted">Created {formatDate(v.createdAt)}</p>
             {v.unlocked ? (
@@ -56,12 +59,15 @@ export function VaultsPage() {
                 <Link className="button" href={filesHref(v.id, '/')}>Open files</Link>
                 <Link className="button secondary" href={`/v/${v.id}/search`}>Search</Link>
                 <Link className="button secondary" href={`/v/${v.id}/trash`}>Trash</Link>
-                <button type="button" className="secondary" disabled={lock.busy} onClick={() => void lock.run(() => vaults.lock(v.id)).then(list.reload)}>
-                  Lock
-                </button>
+                <button type="button" className="secondary" onClick={() => setSharingOf(v)} aria-label={`Sharing of ${v.name}`}>Sharing</button>
+                {v.role === 'owner' || v.role === 'manager' ? (
+                  <button type="button" className="secondary" disabled={lock.busy} onClick={() => void lock.run(() => vaults.lock(v.id)).then(list.reload)}>
+                    Lock
+                  </button>
+                ) : null}
               </div>
             ) : (
-              <UnlockForm vault={v.id} name={v.name} onUnlocked={list.reload} />
+              <UnlockForm vault={v.id} name={v.name} onUnlocked={list.reload} shared={v.role !== 'owner'} />
             )}
           </li>
         ))}
@@ -85,6 +91,8 @@ export function VaultsPage() {
         <ErrorMessage error={create.error} />
         <button type="submit" disabled={create.busy}>{create.busy ? 'Creating…' : 'Create vault'}</button>
       </form>
+
+      {sharingOf ? <ShareDialog vault={sharingOf} open onClose={() => setSharingOf(null)} /> : null}
 
       <Dialog title="Keep this recovery key" open={created !== null} onClose={() => setCreated(null)}>
         <p>

@@ -1,0 +1,29 @@
+using Dupa.Node.Data;
+using Dupa.Node.Events;
+using Dupa.Node.Vaults;
+
+namespace Dupa.Node.Sharing;
+
+/// <summary>
+/// What happens to a vault, told to everyone who can read it (their event sockets) and written to the node's
+/// audit table with the person who did it: the vault's own log names only the device (this node).
+/// </summary>
+public sealed class VaultActivity(NodeDatabase database, VaultSessions sessions, EventHub events, TimeProvider time)
+{
+    /// <summary>A change to the vault's files by <paramref name="actor"/> (a username, or "link:ID" for a file drop).</summary>
+    public void Changed(string vaultId, string? userId, string actor, string type, string? path)
+    {
+        Record(vaultId, userId, actor, type, target: null, path);
+        events.PublishTo(VaultAccess.Audience(database, vaultId), new NodeEvent(type, vaultId, path, time.GetUtcNow()));
+    }
+
+    /// <summary>
+    /// An audit entry. <paramref name="path"/> is sealed with the vault's note key when the vault is unlocked (and
+    /// left out when it is not), so node.db holds no plaintext paths.
+    /// </summary>
+    public void Record(string vaultId, string? userId, string actor, string action, string? target, string? path)
+    {
+        var sealedPath = path is null ? null : sessions.TryGet(vaultId)?.Vault.SealNote(path);
+        database.AddAudit(new AuditEntry(0, vaultId, userId, actor, action, target, sealedPath, time.GetUtcNow()));
+    }
+}
