@@ -7,7 +7,8 @@ namespace Dupa.Corpus;
 /// </summary>
 internal static class ChangeSet
 {
-    public static string Apply(string root, ulong seed)
+    /// <summary>Applies the change set; <paramref name="deleted"/> receives the deleted files' paths relative to the root.</summary>
+    public static string Apply(string root, ulong seed, List<string> deleted)
     {
         var rng = SplitMix64.For(seed, "change-set");
         var large = Files(root, "large");
@@ -45,6 +46,7 @@ internal static class ChangeSet
         foreach (var i in picked.Skip(100))
         {
             File.Delete(small[i]);
+            deleted.Add(Path.GetRelativePath(root, small[i]));
         }
         var directories = Directory.GetDirectories(Path.Combine(root, "small"), "*", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToList();
         for (var i = 0; i < 50; i++)

@@ -4,7 +4,7 @@ using Dupa.Corpus;
 
 // The corpus and report tool of bench/compare.sh and bench/sync.sh (bench/README.md):
 //   generate DIR [--scale S] [--seed N]   write the corpus (about 1.1 GiB at scale 1) into an empty DIR
-//   change DIR [--seed N]                 apply the change set in place
+//   change DIR [--seed N]                 apply the change set in place; prints the deleted files
 //   ceilings                              single-core MiB/s of FastCDC, SHA-256, HMAC-SHA-256, AES-256-GCM
 //   report DIR                            the Markdown table from DIR/raw.tsv, ceilings.tsv and meta.tsv
 const string Usage = "usage: Dupa.Corpus generate DIR [--scale S] [--seed N] | change DIR [--seed N] | ceilings | report DIR";
@@ -22,8 +22,13 @@ switch (args.FirstOrDefault())
             return 0;
         }
     case "change" when args.Length >= 2:
-        Console.Error.WriteLine("change set: " + ChangeSet.Apply(Path.GetFullPath(args[1]), seed));
-        return 0;
+        {
+            // The deleted files go to stdout, one per line: a tool without a mirror mode must be told of them.
+            var deleted = new List<string>();
+            Console.Error.WriteLine("change set: " + ChangeSet.Apply(Path.GetFullPath(args[1]), seed, deleted));
+            deleted.ForEach(Console.WriteLine);
+            return 0;
+        }
     case "ceilings":
         Ceilings.Run(Console.Out);
         return 0;

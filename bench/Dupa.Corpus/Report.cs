@@ -20,6 +20,7 @@ internal static class Report
         new("put_rss_mib", "first put, peak RSS", "MiB", false),
         new("put2_s", "unchanged second put", "s", false),
         new("change_s", "change set put", "s", false),
+        new("change_rm_s", "recording the 50 deletions (dupa rm; restic and borg see them in the put)", "s", false),
         new("change_added_mb", "change set, bytes added to the store", "MB", false),
         new("restore_mibs", "full restore (checked byte for byte)", "MiB/s", true),
         new("verify_s", "full verify (reads every byte)", "s", false),
