@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Node-to-node sync: two `dupa serve` nodes and two Syncthing instances on 127.0.0.1 (issue 8; bench/README.md).
 #
-#   bench/sync.sh [--scale S] [--data DIR] [--seed N] [--skip-syncthing]
+#   bench/sync.sh [--scale S] [--data DIR] [--seed N] [--skip-syncthing] [--skip-dupa]
 #
 # D.U.P.A: node A holds a vault shared with node B as a replica. Timed from the start of `dupa put --remote a`
 # until B reports 0 bytes behind in a sync that ended after the put; then the same for the change set (put of
@@ -13,13 +13,15 @@
 # bench/results/.
 set -euo pipefail
 
-scale=1 seed=8 data=/work/benchdata/sync skip_syncthing=0
+arguments="$*"
+scale=1 seed=8 data=/work/benchdata/sync skip_syncthing=0 skip_dupa=0
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --scale) scale=$2; shift 2 ;;
     --data) data=$2; shift 2 ;;
     --seed) seed=$2; shift 2 ;;
     --skip-syncthing) skip_syncthing=1; shift ;;
+    --skip-dupa) skip_dupa=1; shift ;;
     -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "sync.sh: unknown option $1" >&2; exit 2 ;;
   esac
@@ -58,90 +60,93 @@ print(' '.join(str(s.getsockname()[1]) for s in socks))")
 results=$data/results.tsv; : >"$results"
 add() { printf '%s\t%s\t%s\n' "$1" "$2" "$3" >>"$results"; }
 
-log "generating the corpus (scale $scale)"
-corpus=$data/corpus
-"$corpus_tool" generate "$corpus" --scale "$scale" --seed "$seed"
-corpus_mib=$(find "$corpus" -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%.0f", s / 1048576 }')
+corpus=$data/corpus corpus_mib=?
+if [[ $skip_dupa == 0 ]]; then
+  log "generating the corpus (scale $scale)"
+  corpus=$data/corpus
+  "$corpus_tool" generate "$corpus" --scale "$scale" --seed "$seed"
+  corpus_mib=$(find "$corpus" -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%.0f", s / 1048576 }')
 
-# ---- D.U.P.A ----
-export DUPA_CONFIG=$data/dupa-remotes.json DUPA_ADMIN_USER=admin DUPA_ADMIN_PASSWORD='bench-admin-pass'
-export DUPA_PASSWORD='bench-admin-pass' DUPA_PASSPHRASE='bench passphrase one'
-start_node() { # NAME HTTPS_PORT PEER_PORT
-  "$dupa" serve --data "$data/node-$1" --urls "https://127.0.0.1:$2" --peer-listen "127.0.0.1:$3" >"$data/node-$1.log" 2>&1 &
-  pids+=($!)
-  eval "pid_$1=$!"
-  for _ in $(seq 120); do curl -skf "https://127.0.0.1:$2/healthz" >/dev/null && return 0; sleep 0.5; done
-  echo "sync.sh: node $1 did not start:" >&2; tail -n 20 "$data/node-$1.log" >&2; exit 1
-}
-rss_mib() { awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
+  # ---- D.U.P.A ----
+  export DUPA_CONFIG=$data/dupa-remotes.json DUPA_ADMIN_USER=admin DUPA_ADMIN_PASSWORD='bench-admin-pass'
+  export DUPA_PASSWORD='bench-admin-pass' DUPA_PASSPHRASE='bench passphrase one'
+  start_node() { # NAME HTTPS_PORT PEER_PORT
+    "$dupa" serve --data "$data/node-$1" --urls "https://127.0.0.1:$2" --peer-listen "127.0.0.1:$3" >"$data/node-$1.log" 2>&1 &
+    pids+=($!)
+    eval "pid_$1=$!"
+    for _ in $(seq 120); do curl -skf "https://127.0.0.1:$2/healthz" >/dev/null && return 0; sleep 0.5; done
+    echo "sync.sh: node $1 did not start:" >&2; tail -n 20 "$data/node-$1.log" >&2; exit 1
+  }
+  rss_mib() { awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
 
-log "D.U.P.A: starting nodes A and B"
-start_node a "${ports[0]}" "${ports[1]}"
-start_node b "${ports[2]}" "${ports[3]}"
-sleep 5
-add "idle dupa serve, resident memory (no vault)" "$(rss_mib "$pid_a") MiB" "A; B: $(rss_mib "$pid_b") MiB"
-"$dupa" login "https://127.0.0.1:${ports[0]}" --name a --user admin >/dev/null 2>&1
-"$dupa" login "https://127.0.0.1:${ports[2]}" --name b --user admin >/dev/null 2>&1
-id_a=$("$dupa" id --remote a) id_b=$("$dupa" id --remote b)
-"$dupa" peer add "$id_b" --address "127.0.0.1:${ports[3]}" --remote a >/dev/null
-"$dupa" peer add "$id_a" --address "127.0.0.1:${ports[1]}" --remote b >/dev/null
-"$dupa" init --remote a --vault bench >/dev/null
-"$dupa" vault share bench --peer "$id_b" --role replica --remote a >/dev/null
+  log "D.U.P.A: starting nodes A and B"
+  start_node a "${ports[0]}" "${ports[1]}"
+  start_node b "${ports[2]}" "${ports[3]}"
+  sleep 5
+  add "idle dupa serve, resident memory (no vault)" "$(rss_mib "$pid_a") MiB" "A; B: $(rss_mib "$pid_b") MiB"
+  "$dupa" login "https://127.0.0.1:${ports[0]}" --name a --user admin >/dev/null 2>&1
+  "$dupa" login "https://127.0.0.1:${ports[2]}" --name b --user admin >/dev/null 2>&1
+  id_a=$("$dupa" id --remote a) id_b=$("$dupa" id --remote b)
+  "$dupa" peer add "$id_b" --address "127.0.0.1:${ports[3]}" --remote a >/dev/null
+  "$dupa" peer add "$id_a" --address "127.0.0.1:${ports[1]}" --remote b >/dev/null
+  "$dupa" init --remote a --vault bench >/dev/null
+  "$dupa" vault share bench --peer "$id_b" --role replica --remote a >/dev/null
 
-# wait_replica SINCE: waits until B reports 0 bytes behind in a sync that ended after SINCE (epoch seconds),
-# then prints the time that sync ended. B counts bytes behind at each heartbeat (every 10 s by default).
-wait_replica() {
-  local since=$1 deadline=$(( $(date +%s) + 3600 ))
-  while (( $(date +%s) < deadline )); do
-    local state
-    state=$("$dupa" status --remote b --json | json "
-' '.join(str(x) for r in d['replicas'] for x in (r['bytesBehind'], __import__('datetime').datetime.fromisoformat(r['lastSync']).timestamp() if r['lastSync'] else 0))" 2>/dev/null || true)
-    read -r behind synced <<<"$state"
-    if [[ ${behind:-x} == 0 ]] && awk -v s="$synced" -v t="$since" 'BEGIN { exit !(s > t) }'; then
-      echo "$synced"; return 0
-    fi
-    sleep 0.5
-  done
-  echo "sync.sh: B's replica did not catch up within an hour" >&2; exit 1
-}
+  # wait_replica SINCE: waits until B reports 0 bytes behind in a sync that ended after SINCE (epoch seconds),
+  # then prints the time that sync ended. B counts bytes behind at each heartbeat (every 10 s by default).
+  wait_replica() {
+    local since=$1 deadline=$(( $(date +%s) + 3600 ))
+    while (( $(date +%s) < deadline )); do
+      local state
+      state=$("$dupa" status --remote b --json | json "
+  ' '.join(str(x) for r in d['replicas'] for x in (r['bytesBehind'], __import__('datetime').datetime.fromisoformat(r['lastSync']).timestamp() if r['lastSync'] else 0))" 2>/dev/null || true)
+      read -r behind synced <<<"$state"
+      if [[ ${behind:-x} == 0 ]] && awk -v s="$synced" -v t="$since" 'BEGIN { exit !(s > t) }'; then
+        echo "$synced"; return 0
+      fi
+      sleep 0.5
+    done
+    echo "sync.sh: B's replica did not catch up within an hour" >&2; exit 1
+  }
 
-log "D.U.P.A: remote put of the corpus into A, until B's replica is complete"
-start=$(now)
-(cd "$data" && DUPA_VAULT=bench "$dupa" put corpus --remote a >/dev/null)
-put_end=$(now)
-synced=$(wait_replica "$put_end")
-add "D.U.P.A: corpus, put on A until B's replica is complete" "$(elapsed "$start" "$synced") s" "remote put alone $(elapsed "$start" "$put_end") s"
-add "D.U.P.A: peak resident memory of node A during the put" "$(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$pid_a/status") MiB" "VmHWM"
+  log "D.U.P.A: remote put of the corpus into A, until B's replica is complete"
+  start=$(now)
+  (cd "$data" && DUPA_VAULT=bench "$dupa" put corpus --remote a >/dev/null)
+  put_end=$(now)
+  synced=$(wait_replica "$put_end")
+  add "D.U.P.A: corpus, put on A until B's replica is complete" "$(elapsed "$start" "$synced") s" "remote put alone $(elapsed "$start" "$put_end") s"
+  add "D.U.P.A: peak resident memory of node A during the put" "$(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$pid_a/status") MiB" "VmHWM"
 
-"$corpus_tool" change "$corpus" --seed "$seed" >"$data/deleted"
-log "D.U.P.A: the change set (put and dupa rm of the deletions), until B's replica is complete"
-start=$(now)
-(cd "$data" && DUPA_VAULT=bench "$dupa" put corpus --remote a >/dev/null)
-sed 's|^|/corpus/|' "$data/deleted" | xargs env DUPA_VAULT=bench "$dupa" rm --remote a >/dev/null
-put_end=$(now)
-synced=$(wait_replica "$put_end")
-add "D.U.P.A: change set, put on A until B's replica is complete" "$(elapsed "$start" "$synced") s" "put + rm alone $(elapsed "$start" "$put_end") s"
-# One small file changed: how long a single edit takes to reach the other node.
-one=$(find "$corpus/small" -type f -name '*.md' | sort | head -n 1)
-echo "one more line" >>"$one"
-start=$(now)
-(cd "$data" && DUPA_VAULT=bench "$dupa" put "corpus/${one#"$corpus"/}" --to "/$(dirname "corpus/${one#"$corpus"/}")" --remote a >/dev/null)
-put_end=$(now)
-synced=$(wait_replica "$put_end")
-add "D.U.P.A: one small file changed, put on A until B's replica is complete" "$(elapsed "$start" "$synced") s" "put alone $(elapsed "$start" "$put_end") s"
-sleep 12
-add "idle dupa serve, resident memory (after the runs)" "$(rss_mib "$pid_a") MiB" "A; B: $(rss_mib "$pid_b") MiB"
-cleanup; pids=()
-# B's replica holds ciphertext only; opened with the passphrase (as after losing A) it must give back the
-# corpus byte for byte, so that the timed figures are of a complete and correct transfer.
-# A replica has no index (it cannot read what it would hold), so a copy of it gets one rebuilt first.
-rm -rf "$data/check" "$data/recovered"; mkdir -p "$data/check"
-cp -a "$(ls -d "$data"/node-b/replicas/* | head -n 1)" "$data/recovered"
-DUPA_VAULT=$data/recovered "$dupa" index rebuild >/dev/null
-DUPA_VAULT=$data/recovered "$dupa" get /corpus --to "$data/check" >/dev/null
-diff -r "$corpus" "$data/check/corpus" >/dev/null || { echo "sync.sh: B's replica differs from the corpus" >&2; exit 1; }
-log "D.U.P.A: B's replica restores the corpus byte for byte"
-rm -rf "$data/check" "$data/recovered"
+  "$corpus_tool" change "$corpus" --seed "$seed" >"$data/deleted"
+  log "D.U.P.A: the change set (put and dupa rm of the deletions), until B's replica is complete"
+  start=$(now)
+  (cd "$data" && DUPA_VAULT=bench "$dupa" put corpus --remote a >/dev/null)
+  sed 's|^|/corpus/|' "$data/deleted" | xargs env DUPA_VAULT=bench "$dupa" rm --remote a >/dev/null
+  put_end=$(now)
+  synced=$(wait_replica "$put_end")
+  add "D.U.P.A: change set, put on A until B's replica is complete" "$(elapsed "$start" "$synced") s" "put + rm alone $(elapsed "$start" "$put_end") s"
+  # One small file changed: how long a single edit takes to reach the other node.
+  one=$(find "$corpus/small" -type f -name '*.md' | sort | sed -n 1p)
+  echo "one more line" >>"$one"
+  start=$(now)
+  (cd "$data" && DUPA_VAULT=bench "$dupa" put "corpus/${one#"$corpus"/}" --to "/$(dirname "corpus/${one#"$corpus"/}")" --remote a >/dev/null)
+  put_end=$(now)
+  synced=$(wait_replica "$put_end")
+  add "D.U.P.A: one small file changed, put on A until B's replica is complete" "$(elapsed "$start" "$synced") s" "put alone $(elapsed "$start" "$put_end") s"
+  sleep 12
+  add "idle dupa serve, resident memory (after the runs)" "$(rss_mib "$pid_a") MiB" "A; B: $(rss_mib "$pid_b") MiB"
+  cleanup; pids=()
+  # B's replica holds ciphertext only; opened with the passphrase (as after losing A) it must give back the
+  # corpus byte for byte, so that the timed figures are of a complete and correct transfer.
+  # A replica has no index (it cannot read what it would hold), so a copy of it gets one rebuilt first.
+  rm -rf "$data/check" "$data/recovered"; mkdir -p "$data/check"
+  cp -a "$(ls -d "$data"/node-b/replicas/* | sed -n 1p)" "$data/recovered"
+  DUPA_VAULT=$data/recovered "$dupa" index rebuild >/dev/null
+  DUPA_VAULT=$data/recovered "$dupa" get /corpus --to "$data/check" >/dev/null
+  diff -r "$corpus" "$data/check/corpus" >/dev/null || { echo "sync.sh: B's replica differs from the corpus" >&2; exit 1; }
+  log "D.U.P.A: B's replica restores the corpus byte for byte"
+  rm -rf "$data/check" "$data/recovered"
+fi
 
 # ---- Syncthing ----
 if [[ $skip_syncthing == 0 ]]; then
@@ -210,13 +215,14 @@ d['completion'] == 100 and d['needBytes'] == 0 and d['needItems'] == 0 and d['ne
   }
   log "Syncthing: the corpus into A's folder, until B is complete"
   "$corpus_tool" generate "$data/folder-a/corpus" --scale "$scale" --seed "$seed"
+  corpus_mib=$(find "$data/folder-a/corpus" -type f -printf '%s\n' | awk '{ s += $1 } END { printf "%.0f", s / 1048576 }')
   add "Syncthing: corpus, scan on A until B is complete" "$(st_sync) s" ""
   diff -r "$data/folder-a/corpus" "$data/folder-b/corpus" >/dev/null || { echo "sync.sh: Syncthing's copy differs" >&2; exit 1; }
   log "Syncthing: the change set"
   "$corpus_tool" change "$data/folder-a/corpus" --seed "$seed" >/dev/null
   add "Syncthing: change set, scan on A until B is complete" "$(st_sync) s" ""
   diff -r "$data/folder-a/corpus" "$data/folder-b/corpus" >/dev/null || { echo "sync.sh: Syncthing's copy differs after the change set" >&2; exit 1; }
-  one=$(find "$data/folder-a/corpus/small" -type f -name '*.md' | sort | head -n 1)
+  one=$(find "$data/folder-a/corpus/small" -type f -name '*.md' | sort | sed -n 1p)
   echo "one more line" >>"$one"
   add "Syncthing: one small file changed, scan on A until B is complete" "$(st_sync) s" ""
   diff -r "$data/folder-a/corpus" "$data/folder-b/corpus" >/dev/null || { echo "sync.sh: Syncthing's copy differs after one change" >&2; exit 1; }
@@ -228,7 +234,7 @@ result=$repo_root/bench/results/sync-$(date -u +%Y%m%d-%H%M)-scale$scale.md
 {
   echo "# Node-to-node sync, $(date -u '+%Y-%m-%d %H:%M UTC')"
   echo
-  echo "Machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -n 1), load average $(cut -d' ' -f1-3 /proc/loadavg) at the end. Corpus $corpus_mib MiB (scale $scale). Command: \`bench/sync.sh --scale $scale\`. D.U.P.A $(git -C "$repo_root" rev-parse --short HEAD), $(syncthing --version 2>/dev/null | cut -d' ' -f1-2 || echo 'Syncthing not run')."
+  echo "Machine: $(nproc) cores, $(lscpu | sed -n 's/^Model name: *//p' | head -n 1), load average $(cut -d' ' -f1-3 /proc/loadavg) at the end. Corpus $corpus_mib MiB (scale $scale). Command: \`bench/sync.sh $arguments\`. D.U.P.A $(git -C "$repo_root" rev-parse --short HEAD), $(syncthing --version 2>/dev/null | cut -d' ' -f1-2 || echo 'Syncthing not run')."
   echo
   echo "| figure | value | note |"
   echo "| --- | --- | --- |"
