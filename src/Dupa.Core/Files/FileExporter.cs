@@ -47,6 +47,8 @@ public sealed class FileExporter
         {
             Directory.CreateDirectory(destinationDirectory);
             var directoryTimes = new List<(string Path, FileVersion Version)>();
+            // One buffer for the whole restore: a new 1 MiB array per file lands in the large-object heap and costs gen-2 collections.
+            var buffer = new byte[1 << 20];
             foreach (var node in nodes)
             {
                 cancellationToken.ThrowIfCancellationRequested();
@@ -74,7 +76,6 @@ public sealed class FileExporter
                             try
                             {
                                 await using var input = _vault.OpenRead(current);
-                                var buffer = new byte[1 << 20];
                                 int n;
                                 while ((n = await input.ReadAsync(buffer, cancellationToken)) > 0)
                                 {
