@@ -186,6 +186,7 @@ public static class RemoteCommands
         long done = 0;
         await Output.WithProgress(Output.ShowProgress(json), "put", async report =>
         {
+            var pending = new List<(string Source, string Target, long Size, DateTimeOffset Modified, bool Existed)>();
             foreach (var upload in uploads)
             {
                 if (known.TryGetValue(upload.Target, out var existing) && existing.Type == "file" && existing.Size == upload.Size
@@ -196,33 +197,66 @@ public static class RemoteCommands
                     report(done, total, upload.Target);
                     continue;
                 }
+                pending.Add((upload.Source, upload.Target, upload.Size, upload.Modified, existing is not null));
+            }
+            void Count(bool existed) => _ = existed ? changed++ : added++;
+
+            // Small files go many to a request, which the node stores as one commit (shared packs, one log entry);
+            // large ones go one by one. A batch the node refuses is sent again file by file, to say which file it was.
+            foreach (var batch in Batches(pending.Where(u => u.Size <= BatchFileLimit).ToList(), u => u.Size))
+            {
                 try
                 {
-                    await using var stream = new FileStream(upload.Source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+                    using var form = new MultipartFormDataContent();
+                    foreach (var upload in batch)
+                    {
+                        var part = new ByteArrayContent(await File.ReadAllBytesAsync(upload.Source, cancellationToken));
+                        part.Headers.Add("X-Dupa-Modified", upload.Modified.ToString("O"));
+                        form.Add(part, "file", upload.Target.TrimStart('/'));
+                    }
+                    using var response = await remote.Client.SendAsync(new HttpRequestMessage(HttpMethod.Post, remote.Api("upload") + "?dir=/") { Content = form }, cancellationToken);
+                    foreach (var upload in batch)
+                    {
+                        done += upload.Size;
+                        Count(upload.Existed);
+                    }
+                    report(done, total, batch[^1].Target);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException or DupaException { Code: ErrorCode.WriteOnce or ErrorCode.AlreadyExists or ErrorCode.InvalidInput })
+                {
+                    foreach (var upload in batch)
+                    {
+                        done += await PutOneAsync(upload.Source, upload.Target, upload.Size, upload.Modified, upload.Existed);
+                    }
+                }
+            }
+            foreach (var upload in pending.Where(u => u.Size > BatchFileLimit))
+            {
+                done += await PutOneAsync(upload.Source, upload.Target, upload.Size, upload.Modified, upload.Existed);
+            }
+
+            async Task<long> PutOneAsync(string source, string target, long size, DateTimeOffset modified, bool existed)
+            {
+                try
+                {
+                    await using var stream = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
                     var start = done;
-                    using var content = new StreamContent(new ProgressStream(stream, read => report(start + read, total, upload.Target)), 1 << 16);
-                    content.Headers.ContentLength = upload.Size;
-                    using var request = new HttpRequestMessage(HttpMethod.Put, remote.Api("files", upload.Target)) { Content = content };
-                    request.Headers.Add("X-Dupa-Modified", upload.Modified.ToString("O"));
+                    using var content = new StreamContent(new ProgressStream(stream, read => report(start + read, total, target)), 1 << 16);
+                    content.Headers.ContentLength = size;
+                    using var request = new HttpRequestMessage(HttpMethod.Put, remote.Api("files", target)) { Content = content };
+                    request.Headers.Add("X-Dupa-Modified", modified.ToString("O"));
                     using var response = await remote.Client.SendAsync(request, cancellationToken);
-                    done = start + upload.Size;
-                    if (existing is null)
-                    {
-                        added++;
-                    }
-                    else
-                    {
-                        changed++;
-                    }
+                    Count(existed);
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
-                    errors.Add($"{upload.Source}: {e.Message}");
+                    errors.Add($"{source}: {e.Message}");
                 }
                 catch (DupaException e) when (e.Code is ErrorCode.WriteOnce or ErrorCode.AlreadyExists or ErrorCode.InvalidInput)
                 {
-                    errors.Add($"{upload.Source}: {e.Message}");
+                    errors.Add($"{source}: {e.Message}");
                 }
+                return size;
             }
             return 0;
         });
@@ -456,5 +490,31 @@ public static class RemoteCommands
         public override void SetLength(long value) => throw new NotSupportedException();
 
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    /// <summary>Files at most this large are sent in batches.</summary>
+    private const long BatchFileLimit = 4 * 1024 * 1024;
+
+    /// <summary>Groups of at most 256 files and 16 MiB, in order.</summary>
+    private static IEnumerable<List<T>> Batches<T>(List<T> files, Func<T, long> sizeOf)
+    {
+        var batch = new List<T>();
+        long bytes = 0;
+        foreach (var file in files)
+        {
+            var size = sizeOf(file);
+            if (batch.Count > 0 && (batch.Count == 256 || bytes + size > 16 * 1024 * 1024))
+            {
+                yield return batch;
+                batch = [];
+                bytes = 0;
+            }
+            batch.Add(file);
+            bytes += size;
+        }
+        if (batch.Count > 0)
+        {
+            yield return batch;
+        }
     }
 }

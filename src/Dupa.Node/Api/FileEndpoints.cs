@@ -157,27 +157,52 @@ public static class FileEndpoints
         var boundary = Microsoft.Net.Http.Headers.HeaderUtilities.RemoveQuotes(Microsoft.Net.Http.Headers.MediaTypeHeaderValue.Parse(context.Request.ContentType).Boundary).Value
             ?? throw new DupaException(ErrorCode.InvalidInput, "the multipart body has no boundary");
         var reader = new Microsoft.AspNetCore.WebUtilities.MultipartReader(boundary, context.Request.Body);
-        var stored = new List<EntryView>();
-        while (await reader.ReadNextSectionAsync(context.RequestAborted) is { } section)
+        // The whole form is one commit: its files share packs and one log entry, instead of a pack and an entry
+        // each (which made a folder of small files into as many tiny packs to store and to replicate).
+        var stored = await session.WithVaultAsync(async vault =>
         {
-            if (!Microsoft.Net.Http.Headers.ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) || !disposition.IsFileDisposition())
+            var ops = new List<PutOp>();
+            try
             {
-                continue;
+                while (await reader.ReadNextSectionAsync(context.RequestAborted) is { } section)
+                {
+                    if (!Microsoft.Net.Http.Headers.ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) || !disposition.IsFileDisposition())
+                    {
+                        continue;
+                    }
+                    // Browsers send folder uploads with relative paths in the file name ("Photos/2024/a.jpg").
+                    var name = disposition.FileNameStar.Value ?? disposition.FileName.Value ?? "";
+                    var target = VaultPath.Parse(VaultPath.Combine(directory, name.Replace('\\', '/')));
+                    if (ops.Any(o => o.Path == target))
+                    {
+                        throw new DupaException(ErrorCode.InvalidInput, $"the form holds '{target}' twice");
+                    }
+                    vault.State.CheckPut(target, NodeType.File, vault.NowMs);
+                    var modified = section.Headers?.TryGetValue("X-Dupa-Modified", out var header) == true && DateTimeOffset.TryParse(header.ToString(),
+                        System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var parsed) ? parsed : clock.GetUtcNow();
+                    ops.Add(await ContentWriter.WriteAsync(vault, section.Body,
+                        new PutOp(target, NodeType.File, 0, modified.ToUnixTimeMilliseconds() * 1_000_000, 0x1A4) { Base = ContentWriter.BaseOf(vault, target, NodeType.File) },
+                        cancellationToken: context.RequestAborted));
+                }
+                if (ops.Count > 0)
+                {
+                    vault.Append([.. ops]);
+                }
             }
-            // Browsers send folder uploads with relative paths in the file name ("Photos/2024/a.jpg").
-            var name = disposition.FileName.Value ?? disposition.FileNameStar.Value ?? "";
-            var target = VaultPath.Parse(VaultPath.Combine(directory, name.Replace('\\', '/')));
-            var node = await session.WithVaultAsync(async vault =>
+            catch
             {
-                await ContentWriter.PutAsync(vault, target, section.Body, clock.GetUtcNow(), cancellationToken: context.RequestAborted);
-                return vault.State.Get(target)!;
-            }, context.RequestAborted);
-            Notify(context, id, node.Versions.Count == 1 ? "file.added" : "file.changed", target);
-            stored.Add(View(node));
+                vault.Chunks.RollBack();
+                throw;
+            }
+            return ops.Select(o => vault.State.Get(o.Path)!).ToList();
+        }, context.RequestAborted);
+        foreach (var node in stored)
+        {
+            Notify(context, id, node.Versions.Count == 1 ? "file.added" : "file.changed", node.Path);
         }
         return stored.Count == 0
             ? ProblemMapping.Problem(StatusCodes.Status400BadRequest, "invalid_input", "the form held no files")
-            : Results.Ok(stored);
+            : Results.Ok(stored.Select(View).ToList());
     }
 
     private static async Task<IResult> Delete(string id, string? path, HttpContext context, NodeDatabase database, VaultSessions sessions)

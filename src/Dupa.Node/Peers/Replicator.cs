@@ -103,20 +103,25 @@ public sealed partial class Replicator(NodeOptions options, Members members, Tim
         var manifest = await manifestResponse.Content.ReadFromJsonAsync<ReplicaManifest>(cancellationToken)
             ?? throw new DupaException(ErrorCode.Integrity, "an empty manifest");
         copy.AcceptHeaderAndDevices(manifest);
-        reportBehind(copy.BytesBehind(manifest));
+        // Counted once and then brought down as bytes arrive: recounting checks every pack's file, which for a vault
+        // of many small packs made each pack's transfer cost as much as a scan of all of them.
+        var behind = copy.BytesBehind(manifest);
+        reportBehind(behind);
         foreach (var log in manifest.Logs.Where(l => l.Length > copy.LogLength(l.Device)))
         {
             var offset = copy.LogLength(log.Device);
             using var response = await GetAsync(client, $"{baseUrl}/logs/{log.Device}?offset={offset}", cancellationToken);
             copy.AcceptLogBytes(log.Device, offset, await response.Content.ReadAsByteArrayAsync(cancellationToken));
-            reportBehind(copy.BytesBehind(manifest));
+            behind -= Math.Min(log.Length, copy.LogLength(log.Device)) - offset;
+            reportBehind(behind);
         }
         foreach (var pack in manifest.Packs.Where(p => !copy.HasPack(p.Hash)))
         {
             using var response = await GetAsync(client, $"{baseUrl}/packs/{pack.Hash}", cancellationToken);
             await using var body = await response.Content.ReadAsStreamAsync(cancellationToken);
             await copy.AcceptPackAsync(pack.Hash, body, cancellationToken);
-            reportBehind(copy.BytesBehind(manifest));
+            behind -= pack.Size;
+            reportBehind(behind);
         }
         return manifest;
     }
