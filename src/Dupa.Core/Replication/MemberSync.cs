@@ -45,37 +45,31 @@ public static class MemberSync
             copy.AcceptDevices(manifest);
         });
         long logBytes = 0;
-        var before = new Dictionary<string, long>(StringComparer.Ordinal);
         foreach (var log in manifest.Logs.Where(l => l.Device != own && l.Length > copy.LogLength(l.Device)))
         {
             var offset = copy.LogLength(log.Device);
             var bytes = await peer.LogBytesAsync(log.Device, offset, cancellationToken);
-            before.TryAdd(log.Device, offset);
-            await access(_ => copy.AcceptLogBytes(log.Device, offset, bytes));
-            logBytes += copy.LogLength(log.Device) - offset;
-        }
-        IReadOnlyList<(ChunkId Id, BlobKind Kind)> missing = [];
-        await access(vault =>
-        {
-            if (logBytes > 0)
+            await access(vault =>
             {
+                copy.AcceptLogBytes(log.Device, offset, bytes);
                 try
                 {
+                    // Each device's new entries must open under the vault key before the next device's are taken, so
+                    // a pull cut short never leaves unchecked entries behind.
                     vault.Refresh();
                 }
                 catch (IntegrityException)
                 {
-                    // Signed by a known key but not sealed with the vault key (or otherwise unreadable): refuse the batch.
-                    foreach (var (device, length) in before)
-                    {
-                        copy.TruncateLog(device, length);
-                    }
+                    // Signed by a known key but not sealed with the vault key (or otherwise unreadable): refused.
+                    copy.TruncateLog(log.Device, offset);
                     vault.Refresh();
                     throw;
                 }
-            }
-            missing = vault.MissingChunks();
-        });
+            });
+            logBytes += copy.LogLength(log.Device) - offset;
+        }
+        IReadOnlyList<(ChunkId Id, BlobKind Kind)> missing = [];
+        await access(vault => missing = vault.MissingChunks());
         int chunks = 0;
         long chunkBytes = 0;
         var lacking = new HashSet<ChunkId>();

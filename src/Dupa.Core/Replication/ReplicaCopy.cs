@@ -63,6 +63,10 @@ public sealed class ReplicaCopy(string directory)
         System.IO.Directory.CreateDirectory(Path.Combine(Directory, "packs"));
         var header = Convert.FromBase64String(manifest.Header);
         var headerPath = Path.Combine(Directory, VaultHeader.FileName);
+        if (File.Exists(headerPath) && VaultHeader.Decode(header).VaultId != VaultHeader.Read(Directory).VaultId)
+        {
+            throw new IntegrityException("vault header", "the peer sent the header of another vault");
+        }
         if (!File.Exists(headerPath) || !File.ReadAllBytes(headerPath).AsSpan().SequenceEqual(header))
         {
             DurableFile.WriteAtomically(headerPath, header);
@@ -80,6 +84,15 @@ public sealed class ReplicaCopy(string directory)
             if (!IsHash(device.Device) || Convert.ToHexStringLower(SHA256.HashData(key)) != device.Device)
             {
                 throw new IntegrityException($"device {device.Device[..Math.Min(12, device.Device.Length)]}", "the public key does not match its device ID");
+            }
+            try
+            {
+                // Parsed before it is stored: a file that hashes to its name but is no P-256 key would stop the vault opening.
+                using var _ = DeviceKey.FromPublicKey(key);
+            }
+            catch (System.Security.Cryptography.CryptographicException e)
+            {
+                throw new IntegrityException($"device {device.Device[..12]}", "the public key is not an ECDSA P-256 key", e);
             }
             var path = Path.Combine(Directory, "devices", device.Device + ".pub");
             if (!File.Exists(path))
@@ -280,7 +293,9 @@ public sealed class ReplicaCopy(string directory)
         return moved;
     }
 
-    private string LogPath(string device) => Path.Combine(Directory, "logs", device + ".log");
+    /// <summary>A device's log; the name must be a device ID (64 hex digits), so a peer's manifest cannot name a path elsewhere.</summary>
+    private string LogPath(string device) =>
+        IsHash(device) ? Path.Combine(Directory, "logs", device + ".log") : throw new IntegrityException("manifest", "a log named by something other than a device ID");
 
     /// <summary>Cuts a device's log back to <paramref name="length"/> bytes: what a member does with entries it could not open.</summary>
     public void TruncateLog(string device, long length) => Truncate(LogPath(device), length);

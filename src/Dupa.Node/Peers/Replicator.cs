@@ -31,8 +31,16 @@ public sealed partial class Replicator(NodeOptions options, Members members, Tim
     private readonly ConcurrentDictionary<string, ReplicaState> _states = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _running = new(StringComparer.Ordinal);
 
-    /// <summary>The device a replicated vault comes from, or null if this node does not replicate it.</summary>
-    public string? SourceOf(string vaultId) => _states.TryGetValue(vaultId, out var state) ? state.From : null;
+    /// <summary>
+    /// The device a replicated vault comes from, or null if this node does not replicate it: recorded in the replica's
+    /// <c>source</c> file at the first pull, so that no other peer can later claim the vault (and, through its
+    /// manifest, have packs pruned or logs cut).
+    /// </summary>
+    public string? SourceOf(string vaultId)
+    {
+        var path = Path.Combine(DirectoryOf(vaultId), "source");
+        return File.Exists(path) ? File.ReadAllText(path).Trim() : null;
+    }
 
     public IReadOnlyList<ReplicaState> All() => [.. _states.Values.OrderBy(s => s.VaultId, StringComparer.Ordinal)];
 
@@ -48,6 +56,12 @@ public sealed partial class Replicator(NodeOptions options, Members members, Tim
         }
         foreach (var vault in shared.Where(v => v.Role == "replica" && IsId(v.VaultId)))
         {
+            if (SourceOf(vault.VaultId) is { } source && source != from.Hex)
+            {
+                // Another peer offers a vault this node replicates from its owner: ignored, and its state left alone.
+                LogFailed(logger, vault.VaultId, $"offered by {from.Hex[..12]}, but it is replicated from {source[..12]}; ignored");
+                continue;
+            }
             var gate = _running.GetOrAdd(vault.VaultId, _ => new SemaphoreSlim(1, 1));
             if (!await gate.WaitAsync(0, cancellationToken))
             {
@@ -72,6 +86,15 @@ public sealed partial class Replicator(NodeOptions options, Members members, Tim
 
     private async Task SyncVaultAsync(HttpClient client, string address, DeviceId from, string vaultId, CancellationToken cancellationToken)
     {
+        if (SourceOf(vaultId) is { } source && source != from.Hex)
+        {
+            throw new DupaException(ErrorCode.Untrusted, $"this node replicates vault {vaultId} from device {source[..12]}, not from this peer");
+        }
+        Directory.CreateDirectory(DirectoryOf(vaultId));
+        if (SourceOf(vaultId) is null)
+        {
+            Core.Files.DurableFile.WriteAtomically(Path.Combine(DirectoryOf(vaultId), "source"), System.Text.Encoding.ASCII.GetBytes(from.Hex));
+        }
         var copy = new ReplicaCopy(DirectoryOf(vaultId));
         var now = time.GetUtcNow();
         if (File.Exists(Path.Combine(copy.Directory, Core.Vaults.VaultHeader.FileName))

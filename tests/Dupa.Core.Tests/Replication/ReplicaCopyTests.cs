@@ -137,6 +137,27 @@ public sealed class ReplicaCopyTests
         Assert.False(File.Exists(aside));
     }
 
+    [Fact]
+    public async Task AManifestNamingPathsForLogs_KeysThatAreNotP256_OrAnotherVaultsHeader_IsRefused()
+    {
+        using var vault = new TestVault();
+        using var other = new TestVault();
+        using var root = new TempDirectory();
+        var copy = new ReplicaCopy(root.Combine("replica"));
+        await PullAsync(copy, vault.Directory);
+        var manifest = ReplicaCopy.Offer(vault.Directory);
+
+        Assert.Throws<IntegrityException>(() => copy.AcceptLogBytes("../../escape", 0, [1, 2, 3]));
+        Assert.Throws<IntegrityException>(() => copy.LogLength("/etc/passwd"));
+        var notAKey = new SeededRandom(15).NextBytes(91);
+        var forged = manifest with { Devices = [new ReplicaDevice(Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(notAKey)), Convert.ToBase64String(notAKey))] };
+        Assert.Throws<IntegrityException>(() => copy.AcceptDevices(forged));
+        Assert.Single(Directory.EnumerateFiles(Path.Combine(copy.Directory, "devices")));
+        var stranger = ReplicaCopy.Offer(other.Directory);
+        Assert.Throws<IntegrityException>(() => copy.AcceptHeaderAndDevices(manifest with { Header = stranger.Header }));
+        Assert.Empty(copy.Verify());
+    }
+
     /// <summary>What a replica's pass does, from a directory instead of over the network.</summary>
     private static async Task PullAsync(ReplicaCopy copy, string owner)
     {
