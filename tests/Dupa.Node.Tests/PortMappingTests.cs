@@ -74,6 +74,24 @@ public sealed class PortMappingTests
         Assert.Contains("ssdp:discover", gateway.Searches.Single(), StringComparison.Ordinal);
     }
 
+    /// <summary>An SSDP answer pointing at another host than its sender is not followed (no request is made there).</summary>
+    [Fact]
+    public async Task Upnp_AnAnswerPointingAtAnotherHost_IsIgnored()
+    {
+        await using var gateway = await FakeUpnpGateway.StartAsync(locationHost: "127.0.0.2");
+        await using var node = await TestNode.StartAsync(configure: o =>
+        {
+            o.PeerListen = $"127.0.0.1:{Waiting.FreePort()}";
+            o.PortMapping = "upnp";
+            o.SsdpAddress = $"127.0.0.1:{gateway.SsdpPort}";
+        });
+        using var client = node.Client(await node.LoginAsync());
+        await Waiting.UntilAsync(async () => (await client.GetFromJsonAsync<JsonElement>("/api/v1/status")).GetProperty("portMapping") is { ValueKind: JsonValueKind.Object } m
+            && m.GetProperty("lastError").GetString()?.Contains("no gateway answered", StringComparison.Ordinal) == true);
+        Assert.NotEmpty(gateway.Searches);
+        Assert.Empty(gateway.Actions);
+    }
+
     private static string Base64Url(string text) => text.Replace('-', '+').Replace('_', '/') + new string('=', (4 - text.Length % 4) % 4);
 
     private sealed record NatPmpRequest(int Opcode, int InternalPort, int ExternalPort, uint Lifetime);
@@ -140,7 +158,7 @@ public sealed class PortMappingTests
 
         public ConcurrentQueue<string> Actions { get; } = [];
 
-        public static async Task<FakeUpnpGateway> StartAsync()
+        public static async Task<FakeUpnpGateway> StartAsync(string locationHost = "127.0.0.1")
         {
             var gateway = new FakeUpnpGateway();
             var builder = WebApplication.CreateSlimBuilder();
@@ -165,7 +183,7 @@ public sealed class PortMappingTests
             });
             await app.StartAsync();
             gateway._http = app;
-            var location = app.Urls.First() + "/desc.xml";
+            var location = app.Urls.First().Replace("127.0.0.1", locationHost, StringComparison.Ordinal) + "/desc.xml";
             _ = Task.Run(async () =>
             {
                 while (!gateway._stop.IsCancellationRequested)

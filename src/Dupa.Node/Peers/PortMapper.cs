@@ -44,9 +44,10 @@ public sealed partial class PortMapper(NodeOptions options, TimeProvider time, I
                 }
                 State = new PortMappingState(mapping.Protocol, external, time.GetUtcNow() + next, null);
             }
-            catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or HttpRequestException or System.Xml.XmlException or FormatException
-                or InvalidOperationException)
+            catch (Exception e) when (!stoppingToken.IsCancellationRequested && e is IOException or System.Net.Sockets.SocketException or HttpRequestException
+                or System.Xml.XmlException or FormatException or InvalidOperationException or OperationCanceledException)
             {
+                // A gateway that answers slowly or not at all (an HTTP timeout is a cancellation) must not stop the node.
                 next = TimeSpan.FromMinutes(1);
                 State = new PortMappingState(method, State?.External, null, e.Message);
                 LogFailed(logger, e.Message);

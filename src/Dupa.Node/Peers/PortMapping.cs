@@ -97,9 +97,9 @@ public static class UpnpIgd
 
     public static async Task<PortMapping> MapTcpAsync(IPEndPoint ssdp, int internalPort, int externalPort, TimeSpan lifetime, CancellationToken cancellationToken)
     {
-        var location = await DiscoverAsync(ssdp, cancellationToken);
-        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
-        var description = XDocument.Parse(await http.GetStringAsync(location, cancellationToken));
+        var (location, gateway) = await DiscoverAsync(ssdp, cancellationToken);
+        using var http = new HttpClient { Timeout = TimeSpan.FromSeconds(10), MaxResponseContentBufferSize = MaxDocument };
+        var description = ParseXml(await http.GetStringAsync(location, cancellationToken));
         var (serviceType, control) = description.Descendants().Where(e => e.Name.LocalName == "service")
             .Select(e => (Type: Child(e, "serviceType"), Control: Child(e, "controlURL")))
             .FirstOrDefault(s => ServiceTypes.Contains(s.Type) && s.Control is not null);
@@ -108,6 +108,11 @@ public static class UpnpIgd
             throw new IOException("UPnP: the gateway offers no WAN connection service");
         }
         var controlUrl = new Uri(location, control);
+        // Only the gateway that answered, and only its own description's host: no request goes anywhere else.
+        if (!Equals(IPAddress.Parse(location.Host), gateway) || controlUrl.Scheme != Uri.UriSchemeHttp || controlUrl.Authority != location.Authority)
+        {
+            throw new IOException("UPnP: the gateway's description points elsewhere");
+        }
         var internalClient = LocalAddressTowards(new IPEndPoint(IPAddress.Parse(controlUrl.Host), controlUrl.Port));
         var externalAnswer = await SoapAsync(http, controlUrl, serviceType, "GetExternalIPAddress", [], cancellationToken);
         var external = IPAddress.Parse(externalAnswer.Descendants().First(e => e.Name.LocalName == "NewExternalIPAddress").Value.Trim());
@@ -120,8 +125,26 @@ public static class UpnpIgd
         return new PortMapping("UPnP", external, externalPort, lifetime);
     }
 
-    /// <summary>The LOCATION of the first gateway that answers an SSDP search within 3 seconds.</summary>
-    private static async Task<Uri> DiscoverAsync(IPEndPoint ssdp, CancellationToken cancellationToken)
+    /// <summary>Descriptions and SOAP answers are a few KiB; anything larger is not a gateway's.</summary>
+    private const int MaxDocument = 64 * 1024;
+
+    /// <summary>XML from the network, with DTDs refused (no entity expansion) and no external resolution.</summary>
+    private static XDocument ParseXml(string text)
+    {
+        using var reader = System.Xml.XmlReader.Create(new StringReader(text), new System.Xml.XmlReaderSettings
+        {
+            DtdProcessing = System.Xml.DtdProcessing.Prohibit,
+            XmlResolver = null,
+            MaxCharactersInDocument = MaxDocument,
+        });
+        return XDocument.Load(reader);
+    }
+
+    /// <summary>
+    /// The LOCATION of the first gateway that answers an SSDP search within 3 seconds, and who answered: the
+    /// description must be on that host (by IP), so another machine on the network cannot point the node elsewhere.
+    /// </summary>
+    private static async Task<(Uri Location, IPAddress Gateway)> DiscoverAsync(IPEndPoint ssdp, CancellationToken cancellationToken)
     {
         using var socket = new UdpClient(AddressFamily.InterNetwork);
         var search = Encoding.ASCII.GetBytes(
@@ -133,12 +156,14 @@ public static class UpnpIgd
         {
             while (true)
             {
-                var answer = Encoding.ASCII.GetString((await socket.ReceiveAsync(timeout.Token)).Buffer);
+                var received = await socket.ReceiveAsync(timeout.Token);
+                var answer = Encoding.ASCII.GetString(received.Buffer);
                 var location = answer.Split("\r\n").Select(l => l.Split(':', 2)).Where(p => p.Length == 2 && p[0].Trim().Equals("LOCATION", StringComparison.OrdinalIgnoreCase))
                     .Select(p => p[1].Trim()).FirstOrDefault();
-                if (answer.StartsWith("HTTP/1.1 200", StringComparison.Ordinal) && Uri.TryCreate(location, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttp)
+                if (answer.StartsWith("HTTP/1.1 200", StringComparison.Ordinal) && Uri.TryCreate(location, UriKind.Absolute, out var uri) && uri.Scheme == Uri.UriSchemeHttp
+                    && IPAddress.TryParse(uri.Host, out var host) && host.Equals(received.RemoteEndPoint.Address))
                 {
-                    return uri;
+                    return (uri, host);
                 }
             }
         }
@@ -164,10 +189,10 @@ public static class UpnpIgd
         var text = await response.Content.ReadAsStringAsync(cancellationToken);
         if (!response.IsSuccessStatusCode)
         {
-            var error = XDocument.Parse(text).Descendants().FirstOrDefault(e => e.Name.LocalName == "errorDescription")?.Value;
+            var error = ParseXml(text).Descendants().FirstOrDefault(e => e.Name.LocalName == "errorDescription")?.Value;
             throw new IOException($"UPnP: {action} refused ({(int)response.StatusCode}{(error is null ? "" : ": " + error)})");
         }
-        return XDocument.Parse(text);
+        return ParseXml(text);
     }
 
     private static string? Child(XElement element, string name) => element.Elements().FirstOrDefault(e => e.Name.LocalName == name)?.Value.Trim();
