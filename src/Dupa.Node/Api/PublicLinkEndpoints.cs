@@ -116,7 +116,8 @@ public static class PublicLinkEndpoints
             if (!vault.State.IsDirectory(target))
             {
                 var node = vault.State.Get(target) ?? throw new DupaException(ErrorCode.NotFound, "not found under this link");
-                return Results.Ok(new LinkListingView(Relative(root, VaultPath.Parent(target)), [View(root, node)]));
+                // A link to one file: its listing is that file alone, at the link's root.
+                return Results.Ok(new LinkListingView(target == root ? "/" : Relative(root, VaultPath.Parent(target)), [View(root, node)]));
             }
             var entries = vault.State.Children(target).Where(n => n.Type is NodeType.File or NodeType.Directory).Select(n => View(root, n)).ToList();
             return Results.Ok(new LinkListingView(Relative(root, target), entries));
@@ -133,9 +134,10 @@ public static class PublicLinkEndpoints
         }
         var (link, session, root) = resolved;
         var target = Below(root, path);
-        // A download manager resuming (Range not from byte 0) continues a download already counted.
-        var range = context.Request.Headers.Range.ToString();
-        var counts = range.Length == 0 || range.StartsWith("bytes=0-", StringComparison.Ordinal);
+        // A download manager resuming continues a download already counted: exactly one byte range, not from byte 0,
+        // and no If-Range. Anything else (several ranges, a malformed one) may be answered with the whole file: counted.
+        var counts = !(Microsoft.Net.Http.Headers.RangeHeaderValue.TryParse(context.Request.Headers.Range.ToString(), out var range)
+            && range.Unit == "bytes" && range.Ranges.Count == 1 && range.Ranges.First().From > 0 && context.Request.Headers.IfRange.Count == 0);
         if (counts && !database.TryUseLink(link.Id, time.GetUtcNow()))
         {
             return Exhausted();
@@ -303,7 +305,8 @@ public static class PublicLinkEndpoints
         return VaultPath.IsAtOrBelow(full, root) ? full : throw new DupaException(ErrorCode.NotFound, "not found under this link");
     }
 
-    private static string Relative(string root, string path) => root == VaultPath.Root ? path : path == root ? "/" : path[root.Length..];
+    private static string Relative(string root, string path) =>
+        root == VaultPath.Root ? path : path == root || !VaultPath.IsAtOrBelow(path, root) ? "/" : path[root.Length..];
 
     private static LinkEntryView View(string root, TreeNode node) => new(node.Name, Relative(root, node.Path), Entries.TypeName(node.Type), node.Current.Size,
         DateTimeOffset.FromUnixTimeMilliseconds(node.Current.MtimeNs / 1_000_000), node.Type == NodeType.File ? MimeOf(node.Path) : null);

@@ -79,6 +79,13 @@ public sealed class LinkTests
         await AssertRefusedAsync(anonymous.GetAsync($"/api/v1/links/{expiring}"), HttpStatusCode.NotFound, "not_found");
         await AssertRefusedAsync(anonymous.GetAsync($"/api/v1/links/{revoked}/files/"), HttpStatusCode.NotFound, "not_found");
         await AssertRefusedAsync(anonymous.GetAsync($"/api/v1/links/{once}/files/"), HttpStatusCode.Gone, "link_used_up");
+        // Range headers the server would answer with the whole file are counted like plain requests.
+        foreach (var range in new[] { "bytes=1-1,0-", "x", "bytes=0-" })
+        {
+            using var request = new HttpRequestMessage(HttpMethod.Get, $"/api/v1/links/{once}/files/");
+            request.Headers.TryAddWithoutValidation("Range", range);
+            await AssertRefusedAsync(anonymous.SendAsync(request), HttpStatusCode.Gone, "link_used_up");
+        }
         await AssertRefusedAsync(anonymous.GetAsync($"/api/v1/links/{new string('x', 43)}/files/"), HttpStatusCode.NotFound, "not_found");
         await AssertRefusedAsync(anonymous.GetAsync($"/api/v1/links/{Convert.ToBase64String(new byte[32]).TrimEnd('=').Replace('/', '_').Replace('+', '-')}"), HttpStatusCode.NotFound, "not_found");
         await AssertRefusedAsync(anonymous.GetAsync("/api/v1/links/short/files/"), HttpStatusCode.NotFound, "not_found");
@@ -87,6 +94,9 @@ public sealed class LinkTests
         Assert.Equal(["exhausted", "expired", "revoked"], states);
 
         var (_, live) = await CreateLinkAsync(owner, vault, new { path = "/a.txt" });
+        // A link to one file lists that file alone.
+        var listing = await JsonAsync(await anonymous.GetAsync($"/api/v1/links/{live}/tree/"));
+        Assert.Equal("a.txt", Assert.Single(listing.GetProperty("entries").EnumerateArray()).GetProperty("name").GetString());
         await owner.PostAsync($"/api/v1/vaults/{vault}/lock", null);
         await AssertRefusedAsync(anonymous.GetAsync($"/api/v1/links/{live}/files/"), HttpStatusCode.ServiceUnavailable, "vault_locked");
     }
