@@ -1,4 +1,5 @@
 using System.Net;
+using System.Net.Http.Json;
 using System.Text.Json;
 using Dupa.Testing;
 
@@ -22,6 +23,27 @@ public sealed class UploadFormAndLoadTests
         Assert.True(response.StatusCode == HttpStatusCode.OK, await response.Content.ReadAsStringAsync());
         Assert.Equal(photo, await client.GetByteArrayAsync($"/api/v1/vaults/{vault}/files/Family/Photos/2024/beach.jpg"));
         Assert.Equal("notes", await client.GetStringAsync($"/api/v1/vaults/{vault}/files/Family/Photos/notes.txt"));
+
+        // One form is one commit: a single new log entry for both files, so they share packs.
+        var log = await client.GetFromJsonAsync<System.Text.Json.JsonElement>($"/api/v1/vaults/{vault}/log");
+        Assert.Contains("beach.jpg", log.ToString(), StringComparison.Ordinal);
+
+        // A malformed form is a 400 with a problem body and stores nothing: a boundary over 70 characters, a body cut
+        // short, the same path twice.
+        foreach (var (contentType, body) in new[]
+        {
+            ($"multipart/form-data; boundary={new string('b', 5000)}", "--x\r\n"),
+            ("multipart/form-data; boundary=xyz", "--xyz\r\nContent-Disposition: form-data; name=\"f\"; filename=\"cut.txt\"\r\n\r\nno end"),
+            ("multipart/form-data; boundary=xyz", "--xyz\r\nContent-Disposition: form-data; name=\"f\"; filename=\"twice.txt\"\r\n\r\n1\r\n--xyz\r\nContent-Disposition: form-data; name=\"f\"; filename=\"twice.txt\"\r\n\r\n2\r\n--xyz--\r\n"),
+        })
+        {
+            using var content = new StringContent(body);
+            content.Headers.ContentType = System.Net.Http.Headers.MediaTypeHeaderValue.Parse(contentType);
+            var refused = await client.PostAsync($"/api/v1/vaults/{vault}/upload?dir=/Bad", content);
+            Assert.True(refused.StatusCode == HttpStatusCode.BadRequest, $"{contentType[..Math.Min(40, contentType.Length)]}: {(int)refused.StatusCode} {await refused.Content.ReadAsStringAsync()}");
+            Assert.Equal("application/problem+json", refused.Content.Headers.ContentType?.MediaType);
+        }
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync($"/api/v1/vaults/{vault}/tree/Bad")).StatusCode);
     }
 
     [Fact]

@@ -154,9 +154,7 @@ public static class FileEndpoints
         }
         var session = Open(context, database, sessions, id, VaultRoles.Editor);
         sessions.CheckQuota(CurrentUser.OwnerOf(database, id), context.Request.ContentLength ?? 0);
-        var boundary = Microsoft.Net.Http.Headers.HeaderUtilities.RemoveQuotes(Microsoft.Net.Http.Headers.MediaTypeHeaderValue.Parse(context.Request.ContentType).Boundary).Value
-            ?? throw new DupaException(ErrorCode.InvalidInput, "the multipart body has no boundary");
-        var reader = new Microsoft.AspNetCore.WebUtilities.MultipartReader(boundary, context.Request.Body);
+        var reader = MultipartForm.Reader(context.Request);
         // The whole form is one commit: its files share packs and one log entry, instead of a pack and an entry
         // each (which made a folder of small files into as many tiny packs to store and to replicate).
         var stored = await session.WithVaultAsync(async vault =>
@@ -164,7 +162,7 @@ public static class FileEndpoints
             var ops = new List<PutOp>();
             try
             {
-                while (await reader.ReadNextSectionAsync(context.RequestAborted) is { } section)
+                while (await MultipartForm.NextAsync(reader, context.RequestAborted) is { } section)
                 {
                     if (!Microsoft.Net.Http.Headers.ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) || !disposition.IsFileDisposition())
                     {
@@ -180,7 +178,7 @@ public static class FileEndpoints
                     vault.State.CheckPut(target, NodeType.File, vault.NowMs);
                     var modified = section.Headers?.TryGetValue("X-Dupa-Modified", out var header) == true && DateTimeOffset.TryParse(header.ToString(),
                         System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var parsed) ? parsed : clock.GetUtcNow();
-                    ops.Add(await ContentWriter.WriteAsync(vault, section.Body,
+                    ops.Add(await ContentWriter.WriteAsync(vault, MultipartForm.Body(section),
                         new PutOp(target, NodeType.File, 0, modified.ToUnixTimeMilliseconds() * 1_000_000, 0x1A4) { Base = ContentWriter.BaseOf(vault, target, NodeType.File) },
                         cancellationToken: context.RequestAborted));
                 }

@@ -192,11 +192,12 @@ public static class PublicLinkEndpoints
         {
             limit.MaxRequestBodySize = null;
         }
-        var boundary = Microsoft.Net.Http.Headers.HeaderUtilities.RemoveQuotes(Microsoft.Net.Http.Headers.MediaTypeHeaderValue.Parse(context.Request.ContentType).Boundary).Value
-            ?? throw new DupaException(ErrorCode.InvalidInput, "the multipart body has no boundary");
-        var reader = new Microsoft.AspNetCore.WebUtilities.MultipartReader(boundary, context.Request.Body);
+        var reader = MultipartForm.Reader(context.Request);
         var stored = new List<string>();
-        while (await reader.ReadNextSectionAsync(context.RequestAborted) is { } section)
+        // An anonymous visitor may send a body of any length (chunked): it is cut off at the owner's quota.
+        var owner = CurrentUser.OwnerOf(database, link.VaultId);
+        var allowed = owner.QuotaBytes > 0 ? Math.Max(0, owner.QuotaBytes - sessions.BytesUsedBy(owner)) : long.MaxValue;
+        while (await MultipartForm.NextAsync(reader, context.RequestAborted) is { } section)
         {
             if (!Microsoft.Net.Http.Headers.ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) || !disposition.IsFileDisposition())
             {
@@ -206,12 +207,14 @@ public static class PublicLinkEndpoints
             var name = (disposition.FileNameStar.Value ?? disposition.FileName.Value ?? "").Replace('\\', '/');
             name = name[(name.LastIndexOf('/') + 1)..];
             VaultPath.CheckComponent("the uploaded file's name", name);
-            var target = await session.WithVaultAsync(async vault =>
+            var (target, size) = await session.WithVaultAsync(async vault =>
             {
                 var free = FreeName(vault.State, root, name);
-                await ContentWriter.PutAsync(vault, free, section.Body, time.GetUtcNow(), cancellationToken: context.RequestAborted);
-                return free;
+                var version = await ContentWriter.PutAsync(vault, free, MultipartForm.Limited(MultipartForm.Body(section), allowed, "this upload would exceed the vault owner's quota"),
+                    time.GetUtcNow(), cancellationToken: context.RequestAborted);
+                return (free, version.Size);
             }, context.RequestAborted);
+            allowed -= size;
             activity.Changed(link.VaultId, null, "link:" + link.Id, "file.added", target);
             stored.Add(VaultPath.Name(target));
         }
