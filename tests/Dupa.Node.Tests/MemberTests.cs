@@ -82,11 +82,18 @@ public sealed class MemberTests
         var members = (await clientA.GetFromJsonAsync<JsonElement>("/api/v1/status")).GetProperty("members");
         Assert.Contains(members.EnumerateArray(), m => m.GetProperty("vaultId").GetString() == vault && m.GetProperty("lastError").ValueKind == JsonValueKind.Null);
 
+        // Locked by hand on B, the vault stays locked: member sync does not open it again.
+        Assert.Equal(HttpStatusCode.NoContent, (await clientB.PostAsync($"/api/v1/vaults/{vault}/lock", null)).StatusCode);
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        Assert.False((await clientB.GetFromJsonAsync<JsonElement>("/api/v1/vaults")).EnumerateArray().Single(v => v.GetProperty("id").GetString() == vault).GetProperty("unlocked").GetBoolean());
+        Assert.Equal(HttpStatusCode.NoContent, (await clientB.PostAsJsonAsync($"/api/v1/vaults/{vault}/unlock", new { passphrase = "vault passphrase" })).StatusCode);
+
         // Revoked: B gets no new data.
         Assert.Equal(HttpStatusCode.NoContent, (await clientA.DeleteAsync($"/api/v1/vaults/{vault}/shares/{idB}")).StatusCode);
         await PutAsync(clientA, vault, "/after-revocation.txt", "not for B"u8.ToArray());
         await Task.Delay(TimeSpan.FromSeconds(3));
         Assert.Null(await TryGetAsync(clientB, vault, "/after-revocation.txt"));
+        Assert.Equal("written on B"u8.ToArray(), await TryGetAsync(clientB, vault, "/from-b.txt"));
     }
 
     private static async Task PinAsync(HttpClient client, string id, int port) =>

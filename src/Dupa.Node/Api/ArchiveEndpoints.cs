@@ -192,7 +192,9 @@ public static partial class ArchiveEndpoints
 
     private static async Task AddAsync(ZipArchive zip, Item item, UnlockedVault session, CancellationToken cancellationToken)
     {
-        var entry = zip.CreateEntry(item.IsDirectory ? item.Name + "/" : item.Name, CompressionLevel.NoCompression);
+        // A backslash is a separator to some extractors: a name holding one must not climb out of the folder there.
+        var name = item.Name.Replace('\\', '_');
+        var entry = zip.CreateEntry(item.IsDirectory ? name + "/" : name, CompressionLevel.NoCompression);
         entry.LastWriteTime = ZipTime(DateTimeOffset.FromUnixTimeMilliseconds(item.Version.MtimeNs / 1_000_000));
         await using var target = await entry.OpenAsync(cancellationToken);
         if (!item.IsDirectory)

@@ -25,13 +25,22 @@ public static class JobEndpoints
         app.MapPost("/api/v1/vaults/{id}/jobs", Start).RequireAuthorization(Scopes.Write).WithTags("Jobs")
             .WithSummary("Start a background job on a vault: verify, gc or forget");
         var jobs = app.MapGroup("/api/v1/jobs").WithTags("Jobs").RequireAuthorization(Scopes.Read);
-        jobs.MapGet("/", (HttpContext context, JobRunner runner) => runner.JobsOf(UserId(context)).Select(View)).WithSummary("Your jobs, newest first");
-        jobs.MapGet("/{job}", (string job, HttpContext context, JobRunner runner) => View(runner.Get(UserId(context), job))).WithSummary("One job: state, progress, result");
-        jobs.MapDelete("/{job}", (string job, HttpContext context, JobRunner runner) =>
+        // A job's result names paths of its vault: it is shown only while its starter may still manage that vault.
+        jobs.MapGet("/", (HttpContext context, JobRunner runner, NodeDatabase database) =>
+            runner.JobsOf(UserId(context)).Where(j => VaultAccess.CanRead(database, UserId(context), j.VaultId)).Select(View)).WithSummary("Your jobs, newest first");
+        jobs.MapGet("/{job}", (string job, HttpContext context, JobRunner runner, NodeDatabase database) => View(StillAllowed(runner.Get(UserId(context), job), context, database)))
+            .WithSummary("One job: state, progress, result");
+        jobs.MapDelete("/{job}", (string job, HttpContext context, JobRunner runner, NodeDatabase database) =>
         {
-            runner.Get(UserId(context), job).Cancel.Cancel();
+            StillAllowed(runner.Get(UserId(context), job), context, database).Cancel.Cancel();
             return Results.Accepted();
         }).RequireAuthorization(Scopes.Write).WithSummary("Cancel a running job");
+    }
+
+    private static Job StillAllowed(Job job, HttpContext context, NodeDatabase database)
+    {
+        VaultAccess.Require(context.User, database, job.VaultId, VaultRoles.Manager);
+        return job;
     }
 
     private static IResult Start(string id, StartJobRequest request, HttpContext context, NodeDatabase database, VaultSessions sessions, JobRunner runner)

@@ -216,7 +216,8 @@ public static class PublicLinkEndpoints
             }, context.RequestAborted);
             allowed -= size;
             activity.Changed(link.VaultId, null, "link:" + link.Id, "file.added", target);
-            stored.Add(VaultPath.Name(target));
+            // The visitor's own name back, never the stored one: "report (2).txt" would tell that "report.txt" exists.
+            stored.Add(name);
         }
         return stored.Count == 0
             ? ProblemMapping.Problem(StatusCodes.Status400BadRequest, "invalid_input", "the form held no files")

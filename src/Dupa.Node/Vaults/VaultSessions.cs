@@ -155,6 +155,13 @@ public sealed class VaultSessions(NodeOptions options, NodeDatabase database, Ti
         {
             return;
         }
+        lock (_gate)
+        {
+            if (_lockedByHand.Contains(vaultId))
+            {
+                throw new DupaException(ErrorCode.NotUnlocked, "the vault was locked here; it syncs again once someone unlocks it");
+            }
+        }
         var path = MemberKeyPath(vaultId);
         if (!File.Exists(path))
         {
@@ -163,6 +170,9 @@ public sealed class VaultSessions(NodeOptions options, NodeDatabase database, Ti
         Open(vaultId, VaultSecret.Wrapped(agreement, File.ReadAllBytes(path), "member"));
     }
 
+    /// <summary>Vaults someone locked on purpose: member sync does not open them again behind their back.</summary>
+    private readonly HashSet<string> _lockedByHand = new(StringComparer.Ordinal);
+
     private void Open(string vaultId, VaultSecret secret)
     {
         var vault = Vault.Open(DirectoryOf(vaultId), secret, new VaultOpenOptions { Writable = true, Time = time });
@@ -170,6 +180,7 @@ public sealed class VaultSessions(NodeOptions options, NodeDatabase database, Ti
         Forgetter.ExpireTrash(vault);
         lock (_gate)
         {
+            _lockedByHand.Remove(vaultId);
             if (!_unlocked.TryAdd(vaultId, new UnlockedVault(vault)))
             {
                 vault.Dispose();
@@ -214,6 +225,7 @@ public sealed class VaultSessions(NodeOptions options, NodeDatabase database, Ti
         lock (_gate)
         {
             _unlocked.Remove(vaultId, out session);
+            _lockedByHand.Add(vaultId);
         }
         session?.Dispose();
     }
