@@ -164,6 +164,15 @@ public sealed partial class NodeDatabase : IDisposable
         "INSERT INTO recovery_grants (vault_id, peer_id, added_at) VALUES ($v, $p, $t) ON CONFLICT(vault_id, peer_id) DO NOTHING",
         ("$v", vaultId), ("$p", peerId), ("$t", Time(at)));
 
+    public bool RevokeRecovery(string vaultId, string peerId)
+    {
+        lock (_gate)
+        {
+            using var command = Command("DELETE FROM recovery_grants WHERE vault_id = $v AND peer_id = $p", ("$v", vaultId), ("$p", peerId));
+            return command.ExecuteNonQuery() > 0;
+        }
+    }
+
     public IReadOnlyList<string> RecoveryGrantsOf(string peerId) =>
         Query("SELECT vault_id FROM recovery_grants WHERE peer_id = $p ORDER BY vault_id", r => r.GetString(0), ("$p", peerId));
 

@@ -136,6 +136,11 @@ public static class PeerEndpoints
             database.GrantRecovery(vault, peer.Hex, time.GetUtcNow());
             return Results.NoContent();
         }).RequireAuthorization(Scopes.Admin).WithSummary("Let a pinned device fetch this node's replica of a vault, to recover it on a new machine (admin)");
+        node.MapDelete("/replicas/{vault}/recovery-grants/{peer}", (string vault, string peer, NodeDatabase database) =>
+            NodeIdentity.ParseDeviceId(peer) is { } parsed && database.RevokeRecovery(vault, parsed.Hex)
+                ? Results.NoContent()
+                : throw new DupaException(ErrorCode.NotFound, "no such recovery grant")).RequireAuthorization(Scopes.Admin)
+            .WithSummary("Take back a device's leave to recover a replica (admin)");
 
         app.MapPut("/api/v1/vaults/{id}/replication", (string id, ReplicationPolicyRequest request, HttpContext context, NodeDatabase database) =>
         {
@@ -300,18 +305,20 @@ public static class PeerEndpoints
         {
             return Results.Stream(stream, "application/octet-stream");
         }
-        // The rest of an append-only log from where the puller stopped.
-        using (stream)
+        // The rest of an append-only log from where the puller stopped, streamed.
+        if (from < 0 || from > stream.Length)
         {
-            if (from < 0 || from > stream.Length)
-            {
-                return ProblemMapping.Problem(StatusCodes.Status400BadRequest, "invalid_input", "offset outside the file");
-            }
-            var rest = new byte[stream.Length - from];
-            stream.Seek(from, SeekOrigin.Begin);
-            stream.ReadExactly(rest);
-            return Results.Bytes(rest, "application/octet-stream");
+            stream.Dispose();
+            return ProblemMapping.Problem(StatusCodes.Status400BadRequest, "invalid_input", "offset outside the file");
         }
+        return Results.Stream(async body =>
+        {
+            await using (stream)
+            {
+                stream.Seek(from, SeekOrigin.Begin);
+                await stream.CopyToAsync(body);
+            }
+        }, "application/octet-stream");
     }
 
     private static string RecoverableDirectory(string vault, HttpContext context, NodeDatabase database, Replicator replicator) =>
