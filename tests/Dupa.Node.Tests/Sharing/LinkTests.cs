@@ -177,8 +177,11 @@ public sealed class LinkTests
             file.Headers.ContentType = new MediaTypeHeaderValue("text/plain");
             form.Add(file, "files", "../report.txt");
             var stored = await JsonAsync(await anonymous.PostAsync($"/api/v1/links/{secret}/upload", form));
-            Assert.Equal(i == 0 ? "report.txt" : "report (2).txt", stored.GetProperty("stored")[0].GetString());
+            // The visitor gets its own name back, never the stored one ("report (2).txt" would tell that "report.txt" exists).
+            Assert.Equal("report.txt", stored.GetProperty("stored")[0].GetString());
         }
+        var inbox = (await JsonAsync(await owner.GetAsync($"/api/v1/vaults/{vault}/tree/Inbox"))).GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("name").GetString()).Order();
+        Assert.Equal(["existing.txt", "report (2).txt", "report.txt"], inbox);
         var info = await JsonAsync(await anonymous.GetAsync($"/api/v1/links/{secret}"));
         Assert.Equal("drop", info.GetProperty("kind").GetString());
 
