@@ -183,45 +183,18 @@ public sealed class ReplicaCopy(string directory)
     }
 
     /// <summary>Checks everything the replica holds without the key: device keys, every log entry, every pack's hash.</summary>
-    public IReadOnlyList<string> Verify()
-    {
-        var problems = new List<string>();
-        var vaultId = VaultHeader.Read(Directory).VaultIdBytes;
-        foreach (var pub in System.IO.Directory.EnumerateFiles(Path.Combine(Directory, "devices"), "*.pub"))
-        {
-            var hex = Path.GetFileNameWithoutExtension(pub);
-            var bytes = File.ReadAllBytes(pub);
-            if (Convert.ToHexStringLower(SHA256.HashData(bytes)) != hex)
-            {
-                problems.Add($"device {hex[..12]}: the public key does not match its ID");
-                continue;
-            }
-            using var key = DeviceKey.FromPublicKey(bytes);
-            if (LogFile.Read(LogPath(hex), key, vaultId).Damage is { } damage)
-            {
-                problems.Add(damage.Message);
-            }
-        }
-        foreach (var pack in System.IO.Directory.EnumerateFiles(Path.Combine(Directory, "packs"), "*.pack", SearchOption.AllDirectories))
-        {
-            var hash = Path.GetFileNameWithoutExtension(pack);
-            using var stream = File.OpenRead(pack);
-            if (Convert.ToHexStringLower(SHA256.HashData(stream)) != hash)
-            {
-                problems.Add($"pack {hash[..12]}: the content does not match its hash (altered on this replica)");
-            }
-        }
-        return problems;
-    }
+    public IReadOnlyList<string> Verify() => Check(repair: false);
 
     /// <summary>
     /// Repairs what <see cref="Verify"/> would report, so that the next pull fetches it again from the owner: a pack
-    /// whose content does not match its name is removed; a log is cut back to its last entry that verifies. Returns
-    /// what was repaired.
+    /// whose content does not match its name is removed; a log is cut back to its last entry that verifies; a damaged
+    /// device key is removed. Returns what was repaired.
     /// </summary>
-    public IReadOnlyList<string> Repair()
+    public IReadOnlyList<string> Repair() => Check(repair: true);
+
+    private List<string> Check(bool repair)
     {
-        var repaired = new List<string>();
+        var found = new List<string>();
         var vaultId = VaultHeader.Read(Directory).VaultIdBytes;
         foreach (var pub in System.IO.Directory.EnumerateFiles(Path.Combine(Directory, "devices"), "*.pub"))
         {
@@ -229,16 +202,22 @@ public sealed class ReplicaCopy(string directory)
             var bytes = File.ReadAllBytes(pub);
             if (Convert.ToHexStringLower(SHA256.HashData(bytes)) != hex)
             {
-                File.Delete(pub);
-                repaired.Add($"device {hex[..12]}: a damaged public key, removed");
+                if (repair)
+                {
+                    File.Delete(pub);
+                }
+                found.Add($"device {hex[..12]}: the public key does not match its ID{(repair ? "; removed" : "")}");
                 continue;
             }
             using var key = DeviceKey.FromPublicKey(bytes);
             var read = LogFile.Read(LogPath(hex), key, vaultId);
-            if (read.Damage is not null)
+            if (read.Damage is { } damage)
             {
-                Truncate(LogPath(hex), read.CompleteLength);
-                repaired.Add($"log {hex[..12]}: cut back to entry {read.Entries.Count} ({read.Damage.Message})");
+                if (repair)
+                {
+                    Truncate(LogPath(hex), read.CompleteLength);
+                }
+                found.Add(repair ? $"log {hex[..12]}: cut back to entry {read.Entries.Count} ({damage.Message})" : damage.Message);
             }
         }
         foreach (var pack in System.IO.Directory.EnumerateFiles(Path.Combine(Directory, "packs"), "*.pack", SearchOption.AllDirectories))
@@ -251,11 +230,14 @@ public sealed class ReplicaCopy(string directory)
             }
             if (altered)
             {
-                File.Delete(pack);
-                repaired.Add($"pack {hash[..12]}: altered on this replica, removed to be fetched again");
+                if (repair)
+                {
+                    File.Delete(pack);
+                }
+                found.Add($"pack {hash[..12]}: the content does not match its hash (altered on this replica){(repair ? "; removed, to be fetched again" : "")}");
             }
         }
-        return repaired;
+        return found;
     }
 
     /// <summary>
