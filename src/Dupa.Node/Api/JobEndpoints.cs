@@ -27,7 +27,9 @@ public static class JobEndpoints
         var jobs = app.MapGroup("/api/v1/jobs").WithTags("Jobs").RequireAuthorization(Scopes.Read);
         // A job's result names paths of its vault: it is shown only while its starter may still manage that vault.
         jobs.MapGet("/", (HttpContext context, JobRunner runner, NodeDatabase database) =>
-            runner.JobsOf(UserId(context)).Where(j => VaultAccess.CanRead(database, UserId(context), j.VaultId)).Select(View)).WithSummary("Your jobs, newest first");
+            database.FindUser(UserId(context)) is { } user
+                ? runner.JobsOf(user.Id).Where(j => VaultAccess.Find(database, user, j.VaultId) is { } grant && VaultRoles.Includes(grant.Role, VaultRoles.Manager)).Select(View)
+                : []).WithSummary("Your jobs, newest first");
         jobs.MapGet("/{job}", (string job, HttpContext context, JobRunner runner, NodeDatabase database) => View(StillAllowed(runner.Get(UserId(context), job), context, database)))
             .WithSummary("One job: state, progress, result");
         jobs.MapDelete("/{job}", (string job, HttpContext context, JobRunner runner, NodeDatabase database) =>

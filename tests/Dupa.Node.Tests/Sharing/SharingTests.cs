@@ -139,6 +139,26 @@ public sealed class SharingTests
     }
 
     [Fact]
+    public async Task AJobsResults_AreHiddenFromAManagerDemotedToViewer()
+    {
+        await using var node = await TestNode.StartAsync();
+        using var owner = node.Client(await node.LoginAsync());
+        var vault = await TestNode.CreateVaultAsync(owner, "team");
+        await owner.PutAsync($"/api/v1/vaults/{vault}/files/a.txt", new StringContent("alpha"));
+        using var mia = node.Client(await node.CreateUserAsync("mia", "mia-password"));
+        await ShareAsync(owner, vault, "mia", "manager");
+        var job = await JsonAsync(await mia.PostAsJsonAsync($"/api/v1/vaults/{vault}/jobs", new { kind = "verify" }));
+        var id = job.GetProperty("id").GetString();
+        Assert.Single((await JsonAsync(await mia.GetAsync("/api/v1/jobs"))).EnumerateArray());
+
+        Assert.Equal(HttpStatusCode.OK, (await owner.PutAsJsonAsync($"/api/v1/vaults/{vault}/members/mia", new { role = "viewer" })).StatusCode);
+
+        Assert.Empty((await JsonAsync(await mia.GetAsync("/api/v1/jobs"))).EnumerateArray());
+        Assert.Equal(HttpStatusCode.Forbidden, (await mia.GetAsync($"/api/v1/jobs/{id}")).StatusCode);
+        Assert.Equal(HttpStatusCode.Forbidden, (await mia.DeleteAsync($"/api/v1/jobs/{id}")).StatusCode);
+    }
+
+    [Fact]
     public async Task AfterRevocation_TheFormerViewerGetsNoListingNoDownloadNoTicketAndNoEvents()
     {
         await using var node = await TestNode.StartAsync();
