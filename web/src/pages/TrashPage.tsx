@@ -8,7 +8,13 @@ import { filesHref } from '../lib/router';
 export function TrashPage({ vault }: { vault: string }) {
   const list = useLoad(() => files.trash(vault), [vault]);
   const vaultList = useLoad(() => vaults.list(), [vault]);
-  const name = vaultList.data?.find((v) => v.id === vault)?.name ?? 'Vault';
+  const shown = vaultList.data?.find((v) => v.id === vault);
+  const name = shown?.name ?? 'Vault';
+  // Offer only what the role allows (the node refuses the rest with 403 anyway): restoring needs an editor,
+  // purging a manager. Until the role is known, nothing is offered.
+  const role = shown?.role;
+  const canRestore = role === 'owner' || role === 'manager' || role === 'editor';
+  const canPurge = role === 'owner' || role === 'manager';
   const action = useAction();
 
   const purge = (id: string, path: string) => {
@@ -52,25 +58,31 @@ export function TrashPage({ vault }: { vault: string }) {
                     <td className="col-size">{formatBytes(item.size)}</td>
                     <td className="col-modified">{formatDate(item.deleted)}</td>
                     <td className="row-actions">
-                      <button type="button" aria-label={`Restore ${item.path}`} disabled={action.busy}
-                        onClick={() => void action.run(() => files.restoreTrash(vault, item.id)).then(list.reload)}>
-                        Restore
-                      </button>
-                      <button type="button" className="danger" aria-label={`Purge ${item.path}`} disabled={action.busy} onClick={() => purge(item.id, item.path)}>
-                        Purge
-                      </button>
+                      {canRestore ? (
+                        <button type="button" aria-label={`Restore ${item.path}`} disabled={action.busy}
+                          onClick={() => void action.run(() => files.restoreTrash(vault, item.id)).then(list.reload)}>
+                          Restore
+                        </button>
+                      ) : null}
+                      {canPurge ? (
+                        <button type="button" className="danger" aria-label={`Purge ${item.path}`} disabled={action.busy} onClick={() => purge(item.id, item.path)}>
+                          Purge
+                        </button>
+                      ) : null}
                     </td>
                   </tr>
                 ))}
               </tbody>
             </table>
           </div>
-          <button type="button" className="danger" disabled={action.busy}
-            onClick={() => {
-              if (window.confirm('Empty the trash? Everything in it is deleted for good.')) void action.run(() => files.emptyTrash(vault)).then(list.reload);
-            }}>
-            Empty the trash
-          </button>
+          {canPurge ? (
+            <button type="button" className="danger" disabled={action.busy}
+              onClick={() => {
+                if (window.confirm('Empty the trash? Everything in it is deleted for good.')) void action.run(() => files.emptyTrash(vault)).then(list.reload);
+              }}>
+              Empty the trash
+            </button>
+          ) : null}
         </>
       ) : null}
     </section>
