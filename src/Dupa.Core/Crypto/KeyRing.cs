@@ -26,6 +26,7 @@ public sealed class KeyRing : IDisposable
         ChunkerSeed = Derive(vaultId, "chunker-seed");
         Index = Derive(vaultId, "index");
         DeviceSeal = Derive(vaultId, "device-seal");
+        NodeNote = Derive(vaultId, "node-note");
     }
 
     public ReadOnlySpan<byte> Master => _master;
@@ -35,6 +36,9 @@ public sealed class KeyRing : IDisposable
     public byte[] ChunkerSeed { get; }
     public byte[] Index { get; }
     public byte[] DeviceSeal { get; }
+
+    /// <summary>AES key of the notes a node keeps about a vault outside it (<c>Vault.SealNote</c>).</summary>
+    public byte[] NodeNote { get; }
 
     /// <summary>A fresh random master key.</summary>
     public static byte[] NewMasterKey() => RandomNumberGenerator.GetBytes(KeySize);
@@ -64,5 +68,6 @@ public sealed class KeyRing : IDisposable
         CryptographicOperations.ZeroMemory(ChunkerSeed);
         CryptographicOperations.ZeroMemory(Index);
         CryptographicOperations.ZeroMemory(DeviceSeal);
+        CryptographicOperations.ZeroMemory(NodeNote);
     }
 }

@@ -11,7 +11,7 @@ public sealed partial class Vault
     /// <summary>
     /// Seals a short text that a node keeps about this vault outside it (a share link's path, the path in an audit
     /// entry), so that the node's own database holds no plaintext names at rest either:
-    /// nonce(12) || AES-256-GCM(HKDF(master, vault ID, "dupa/v1/node-note"), text) || tag(16) (docs/sharing.md).
+    /// nonce(12) || AES-256-GCM(K_node-note, text) || tag(16) (docs/sharing.md; the subkey is in docs/format.md, Keys).
     /// </summary>
     public byte[] SealNote(string text)
     {
@@ -19,16 +19,8 @@ public sealed partial class Vault
         var sealedNote = new byte[NoteNonceSize + plain.Length + NoteTagSize];
         var nonce = sealedNote.AsSpan(0, NoteNonceSize);
         RandomNumberGenerator.Fill(nonce);
-        var key = NoteKey();
-        try
-        {
-            using var aes = new AesGcm(key, NoteTagSize);
-            aes.Encrypt(nonce, plain, sealedNote.AsSpan(NoteNonceSize, plain.Length), sealedNote.AsSpan(NoteNonceSize + plain.Length), Header.VaultIdBytes);
-        }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(key);
-        }
+        using var aes = new AesGcm(Keys.NodeNote, NoteTagSize);
+        aes.Encrypt(nonce, plain, sealedNote.AsSpan(NoteNonceSize, plain.Length), sealedNote.AsSpan(NoteNonceSize + plain.Length), Header.VaultIdBytes);
         return sealedNote;
     }
 
@@ -41,10 +33,9 @@ public sealed partial class Vault
         }
         var length = sealedNote.Length - NoteNonceSize - NoteTagSize;
         var plain = new byte[length];
-        var key = NoteKey();
         try
         {
-            using var aes = new AesGcm(key, NoteTagSize);
+            using var aes = new AesGcm(Keys.NodeNote, NoteTagSize);
             aes.Decrypt(sealedNote[..NoteNonceSize], sealedNote.Slice(NoteNonceSize, length), sealedNote[(NoteNonceSize + length)..], plain, Header.VaultIdBytes);
             return Encoding.UTF8.GetString(plain);
         }
@@ -52,16 +43,5 @@ public sealed partial class Vault
         {
             return null;
         }
-        finally
-        {
-            CryptographicOperations.ZeroMemory(key);
-        }
-    }
-
-    private byte[] NoteKey()
-    {
-        var key = new byte[Crypto.KeyRing.KeySize];
-        HKDF.DeriveKey(HashAlgorithmName.SHA256, Keys.Master, key, Header.VaultIdBytes, "dupa/v1/node-note"u8);
-        return key;
     }
 }
