@@ -83,21 +83,8 @@ public sealed class ChunkStore : IDisposable
         {
             return false;
         }
-        var plainLength = ChunkCodec.PlainLength(sealedBlob);
-        if (plainLength is < 0 or > 64 * 1024 * 1024)
-        {
-            throw new IntegrityException($"chunk {id.Short} from a peer", "the blob header is damaged");
-        }
-        var plaintext = ArrayPool<byte>.Shared.Rent(Math.Max(plainLength, 1));
-        try
-        {
-            // Authenticates the ciphertext and checks the keyed ID of the plaintext.
-            _codec.Open(id, kind, sealedBlob, plaintext, "a peer");
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(plaintext);
-        }
+        // Authenticates the ciphertext and checks the keyed ID of the plaintext.
+        CheckOpens(id, kind, sealedBlob, "from a peer");
         try
         {
             _writer ??= new PackWriter(_vaultDirectory);
@@ -205,21 +192,27 @@ public sealed class ChunkStore : IDisposable
     {
         var sealedBlob = new byte[location.Length];
         ReadExactly(location, sealedBlob);
+        CheckOpens(id, location.Kind, sealedBlob, $"in pack {location.Pack[..12]}");
+        return sealedBlob;
+    }
+
+    /// <summary>Throws an <see cref="IntegrityException"/> unless the sealed blob opens under this vault's keys as chunk <paramref name="id"/>.</summary>
+    private void CheckOpens(ChunkId id, BlobKind kind, ReadOnlySpan<byte> sealedBlob, string where)
+    {
         var plainLength = ChunkCodec.PlainLength(sealedBlob);
         if (plainLength is < 0 or > 64 * 1024 * 1024)
         {
-            throw new IntegrityException($"chunk {id.Short} in pack {location.Pack[..12]}", "the blob header is damaged");
+            throw new IntegrityException($"chunk {id.Short} {where}", "the blob header is damaged");
         }
         var plaintext = ArrayPool<byte>.Shared.Rent(Math.Max(plainLength, 1));
         try
         {
-            _codec.Open(id, location.Kind, sealedBlob, plaintext, $"pack {location.Pack[..12]}");
+            _codec.Open(id, kind, sealedBlob, plaintext, where);
         }
         finally
         {
             ArrayPool<byte>.Shared.Return(plaintext);
         }
-        return sealedBlob;
     }
 
     /// <summary>Closes cached pack handles, so that packs gc removed are not kept open.</summary>
