@@ -51,17 +51,27 @@ public static class ContentWriter
         vault.State.Get(path) is { } node && node.Type == type && type != NodeType.Directory ? node.Current.Ref.ToString() : null;
 
     /// <summary>
+    /// Checks that a file may be put at <paramref name="path"/> (write-once locks), stores its new chunks and gives
+    /// back the put, based on the version there now, for the caller to commit, alone or with others in one entry.
+    /// </summary>
+    public static async Task<PutOp> WriteFileAsync(Vault vault, string path, Stream source, DateTimeOffset modified, int mode = 0x1A4, CancellationToken cancellationToken = default)
+    {
+        path = VaultPath.Parse(path);
+        vault.State.CheckPut(path, NodeType.File, vault.NowMs);
+        return await WriteAsync(vault, source, new PutOp(path, NodeType.File, 0, modified.ToUnixTimeMilliseconds() * 1_000_000, mode) { Base = BaseOf(vault, path, NodeType.File) },
+            cancellationToken: cancellationToken);
+    }
+
+    /// <summary>
     /// Stores a whole file from a stream as a new version of <paramref name="path"/> and commits it. On any
     /// failure (a dropped upload, a full disk) nothing is added and the vault is as it was.
     /// </summary>
     public static async Task<FileVersion> PutAsync(Vault vault, string path, Stream source, DateTimeOffset modified, int mode = 0x1A4, CancellationToken cancellationToken = default)
     {
-        path = VaultPath.Parse(path);
-        vault.State.CheckPut(path, NodeType.File, vault.NowMs);
+        PutOp op;
         try
         {
-            var op = await WriteAsync(vault, source, new PutOp(path, NodeType.File, 0, modified.ToUnixTimeMilliseconds() * 1_000_000, mode) { Base = BaseOf(vault, path, NodeType.File) },
-                cancellationToken: cancellationToken);
+            op = await WriteFileAsync(vault, path, source, modified, mode, cancellationToken);
             vault.Append([op]);
         }
         catch
@@ -69,6 +79,6 @@ public static class ContentWriter
             vault.Chunks.RollBack();
             throw;
         }
-        return vault.State.Get(path)!.Current;
+        return vault.State.Get(op.Path)!.Current;
     }
 }

@@ -175,12 +175,9 @@ public static class FileEndpoints
                     {
                         throw new DupaException(ErrorCode.InvalidInput, $"the form holds '{target}' twice");
                     }
-                    vault.State.CheckPut(target, NodeType.File, vault.NowMs);
-                    var modified = section.Headers?.TryGetValue("X-Dupa-Modified", out var header) == true && DateTimeOffset.TryParse(header.ToString(),
-                        System.Globalization.CultureInfo.InvariantCulture, System.Globalization.DateTimeStyles.AssumeUniversal, out var parsed) ? parsed : clock.GetUtcNow();
-                    ops.Add(await ContentWriter.WriteAsync(vault, MultipartForm.Body(section),
-                        new PutOp(target, NodeType.File, 0, modified.ToUnixTimeMilliseconds() * 1_000_000, 0x1A4) { Base = ContentWriter.BaseOf(vault, target, NodeType.File) },
-                        cancellationToken: context.RequestAborted));
+                    // Each part may carry its file's modification time, as the header of a single upload does.
+                    var modified = section.Headers?.TryGetValue("X-Dupa-Modified", out var header) == true ? Times.Parse(header.ToString()) : clock.GetUtcNow();
+                    ops.Add(await ContentWriter.WriteFileAsync(vault, target, MultipartForm.Body(section), modified, cancellationToken: context.RequestAborted));
                 }
                 if (ops.Count > 0)
                 {
