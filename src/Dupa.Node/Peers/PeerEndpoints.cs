@@ -301,11 +301,8 @@ public static class PeerEndpoints
             return ProblemMapping.Problem(StatusCodes.Status404NotFound, "not_found", "no such file");
         }
         var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
-        if (offset is not { } from || from == 0)
-        {
-            return Results.Stream(stream, "application/octet-stream");
-        }
-        // The rest of an append-only log from where the puller stopped, streamed.
+        // A log is asked for from where the puller stopped; a pack whole (offset 0).
+        var from = offset ?? 0;
         if (from < 0 || from > stream.Length)
         {
             stream.Dispose();
