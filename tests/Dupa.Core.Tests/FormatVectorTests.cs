@@ -30,6 +30,7 @@ public sealed class FormatVectorTests
         Assert.Equal("c5f8a54880b5c9fe2396e1ce86c98b2724089074c830970c7f990a91f6ba75eb", Convert.ToHexStringLower(keys.ChunkerSeed));
         Assert.Equal("c6c0ebbc8486ae987ccd9bcb028866958d7f62e0e5a5d7441d5fba7884709bc9", Convert.ToHexStringLower(keys.Index));
         Assert.Equal("b1d94e1b025a80f12193e5e0b2cdc53c1b2504d9a0aea4998aa140154cbf0a3c", Convert.ToHexStringLower(keys.DeviceSeal));
+        Assert.Equal("e879e007a7780061d8fbdb5b4e04255a503650891b7a206e308cbb2bc9d484e7", Convert.ToHexStringLower(keys.NodeNote));
         Assert.Equal("ad40b963ea8184aca8b5aa7880a4bbfd042281338bff6a16c80df82bbe7c4cf3", Convert.ToHexStringLower(KeyWrap.RecoveryKek(Enumerable.Repeat((byte)0x33, 32).ToArray(), VaultId)));
     }
 
