@@ -38,10 +38,17 @@ public static class MemberSync
     {
         var manifest = await peer.ManifestAsync(cancellationToken);
         var copy = new ReplicaCopy(directory);
+        var theirHeader = VaultHeader.Decode(Convert.FromBase64String(manifest.Header));
         string? own = null;
         await access(vault =>
         {
             own = vault.Device?.Id.Hex;
+            // A rotation made there: its entries are sealed under a key this device must be given first.
+            vault.AcceptEpochsOf(theirHeader);
+            if (vault.KeyEpoch > vault.HeldKeyEpoch)
+            {
+                throw new DupaException(ErrorCode.KeyRotated, $"the vault's key was rotated (epoch {vault.KeyEpoch}); this member needs the new key before it can pull");
+            }
             copy.AcceptDevices(manifest);
         });
         long logBytes = 0;
@@ -58,9 +65,10 @@ public static class MemberSync
                     // a pull cut short never leaves unchecked entries behind.
                     vault.Refresh();
                 }
-                catch (IntegrityException)
+                catch (DupaException e) when (e is IntegrityException || e.Code == ErrorCode.KeyRotated)
                 {
-                    // Signed by a known key but not sealed with the vault key (or otherwise unreadable): refused.
+                    // Signed by a known key but not sealed with the vault key (or otherwise unreadable), or sealed under
+                    // a newer key than this member holds (rotated since the manifest): refused until it is readable.
                     copy.TruncateLog(log.Device, offset);
                     vault.Refresh();
                     throw;

@@ -60,7 +60,7 @@ public static class ShareEndpoints
         if (sessions.TryGet(id) is { } session && keys.PublicKeyOf(target.Id) is { } publicKey)
         {
             // Wrapped afresh whenever the vault is open: the member may have a new key pair since.
-            wrapped = await session.WithVaultAsync(vault => vault.WrapMasterKeyTo(publicKey, UserKeys.SlotFor(target.Id)), context.RequestAborted);
+            wrapped = await session.WithVaultAsync(vault => vault.WrapKeyTo(publicKey, UserKeys.SlotFor(target.Id)), context.RequestAborted);
         }
         else if (existing is not null)
         {

@@ -89,7 +89,7 @@ public sealed class MemberSyncTests
         using var outsider = DeviceKey.Create();
         var wrongSeal = new byte[32];
         var entry = LogEntry.Create(vaultA.Header.VaultIdBytes, outsider, 1, new byte[32], Hlc.Next(vaultA.State.LastClock, TimeProvider.System.GetUtcNow()),
-            new Payload([new DeviceOp(outsider.Id.Hex), new TrashOp("/f.txt")]).Encode(), wrongSeal);
+            new Payload([new DeviceOp(outsider.Id.Hex), new TrashOp("/f.txt")]).Encode(), epoch: 0, wrongSeal);
         var frames = root.Combine("outsider.log");
         LogFile.Append(frames, 0, [entry]);
         var peer = new ForgingPeer(vaultA, outsider, await File.ReadAllBytesAsync(frames));
@@ -123,6 +123,44 @@ public sealed class MemberSyncTests
         Assert.Empty(vaultB.MissingChunks());
     }
 
+    [Fact]
+    public async Task AfterTheOwnerRotatesTheKey_AMemberNeedsTheNewKey_ThenBothWaysWorkUnderIt()
+    {
+        using var a = new TestVault();
+        using var root = new TempDirectory();
+        using var vaultA = a.Open(writable: true);
+        await Put(vaultA, root, "/before.txt", "before"u8.ToArray());
+        var vaultB = Join(vaultA, root.Combine("b"));
+        try
+        {
+            await Pull(vaultB, vaultA);
+            vaultA.RotateKey();
+            await Put(vaultA, root, "/after.txt", "after"u8.ToArray());
+
+            // B learns of the rotation from A's header and pulls nothing it cannot open.
+            var refused = await Assert.ThrowsAsync<DupaException>(() => Pull(vaultB, vaultA));
+            Assert.Equal(ErrorCode.KeyRotated, refused.Code);
+            Assert.Equal(1, VaultHeader.Read(vaultB.Directory).Epoch);
+            Assert.Null(vaultB.State.Get("/after.txt"));
+            Assert.Equal(ErrorCode.KeyRotated, Assert.Throws<DupaException>(() => FileCommands.Move(vaultB, "/before.txt", "/moved.txt")).Code);
+
+            // Given the new key, B opens, pulls, and writes under the new epoch; A reads it.
+            vaultB.Dispose();
+            using var agreement = AgreementKey.Create();
+            vaultB = Vault.Open(vaultB.Directory, VaultSecret.Wrapped(agreement, vaultA.WrapKeyTo(agreement.PublicKey, "member"), "member"), new VaultOpenOptions { Writable = true });
+            await Pull(vaultB, vaultA);
+            Assert.Equal("after"u8.ToArray(), Read(vaultB, "/after.txt"));
+            await Put(vaultB, root, "/from-b.txt", "B, epoch 1"u8.ToArray());
+            await Pull(vaultA, vaultB);
+            Assert.Equal("B, epoch 1"u8.ToArray(), Read(vaultA, "/from-b.txt"));
+            Assert.Equal(Convert.ToHexString(vaultA.State.ComputeHash()), Convert.ToHexString(vaultB.State.ComputeHash()));
+        }
+        finally
+        {
+            vaultB.Dispose();
+        }
+    }
+
     /// <summary>B joins A's vault as a member would: copies of the header, device keys and logs, and A's key wrapped to B's agreement key.</summary>
     private static Vault Join(Vault owner, string directory)
     {
@@ -134,7 +172,7 @@ public sealed class MemberSyncTests
             copy.AcceptLogBytes(log.Device, 0, File.ReadAllBytes(Path.Combine(owner.Directory, "logs", log.Device + ".log")));
         }
         using var agreement = AgreementKey.Create();
-        var secret = VaultSecret.Wrapped(agreement, owner.WrapMasterKeyTo(agreement.PublicKey, "member"), "member");
+        var secret = VaultSecret.Wrapped(agreement, owner.WrapKeyTo(agreement.PublicKey, "member"), "member");
         VaultInit.Join(directory, secret);
         return Vault.Open(directory, secret, new VaultOpenOptions { Writable = true });
     }
