@@ -385,6 +385,9 @@ public sealed partial class Vault : IDisposable
     /// <summary>The key epoch new data is sealed under (docs/format.md, Key epochs).</summary>
     public int KeyEpoch => Header.Epoch;
 
+    /// <summary>Whether this vault was opened with its passphrase or recovery key (it holds the root key, so it can rotate the key).</summary>
+    public bool HoldsRootKey => Keys.HasRoot;
+
     /// <summary>The newest key epoch this device was given; below <see cref="KeyEpoch"/> it can read older data but not write.</summary>
     public int HeldKeyEpoch => Keys.Epoch;
 
@@ -436,6 +439,24 @@ public sealed partial class Vault : IDisposable
         }
         AppendEntry([new KeyOp(Keys.Epoch)]);
         return Keys.Epoch;
+    }
+
+    /// <summary>
+    /// Makes this device the one that rotates the vault's key (the header's <c>keyDevice</c>): after a recovery on a
+    /// new machine, when the device that rotated it is presumed lost. Needs the root key.
+    /// </summary>
+    public void BecomeKeyDevice()
+    {
+        if (!IsWritable || Device is null)
+        {
+            throw new InvalidOperationException("The vault was opened read-only.");
+        }
+        _ = Keys.Root;
+        if (Header.Epochs is not null && (Header.KeyDevice ?? Header.GenesisDevice) != Device.Id.Hex)
+        {
+            Header = Header with { KeyDevice = Device.Id.Hex };
+            Header.Write(Directory);
+        }
     }
 
     /// <summary>
