@@ -52,29 +52,18 @@ public static class MemberSync
             copy.AcceptDevices(manifest);
         });
         long logBytes = 0;
-        foreach (var log in manifest.Logs.Where(l => l.Device != own && l.Length > copy.LogLength(l.Device)))
+        foreach (var log in manifest.Logs.Where(l => l.Device != own))
         {
-            var offset = copy.LogLength(log.Device);
-            var bytes = await peer.LogBytesAsync(log.Device, offset, cancellationToken);
-            await access(vault =>
+            long have = 0;
+            await access(vault => have = vault.LogLength(log.Device));
+            if (log.Length <= have)
             {
-                copy.AcceptLogBytes(log.Device, offset, bytes);
-                try
-                {
-                    // Each device's new entries must open under the vault key before the next device's are taken, so
-                    // a pull cut short never leaves unchecked entries behind.
-                    vault.Refresh();
-                }
-                catch (DupaException e) when (e is IntegrityException || e.Code == ErrorCode.KeyRotated)
-                {
-                    // Signed by a known key but not sealed with the vault key (or otherwise unreadable), or sealed under
-                    // a newer key than this member holds (rotated since the manifest): refused until it is readable.
-                    copy.TruncateLog(log.Device, offset);
-                    vault.Refresh();
-                    throw;
-                }
-            });
-            logBytes += copy.LogLength(log.Device) - offset;
+                continue;
+            }
+            var bytes = await peer.LogBytesAsync(log.Device, have, cancellationToken);
+            // Each device's new entries must check and open under the vault key before any is written, so a pull cut
+            // short never leaves unchecked entries behind, and one that does not open is refused whole.
+            await access(vault => logBytes += vault.AcceptPulledLog(log.Device, have, bytes));
         }
         IReadOnlyList<(ChunkId Id, BlobKind Kind)> missing = [];
         await access(vault => missing = vault.MissingChunks());

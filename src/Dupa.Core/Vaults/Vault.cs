@@ -299,6 +299,79 @@ public sealed partial class Vault : IDisposable
         State = VaultState.Fold(_entries);
     }
 
+    /// <summary>How much of a device's log this copy holds (complete entries), to pull the rest from another member.</summary>
+    public long LogLength(string deviceHex) => Logs.FirstOrDefault(l => l.Device.Hex == deviceHex)?.CompleteLength ?? 0;
+
+    /// <summary>
+    /// Takes log bytes a member pulled from another member (docs/protocol.md, Members): the entries of
+    /// <paramref name="deviceHex"/>'s log that follow the <paramref name="offset"/> bytes this copy holds. Every new
+    /// entry must check (structure, sequence, chain, signature) and open under the vault's key before any is written;
+    /// then they are appended durably and folded in. Only the new entries are checked and opened, not the whole vault
+    /// again. Returns the bytes taken: a torn last frame is left for the next pull.
+    /// </summary>
+    public long AcceptPulledLog(string deviceHex, long offset, ReadOnlySpan<byte> bytes)
+    {
+        if (!IsWritable)
+        {
+            throw new InvalidOperationException("The vault was opened read-only.");
+        }
+        if (deviceHex.Length != 64 || !deviceHex.All(char.IsAsciiHexDigitLower) || deviceHex == Device?.Id.Hex)
+        {
+            throw new DupaException(ErrorCode.InvalidInput, $"'{deviceHex}' is not another device of this vault");
+        }
+        var device = DeviceId.FromHex(deviceHex);
+        var publicKeyPath = Path.Combine(Directory, "devices", deviceHex + ".pub");
+        if (!File.Exists(publicKeyPath))
+        {
+            throw new IntegrityException($"log {deviceHex[..12]}", "no public key for this device");
+        }
+        var existing = Logs.FirstOrDefault(l => l.Device == device);
+        var have = existing?.CompleteLength ?? 0;
+        if (offset != have)
+        {
+            throw new DupaException(ErrorCode.InvalidInput, $"log {deviceHex[..12]}: bytes from offset {offset}, but this copy holds {have}");
+        }
+        using var publicKey = DeviceKey.FromPublicKey(File.ReadAllBytes(publicKeyPath));
+        var read = LogFile.Parse(bytes, publicKey, Header.VaultIdBytes, existing?.Last);
+        var (opened, damage) = OpenEntries(read.Entries, Keys);
+        if ((read.Damage ?? damage) is { } refused)
+        {
+            throw refused;
+        }
+        if (read.Entries.Count == 0)
+        {
+            return 0;
+        }
+        var length = LogFile.Append(Path.Combine(Directory, LogFile.RelativePath(device)), have, read.Entries);
+        Logs = [.. Logs.Where(l => l.Device != device), new LogReadResult(device, [.. existing?.Entries ?? [], .. read.Entries], length, 0, null)];
+        _entries.AddRange(opened);
+        _heads[device] = read.Entries[^1].Sequence;
+        State = VaultState.Fold(_entries);
+        return read.CompleteLength;
+    }
+
+    /// <summary>Opens entries' payloads in order, up to the first that does not open (returned as damage).</summary>
+    private static (List<FoldEntry> Opened, IntegrityException? Damage) OpenEntries(IEnumerable<LogEntry> entries, KeyRing keys)
+    {
+        var opened = new List<FoldEntry>();
+        foreach (var entry in entries)
+        {
+            try
+            {
+                opened.Add(new FoldEntry(entry.Device, entry.Sequence, entry.Clock, Payload.Decode(entry.OpenPayload(keys)).Ops));
+            }
+            catch (IntegrityException e)
+            {
+                return (opened, e);
+            }
+            catch (JsonException e)
+            {
+                return (opened, new IntegrityException(entry.Name, "the payload is malformed", e));
+            }
+        }
+        return (opened, null);
+    }
+
     /// <summary>
     /// Stores a chunk exactly as another member sealed it, after checking that it opens under this vault's key
     /// and matches its ID (so a peer cannot plant a wrong chunk). Returns false if the vault already holds it.
@@ -563,24 +636,15 @@ public sealed partial class Vault : IDisposable
                     {
                         damage.Add(new IntegrityException($"log {hex[..12]} entry {head.Sequence}", "an entry the index recorded as committed is missing or damaged"));
                     }
-                    foreach (var entry in result.Entries)
+                    var (opened, unreadable) = OpenEntries(result.Entries, keys);
+                    entries.AddRange(opened);
+                    if (opened.Count > 0)
                     {
-                        try
-                        {
-                            var payload = Payload.Decode(entry.OpenPayload(keys));
-                            entries.Add(new FoldEntry(entry.Device, entry.Sequence, entry.Clock, payload.Ops));
-                            heads[entry.Device] = entry.Sequence;
-                        }
-                        catch (IntegrityException e)
-                        {
-                            damage.Add(e);
-                            break;
-                        }
-                        catch (JsonException e)
-                        {
-                            damage.Add(new IntegrityException(entry.Name, "the payload is malformed", e));
-                            break;
-                        }
+                        heads[publicKey.Id] = opened[^1].Sequence;
+                    }
+                    if (unreadable is not null)
+                    {
+                        damage.Add(unreadable);
                     }
                 }
             }

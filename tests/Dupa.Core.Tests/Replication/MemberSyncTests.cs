@@ -161,6 +161,42 @@ public sealed class MemberSyncTests
         }
     }
 
+    [Fact]
+    public async Task APulledLog_CutMidFrame_OrAlteredInItsLastEntry_WritesOnlyWhatChecks_AndTheNextPullCompletes()
+    {
+        using var a = new TestVault();
+        using var root = new TempDirectory();
+        using var vaultA = a.Open(writable: true);
+        using var vaultB = Join(vaultA, root.Combine("b"));
+        await Pull(vaultB, vaultA);
+        var device = vaultA.Device!.Id.Hex;
+        var before = vaultB.LogLength(device);
+        await Put(vaultA, root, "/one.txt", "one"u8.ToArray());
+        await Put(vaultA, root, "/two.txt", "two"u8.ToArray());
+
+        // The connection drops inside the last frame: the complete entries are taken, the torn one is not.
+        await MemberSync.PullAsync(vaultB.Directory, Direct(vaultB), new CuttingPeer(vaultA, bytes => bytes[..^10]), null, CancellationToken.None);
+        Assert.NotNull(vaultB.State.Get("/one.txt"));
+        Assert.Null(vaultB.State.Get("/two.txt"));
+        Assert.Equal(new FileInfo(Path.Combine(vaultB.Directory, "logs", device + ".log")).Length, vaultB.LogLength(device));
+
+        // The rest arrives altered: refused whole, nothing written; then the good bytes complete it.
+        await Put(vaultA, root, "/three.txt", "three"u8.ToArray());
+        var flipped = await Assert.ThrowsAsync<IntegrityException>(() => MemberSync.PullAsync(vaultB.Directory, Direct(vaultB), new CuttingPeer(vaultA, bytes =>
+        {
+            var altered = bytes.ToArray();
+            altered[^20] ^= 1;
+            return altered;
+        }), null, CancellationToken.None));
+        Assert.Contains("signature", flipped.Message, StringComparison.Ordinal);
+        Assert.Null(vaultB.State.Get("/two.txt"));
+        await Pull(vaultB, vaultA);
+        Assert.True(vaultB.LogLength(device) > before);
+        Assert.Equal(Convert.ToHexString(vaultA.State.ComputeHash()), Convert.ToHexString(vaultB.State.ComputeHash()));
+        using var reopened = Vault.Open(vaultB.Directory, VaultSecret.Passphrase(TestVault.Passphrase));
+        Assert.Equal(Convert.ToHexString(vaultA.State.ComputeHash()), Convert.ToHexString(reopened.State.ComputeHash()));
+    }
+
     /// <summary>B joins A's vault as a member would: copies of the header, device keys and logs, and A's key wrapped to B's agreement key.</summary>
     private static Vault Join(Vault owner, string directory)
     {
@@ -220,6 +256,12 @@ public sealed class MemberSyncTests
             }
             return Task.FromResult(sealedBlob);
         }
+    }
+
+    private sealed class CuttingPeer(Vault vault, Func<byte[], byte[]> cut) : DirectoryPeer(vault)
+    {
+        public override async Task<byte[]> LogBytesAsync(string device, long offset, CancellationToken cancellationToken) =>
+            cut(await base.LogBytesAsync(device, offset, cancellationToken));
     }
 
     private sealed class ForgingPeer(Vault vault, DeviceKey outsider, byte[] log) : DirectoryPeer(vault)
