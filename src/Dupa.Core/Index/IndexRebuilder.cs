@@ -1,4 +1,5 @@
 using Dupa.Core.Errors;
+using Dupa.Core.Files;
 using Dupa.Core.Storage;
 using Dupa.Core.Vaults;
 
@@ -48,6 +49,8 @@ public static class IndexRebuilder
                 vault.Index.SetLogHead(log.Device, new LogHead(last.Sequence, last.Hash, log.CompleteLength));
             }
         }
+        // The index is whole again (docs/format.md, Directory layout).
+        DurableFile.TryDelete(Path.Combine(vault.Directory, Vault.RebuildMarkerName));
         return new RebuildResult(packs, chunks, skipped);
     }
 }

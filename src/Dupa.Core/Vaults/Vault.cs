@@ -18,6 +18,9 @@ namespace Dupa.Core.Vaults;
 public sealed partial class Vault : IDisposable
 {
     internal const string LockFileName = "lock";
+
+    /// <summary>Present while the index is being rebuilt (docs/format.md, Directory layout).</summary>
+    internal const string RebuildMarkerName = "index.rebuilding";
     public const string DeviceKeyFileName = "device.key";
     private static ReadOnlySpan<byte> DeviceKeyAd => "dupa/v1/device-key"u8;
 
@@ -115,17 +118,26 @@ public sealed partial class Vault : IDisposable
         DeviceKey? device = null;
         try
         {
+            var rebuildMarker = Path.Combine(directory, RebuildMarkerName);
+            var interrupted = File.Exists(rebuildMarker);
             if (options.Writable)
             {
                 lockFile = AcquireLock(directory);
                 CleanTemporaryFiles(directory);
-                if (options.DiscardIndex)
+                if (options.DiscardIndex || interrupted)
                 {
+                    // The marker goes first and stays until the rebuild ends: a crash in between leaves a vault whose
+                    // next writable open rebuilds again, never an index that lacks packs without saying so.
+                    DurableFile.WriteAtomically(rebuildMarker, []);
                     foreach (var suffix in new[] { "", "-wal", "-shm" })
                     {
                         DurableFile.TryDelete(Path.Combine(directory, VaultIndex.FileName + suffix));
                     }
                 }
+            }
+            else if (interrupted)
+            {
+                throw new DupaException(ErrorCode.Integrity, "the vault's index is incomplete (a rebuild was interrupted); run 'dupa index rebuild', or open the vault for writing, which rebuilds it");
             }
             device = LoadDevice(directory, keys);
             index = VaultIndex.Open(directory, readOnly: !options.Writable);
@@ -143,7 +155,13 @@ public sealed partial class Vault : IDisposable
                     index.SetLogHead(device.Id, new LogHead(last.Sequence, last.Hash, own.CompleteLength));
                 }
             }
-            return new Vault(directory, header, keys, index, device, lockFile, options, logs);
+            var vault = new Vault(directory, header, keys, index, device, lockFile, options, logs);
+            if (interrupted && !options.DiscardIndex)
+            {
+                // Finish the rebuild that was cut short; a caller that asked for one runs it itself.
+                Dupa.Core.Index.IndexRebuilder.Rebuild(vault);
+            }
+            return vault;
         }
         catch
         {

@@ -231,6 +231,36 @@ public sealed class IntegrityTests
     }
 
     [Fact]
+    public void IndexRebuild_CutShortByACrash_IsRefusedReadOnly_AndFinishedByTheNextWritableOpen()
+    {
+        using var vault = new TestVault();
+        var content = new SeededRandom(6).NextBytes(123_456);
+        vault.Put(vault.WriteSource("a.bin", content));
+
+        // The old index is gone and the rebuild never ran: as if the process died right after discarding it.
+        Vault.Open(vault.Directory, VaultSecret.Passphrase(TestVault.Passphrase), new VaultOpenOptions { Writable = true, DiscardIndex = true }).Dispose();
+        var refused = Assert.Throws<DupaException>(() => vault.Open());
+        Assert.Equal(ErrorCode.Integrity, refused.Code);
+        Assert.Contains("dupa index rebuild", refused.Message, StringComparison.Ordinal);
+
+        using (var opened = vault.Open(writable: true))
+        {
+            Assert.Equal(content, ReadAll(opened, "/a.bin"));
+        }
+        Assert.False(File.Exists(Path.Combine(vault.Directory, "index.rebuilding")));
+        Assert.Equal(content, vault.ReadFile("/a.bin"));
+        Assert.True(vault.Verify().IsClean);
+    }
+
+    private static byte[] ReadAll(Vault vault, string path)
+    {
+        using var stream = vault.OpenRead(vault.State.Get(path)!.Current);
+        using var memory = new MemoryStream();
+        stream.CopyTo(memory);
+        return memory.ToArray();
+    }
+
+    [Fact]
     public void Checkpoints_WrittenEveryInterval_VerifyAgainstTheFold()
     {
         using var vault = new TestVault();
