@@ -234,6 +234,7 @@ public static class PeerCommand
             var id = await VaultIdAsync(client, result.GetValue(unshareVault)!, cancellationToken);
             await client.SendAsync(HttpMethod.Delete, $"/api/v1/vaults/{id}/shares/{Uri.EscapeDataString(result.GetValue(unsharePeer)!.Trim())}", cancellationToken: cancellationToken);
             Console.WriteLine("unshared");
+            Console.Error.WriteLine($"if it was a member, rotate the vault's key so that it cannot read what is written from now on: dupa vault rotate-key {result.GetValue(unshareVault)} --remote NAME");
             return ExitCodes.Ok;
         });
         var copiesVault = new Argument<string>("VAULT") { Description = "The vault's name (or ID) on the node" };

@@ -72,6 +72,7 @@ public static class ShareCommand
             var id = await VaultIdAsync(client, result.GetValue(rmVault)!, cancellationToken);
             await client.SendAsync(HttpMethod.Delete, $"/api/v1/vaults/{id}/members/{Uri.EscapeDataString(result.GetValue(rmUser)!)}", cancellationToken: cancellationToken);
             Console.WriteLine("removed");
+            Console.Error.WriteLine($"to keep them out of what is written from now on, rotate the vault's key: dupa vault rotate-key {result.GetValue(rmVault)} --remote NAME");
             return ExitCodes.Ok;
         });
 
