@@ -9,9 +9,9 @@ namespace Dupa.Core.Vaults;
 /// epochs). The passphrase and recovery slots wrap the root key, which opens every epoch; a member or user is
 /// given one epoch's key, which opens that epoch and, down the chain, every older one.
 /// </summary>
-internal static class VaultKeys
+public static class VaultKeys
 {
-    public static KeyRing Unlock(VaultHeader header, VaultSecret secret)
+    internal static KeyRing Unlock(VaultHeader header, VaultSecret secret)
     {
         var vaultId = header.VaultIdBytes;
         byte[]? root;
@@ -58,11 +58,11 @@ internal static class VaultKeys
     public static string SlotAt(string slot, int epoch) => epoch == 0 ? slot : $"{slot}@{epoch}";
 
     /// <summary>Epoch 0 of a new vault: its key wrapped under the root key.</summary>
-    public static KeyEpoch FirstEpoch(ReadOnlySpan<byte> root, ReadOnlySpan<byte> epochKey, ReadOnlySpan<byte> vaultId) =>
+    internal static KeyEpoch FirstEpoch(ReadOnlySpan<byte> root, ReadOnlySpan<byte> epochKey, ReadOnlySpan<byte> vaultId) =>
         new(WrapUnderRoot(root, epochKey, 0, vaultId), null);
 
     /// <summary>The next epoch after the ring's newest, for <paramref name="newKey"/>: under the root, and chained to the previous key.</summary>
-    public static KeyEpoch NextEpoch(KeyRing keys, ReadOnlySpan<byte> newKey, ReadOnlySpan<byte> vaultId)
+    internal static KeyEpoch NextEpoch(KeyRing keys, ReadOnlySpan<byte> newKey, ReadOnlySpan<byte> vaultId)
     {
         var epoch = keys.Epoch + 1;
         var chainKek = KeyRing.Derive(newKey, vaultId, "epoch-chain");
