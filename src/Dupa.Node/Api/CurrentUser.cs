@@ -37,8 +37,11 @@ internal static class CurrentUser
         ?? "unknown";
 
     /// <summary>A change by the caller: told to everyone who can read the vault, and recorded in its audit.</summary>
-    public static void Activity(HttpContext context, string vaultId, string type, string? path) =>
-        context.RequestServices.GetRequiredService<VaultActivity>().Changed(vaultId, context.User.FindFirst("sub")?.Value, Name(context), type, path);
+    public static void Activity(HttpContext context, string vaultId, string type, string? path) => Activity(context, vaultId, [(type, path)]);
+
+    /// <summary>Changes the caller made together (the files of one upload form).</summary>
+    public static void Activity(HttpContext context, string vaultId, IReadOnlyList<(string Type, string? Path)> changes) =>
+        context.RequestServices.GetRequiredService<VaultActivity>().Changed(vaultId, context.User.FindFirst("sub")?.Value, Name(context), changes);
 
     /// <summary>Records something the caller did to a vault that is not a file change (a purge, a policy), in its audit only.</summary>
     public static void Audit(HttpContext context, string vaultId, string action, string? path = null) =>

@@ -191,10 +191,7 @@ public static class FileEndpoints
             }
             return ops.Select(o => vault.State.Get(o.Path)!).ToList();
         }, context.RequestAborted);
-        foreach (var node in stored)
-        {
-            Notify(context, id, node.Versions.Count == 1 ? "file.added" : "file.changed", node.Path);
-        }
+        CurrentUser.Activity(context, id, [.. stored.Select(node => (node.Versions.Count == 1 ? "file.added" : "file.changed", (string?)node.Path))]);
         return stored.Count == 0
             ? ProblemMapping.Problem(StatusCodes.Status400BadRequest, "invalid_input", "the form held no files")
             : Results.Ok(stored.Select(View).ToList());

@@ -84,10 +84,25 @@ public sealed partial class NodeDatabase
     private static VaultMember ReadMember(SqliteDataReader r) =>
         new(r.GetString(0), r.GetString(1), r.GetString(2), (byte[])r.GetValue(3), r.GetString(4), ParseTime(r.GetString(5)));
 
-    public void AddAudit(AuditEntry entry) => Execute(
-        "INSERT INTO vault_audit (vault_id, user_id, actor, action, target, detail, at) VALUES ($v, $u, $a, $x, $g, $d, $t)",
-        ("$v", entry.VaultId), ("$u", (object?)entry.UserId ?? DBNull.Value), ("$a", entry.Actor), ("$x", entry.Action), ("$g", (object?)entry.Target ?? DBNull.Value),
-        ("$d", (object?)entry.SealedDetail ?? DBNull.Value), ("$t", Time(entry.At)));
+    public void AddAudit(AuditEntry entry) => AddAudits([entry]);
+
+    /// <summary>Adds audit entries in one transaction: a form upload of many files is one commit (one fsync), not one each.</summary>
+    public void AddAudits(IReadOnlyList<AuditEntry> entries)
+    {
+        lock (_gate)
+        {
+            using var transaction = _connection.BeginTransaction();
+            foreach (var entry in entries)
+            {
+                using var command = Command("INSERT INTO vault_audit (vault_id, user_id, actor, action, target, detail, at) VALUES ($v, $u, $a, $x, $g, $d, $t)",
+                    ("$v", entry.VaultId), ("$u", (object?)entry.UserId ?? DBNull.Value), ("$a", entry.Actor), ("$x", entry.Action), ("$g", (object?)entry.Target ?? DBNull.Value),
+                    ("$d", (object?)entry.SealedDetail ?? DBNull.Value), ("$t", Time(entry.At)));
+                command.Transaction = transaction;
+                command.ExecuteNonQuery();
+            }
+            transaction.Commit();
+        }
+    }
 
     /// <summary>The newest audit entries of a vault first.</summary>
     public IReadOnlyList<AuditEntry> AuditOf(string vaultId, int limit) =>

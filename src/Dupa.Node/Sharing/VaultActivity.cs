@@ -11,10 +11,20 @@ namespace Dupa.Node.Sharing;
 public sealed class VaultActivity(NodeDatabase database, VaultSessions sessions, EventHub events, TimeProvider time)
 {
     /// <summary>A change to the vault's files by <paramref name="actor"/> (a username, or "link:ID" for a file drop).</summary>
-    public void Changed(string vaultId, string? userId, string actor, string type, string? path)
+    public void Changed(string vaultId, string? userId, string actor, string type, string? path) =>
+        Changed(vaultId, userId, actor, [(type, path)]);
+
+    /// <summary>Changes made together (the files of one upload): one audit transaction, an event each.</summary>
+    public void Changed(string vaultId, string? userId, string actor, IReadOnlyList<(string Type, string? Path)> changes)
     {
-        Record(vaultId, userId, actor, type, target: null, path);
-        events.PublishTo(VaultAccess.Audience(database, vaultId), new NodeEvent(type, vaultId, path, time.GetUtcNow()));
+        var vault = sessions.TryGet(vaultId)?.Vault;
+        var now = time.GetUtcNow();
+        database.AddAudits([.. changes.Select(c => new AuditEntry(0, vaultId, userId, actor, c.Type, null, c.Path is null ? null : vault?.SealNote(c.Path), now))]);
+        var audience = VaultAccess.Audience(database, vaultId);
+        foreach (var (type, path) in changes)
+        {
+            events.PublishTo(audience, new NodeEvent(type, vaultId, path, now));
+        }
     }
 
     /// <summary>
