@@ -24,8 +24,8 @@ public sealed partial class Vault : IDisposable
     public const string DeviceKeyFileName = "device.key";
     private static ReadOnlySpan<byte> DeviceKeyAd => "dupa/v1/device-key"u8;
 
-    private List<FoldEntry> _entries;
-    private Dictionary<DeviceId, long> _heads;
+    private readonly List<FoldEntry> _entries;
+    private readonly Dictionary<DeviceId, long> _heads;
     private readonly VaultOpenOptions _options;
     private readonly FileStream? _lock;
     private LogHead _ownHead;
@@ -86,7 +86,7 @@ public sealed partial class Vault : IDisposable
     public IReadOnlyList<LogReadResult> Logs { get; private set; }
 
     /// <summary>Damage found while reading logs; empty unless opened with <see cref="VaultOpenOptions.TolerateDamage"/>.</summary>
-    public IReadOnlyList<IntegrityException> LogDamage { get; private set; }
+    public IReadOnlyList<IntegrityException> LogDamage { get; }
 
     /// <summary>
     /// The state as it was at <paramref name="time"/>, less what the vault no longer keeps: versions forgotten or
@@ -297,24 +297,6 @@ public sealed partial class Vault : IDisposable
         _heads[device.Id] = entry.Sequence;
         State.Apply(folded);
         return entry;
-    }
-
-    /// <summary>
-    /// Reads the logs again and folds them: other devices' entries that a member node stored since the vault was
-    /// opened (docs/protocol.md, Members). Their order in the fold is by clock, so the whole state is folded anew.
-    /// </summary>
-    public void Refresh()
-    {
-        var logs = LoadedLogs.Load(Directory, Header, Keys, Index);
-        if (logs.Damage.Count > 0 && !_options.TolerateDamage)
-        {
-            throw logs.Damage[0];
-        }
-        Logs = logs.Results;
-        LogDamage = logs.Damage;
-        _entries = logs.Entries;
-        _heads = logs.Heads;
-        State = VaultState.Fold(_entries);
     }
 
     /// <summary>How much of a device's log this copy holds (complete entries), to pull the rest from another member.</summary>
