@@ -41,9 +41,11 @@ public sealed record AuditEntry(long Id, string VaultId, string? UserId, string 
 /// <summary>
 /// A public link to a file or folder: <c>read</c> (view and download) or <c>drop</c> (upload only). The secret is
 /// kept only as its SHA-256; the path is sealed with the vault's note key; the password only as Argon2id.
+/// <c>SealedTarget</c> is the target's identity (<see cref="Sharing.LinkTargets"/>), sealed the same way, so the link
+/// follows it through moves; null for the vault's root and for links made before it was kept.
 /// </summary>
 public sealed record LinkRecord(string Id, string VaultId, string CreatedBy, string Kind, byte[] SealedPath, byte[] SecretHash, string? PasswordHash,
-    DateTimeOffset? ExpiresAt, long? MaxUses, long Uses, DateTimeOffset? LastUsedAt, bool Revoked, DateTimeOffset CreatedAt);
+    DateTimeOffset? ExpiresAt, long? MaxUses, long Uses, DateTimeOffset? LastUsedAt, bool Revoked, DateTimeOffset CreatedAt, byte[]? SealedTarget = null);
 
 public sealed partial class NodeDatabase
 {
@@ -68,6 +70,7 @@ public sealed partial class NodeDatabase
     {
         AddColumnIfMissing("user_keys", "set_by_admin", "INTEGER NOT NULL DEFAULT 0");
         AddColumnIfMissing("vault_members", "key_id", "BLOB");
+        AddColumnIfMissing("links", "target", "BLOB");
     }
 
     public UserKeyRecord? FindUserKey(string userId) =>
@@ -151,12 +154,16 @@ public sealed partial class NodeDatabase
             ("$v", vaultId), ("$n", limit));
 
     public void AddLink(LinkRecord link) => Execute("""
-        INSERT INTO links (id, vault_id, created_by, kind, path, secret_hash, password_hash, expires_at, max_uses, created_at)
-        VALUES ($id, $v, $b, $k, $p, $h, $pw, $e, $m, $c)
+        INSERT INTO links (id, vault_id, created_by, kind, path, secret_hash, password_hash, expires_at, max_uses, created_at, target)
+        VALUES ($id, $v, $b, $k, $p, $h, $pw, $e, $m, $c, $t)
         """, ("$id", link.Id), ("$v", link.VaultId), ("$b", link.CreatedBy), ("$k", link.Kind), ("$p", link.SealedPath), ("$h", link.SecretHash),
-        ("$pw", (object?)link.PasswordHash ?? DBNull.Value), ("$e", link.ExpiresAt is { } e ? Time(e) : DBNull.Value), ("$m", (object?)link.MaxUses ?? DBNull.Value), ("$c", Time(link.CreatedAt)));
+        ("$pw", (object?)link.PasswordHash ?? DBNull.Value), ("$e", link.ExpiresAt is { } e ? Time(e) : DBNull.Value), ("$m", (object?)link.MaxUses ?? DBNull.Value), ("$c", Time(link.CreatedAt)),
+        ("$t", (object?)link.SealedTarget ?? DBNull.Value));
 
-    private const string LinkColumns = "id, vault_id, created_by, kind, path, secret_hash, password_hash, expires_at, max_uses, uses, last_used_at, revoked, created_at";
+    /// <summary>Records where a link's target is now (it moved): the fallback if it is ever found nowhere else.</summary>
+    public void UpdateLinkPath(string id, byte[] sealedPath) => Execute("UPDATE links SET path = $p WHERE id = $id", ("$p", sealedPath), ("$id", id));
+
+    private const string LinkColumns = "id, vault_id, created_by, kind, path, secret_hash, password_hash, expires_at, max_uses, uses, last_used_at, revoked, created_at, target";
 
     public LinkRecord? FindLinkBySecretHash(byte[] hash) =>
         Query($"SELECT {LinkColumns} FROM links WHERE secret_hash = $h", ReadLink, ("$h", hash)).FirstOrDefault();
@@ -200,5 +207,5 @@ public sealed partial class NodeDatabase
     private static LinkRecord ReadLink(SqliteDataReader r) => new(
         r.GetString(0), r.GetString(1), r.GetString(2), r.GetString(3), (byte[])r.GetValue(4), (byte[])r.GetValue(5), r.IsDBNull(6) ? null : r.GetString(6),
         r.IsDBNull(7) ? null : ParseTime(r.GetString(7)), r.IsDBNull(8) ? null : r.GetInt64(8), r.GetInt64(9), r.IsDBNull(10) ? null : ParseTime(r.GetString(10)),
-        r.GetInt64(11) != 0, ParseTime(r.GetString(12)));
+        r.GetInt64(11) != 0, ParseTime(r.GetString(12)), r.IsDBNull(13) ? null : (byte[])r.GetValue(13));
 }
