@@ -120,13 +120,18 @@ public static class LinkEndpoints
         foreach (var link in links)
         {
             var (path, trashed) = sessions.TryGet(link.VaultId) is { } session
-                ? await session.WithVaultAsync(vault => LinkTargets.Locate(vault, database, link) is var target
-                    ? (target.Path ?? vault.OpenNote(link.SealedPath) ?? "?", target.Trashed)
-                    : default, cancellationToken)
+                ? await session.WithVaultAsync(vault => Where(vault, database, link), cancellationToken)
                 : ("(locked)", false);
             views.Add(View(link, path, trashed, database, time.GetUtcNow()));
         }
         return views;
+    }
+
+    /// <summary>Where a link's target is now; one in the trash (or not found) shows its last known path.</summary>
+    private static (string Path, bool Trashed) Where(Core.Vaults.Vault vault, NodeDatabase database, LinkRecord link)
+    {
+        var target = LinkTargets.Locate(vault, database, link);
+        return (target.Path ?? vault.OpenNote(link.SealedPath) ?? "?", target.Trashed);
     }
 
     private static LinkView View(LinkRecord link, string path, bool trashed, NodeDatabase database, DateTimeOffset now) => new(
