@@ -22,7 +22,7 @@ public static class ExitCodes
     public static int For(ErrorCode code) => code switch
     {
         ErrorCode.InvalidInput or ErrorCode.AlreadyExists => Usage,
-        ErrorCode.WrongPassphrase => WrongPassphrase,
+        ErrorCode.WrongPassphrase or ErrorCode.KeyRotated => WrongPassphrase,
         ErrorCode.Integrity => Damaged,
         ErrorCode.NotFound => NotFound,
         ErrorCode.Locked => Locked,

@@ -109,6 +109,22 @@ public sealed class ExitCodeTests
         AssertOneLine(run, "invalid vault path");
     }
 
+    [Theory]
+    [InlineData("nonsense", "is not HOST:PORT")]
+    [InlineData("host:", "is not HOST:PORT")]
+    [InlineData("127.0.0.1:99999", "is not HOST:PORT")]
+    [InlineData("[::1", "is not HOST:PORT")]
+    public void RecoverFromAMalformedAddress_Exit2_AndWritesNothing(string address, string message)
+    {
+        using var vault = new CliVault();
+        var target = vault.WriteFile("target-parent/.keep", []);
+        var into = Path.Combine(Path.GetDirectoryName(target)!, "recovered");
+        var run = vault.Run("recover", "--from", address, "--peer-id", "AAAQEAY-EAUDAOB-CAJBIFQ-YDIOB4B-IBCEQTC-QKRMFYX-YDENBWH-A5DYPQG", "--vault", into);
+        Assert.Equal(2, run.ExitCode);
+        AssertOneLine(run, message);
+        Assert.False(Directory.Exists(into));
+    }
+
     [Fact]
     public void OverlongName_Exit2()
     {

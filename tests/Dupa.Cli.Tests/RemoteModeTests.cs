@@ -189,6 +189,66 @@ public sealed class RemoteModeTests
     }
 
     /// <summary>
+    /// Two node processes: A shares a vault with B as a member, and B is killed (SIGKILL) in the middle of its first
+    /// pull. Restarted, B resumes, ends with every file bit-identical, verifies clean, and writes on.
+    /// </summary>
+    [Fact]
+    public async Task AMemberKilledMidPull_ResumesAndEndsIdentical()
+    {
+        using var root = new TempDirectory();
+        var ports = Enumerable.Range(0, 4).Select(_ => Waiting.FreePort()).ToArray();
+        using var a = await StartNodeAsync(root, ports[0], "a", ports[1]);
+        var b = await StartNodeAsync(root, ports[2], "b", ports[3]);
+        var environment = new Dictionary<string, string?> { ["DUPA_CONFIG"] = root.Combine("config.json"), ["DUPA_PASSWORD"] = "node-password", ["DUPA_PASSPHRASE"] = "vault passphrase" };
+        DupaRun Run(params string[] args) => DupaProcess.Run(args, environment, root.Path);
+        Assert.Equal(0, Run("login", $"https://127.0.0.1:{ports[0]}", "--name", "a", "--user", "admin").ExitCode);
+        Assert.Equal(0, Run("login", $"https://127.0.0.1:{ports[2]}", "--name", "b", "--user", "admin").ExitCode);
+        var (idA, idB) = (Run("id", "--remote", "a").Stdout.Trim(), Run("id", "--remote", "b").Stdout.Trim());
+        Assert.Equal(0, Run("peer", "add", idB, "--address", $"127.0.0.1:{ports[3]}", "--remote", "a").ExitCode);
+        Assert.Equal(0, Run("peer", "add", idA, "--address", $"127.0.0.1:{ports[1]}", "--remote", "b").ExitCode);
+        Assert.Equal(0, Run("init", "--remote", "a", "--vault", "photos").ExitCode);
+        var random = new SeededRandom(17);
+        Directory.CreateDirectory(root.Combine("src"));
+        for (var i = 0; i < 2; i++)
+        {
+            await File.WriteAllBytesAsync(root.Combine("src", $"big{i}.bin"), random.NextBytes(30 * 1024 * 1024));
+        }
+        Assert.Equal(0, Run("put", root.Combine("src"), "--remote", "a", "--vault", "photos").ExitCode);
+        var vaultId = JsonDocument.Parse(Run("vault", "ls", "--remote", "a", "--json").Stdout).RootElement[0].GetProperty("id").GetString()!;
+        var copy = root.Combine("node-b", "vaults", vaultId);
+
+        // B joins and pulls the moment it is shared: kill it once chunks are arriving, before the last one.
+        var sharing = Task.Run(() => Run("vault", "share", "photos", "--peer", idB, "--role", "member", "--remote", "a"));
+        var killed = false;
+        for (var i = 0; i < 5000 && !killed; i++)
+        {
+            var packs = Path.Combine(copy, "packs");
+            if (Directory.Exists(packs) && Directory.EnumerateFiles(packs, "*", SearchOption.AllDirectories).Any())
+            {
+                b.Dispose();
+                killed = true;
+            }
+            await Task.Delay(2);
+        }
+        Assert.Equal(0, (await sharing).ExitCode);
+        Assert.True(killed, "the member finished before it could be killed mid-pull");
+
+        using var restarted = await StartNodeAsync(root, ports[2], "b", ports[3]);
+        await Waiting.UntilAsync(() => Task.FromResult(Run("get", "/src", "--to", root.Combine("from-b"), "--remote", "b", "--vault", "photos").ExitCode == 0
+            && Enumerable.Range(0, 2).All(i => File.Exists(root.Combine("from-b", "src", $"big{i}.bin")))), 120);
+        for (var i = 0; i < 2; i++)
+        {
+            var (original, pulled) = (await File.ReadAllBytesAsync(root.Combine("src", $"big{i}.bin")), await File.ReadAllBytesAsync(root.Combine("from-b", "src", $"big{i}.bin")));
+            Assert.True(original.AsSpan().SequenceEqual(pulled), $"big{i}.bin differs");
+        }
+        var verify = Run("verify", "--remote", "b", "--vault", "photos");
+        Assert.True(verify.ExitCode == 0, verify.ToString());
+        await File.WriteAllTextAsync(root.Combine("after.txt"), "written on B after the crash");
+        Assert.Equal(0, Run("put", root.Combine("after.txt"), "--remote", "b", "--vault", "photos").ExitCode);
+        await Waiting.UntilAsync(() => Task.FromResult(Run("ls", "/", "--remote", "a", "--vault", "photos").Stdout.Contains("after.txt", StringComparison.Ordinal)), 60);
+    }
+
+    /// <summary>
     /// Disaster recovery over the network (docs/protocol.md, Recovery from a replica): A's vault is replicated to B,
     /// A is gone, and a new machine brings the vault back from B with the passphrase, once B's admin allows it.
     /// </summary>

@@ -68,4 +68,32 @@ public sealed class WorkflowTests
         Assert.Equal(1, stats.RootElement.GetProperty("files").GetInt32());
         Assert.True(stats.RootElement.GetProperty("dedupRatio").GetDouble() >= 1);
     }
+
+    [Fact]
+    public void RotateKey_ThroughTheCli_OldAndNewDataRead_AndTheRecoveryKeyStillOpens()
+    {
+        using var vault = new CliVault();
+        Assert.Equal(0, vault.Run("put", vault.WriteFile("before.txt", "before"u8.ToArray())).ExitCode);
+        var rotated = vault.Run("vault", "rotate-key", "--json");
+        Assert.True(rotated.ExitCode == 0, rotated.ToString());
+        using (var json = JsonDocument.Parse(rotated.Stdout))
+        {
+            Assert.Equal(1, json.RootElement.GetProperty("epoch").GetInt32());
+        }
+        Assert.Equal(0, vault.Run("put", vault.WriteFile("after.txt", "after"u8.ToArray())).ExitCode);
+        Assert.Contains("key rotated", vault.Run("log").Stdout, StringComparison.Ordinal);
+
+        var env = vault.Environment;
+        env.Remove("DUPA_PASSPHRASE");
+        env["DUPA_RECOVERY_KEY"] = vault.RecoveryKey;
+        env["DUPA_NEW_PASSPHRASE"] = CliVault.Passphrase;
+        Assert.Equal(0, vault.RunWith(env, "recover").ExitCode);
+        Assert.Equal("before", vault.Run("get", "/before.txt").Stdout);
+        Assert.Equal("after", vault.Run("get", "/after.txt").Stdout);
+        Assert.Equal(0, vault.Run("verify").ExitCode);
+        // A node the CLI never logged in to is a clear error, not a crash.
+        var unknown = vault.Run("vault", "rotate-key", "photos", "--remote", "nowhere");
+        Assert.Equal(6, unknown.ExitCode);
+        Assert.Contains("no node named 'nowhere'", unknown.Stderr, StringComparison.Ordinal);
+    }
 }

@@ -2,6 +2,7 @@ using System.Text;
 using Dupa.Core.Crypto;
 using Dupa.Core.Manifest;
 using Dupa.Core.Storage;
+using Dupa.Core.Vaults;
 
 namespace Dupa.Core.Tests;
 
@@ -64,5 +65,54 @@ public sealed class FormatVectorTests
         Assert.True(entry.VerifySignature(device));
         Assert.Equal("045062c1a94170e4e248487b24e7f3174dc79e379ef68d73ebe2307b15ffdf0c", Convert.ToHexStringLower(entry.Hash));
         Assert.Equal("""{"ops":[{"op":"device","device":"826098042eadcd890b7ca19a452f66a20c3b4036add1a613c9918d539053de92"}]}""", Encoding.UTF8.GetString(entry.OpenPayload(keys.LogSeal)));
+    }
+
+    [Fact]
+    public void KeyEpochs_OpenFromTheRecoveryKey_AndDownTheChainFromAMembersKey()
+    {
+        var epochOne = Enumerable.Repeat((byte)0x44, 32).ToArray();
+        var header = new VaultHeader
+        {
+            VaultId = Convert.ToHexStringLower(VaultId),
+            CreatedAt = DateTimeOffset.UnixEpoch,
+            Kdf = new KdfSettings("argon2id", 1, 8, Convert.ToBase64String(new byte[16])),
+            Chunker = new ChunkerSettings(1024, 4096, 16384),
+            PackSize = 1 << 20,
+            GenesisDevice = new string('0', 64),
+            Slots = new KeySlots(Convert.ToBase64String(new byte[60]), "VFRUVFRUVFRUVFRUtsD0jJU3z8m1MuZ9bPSYCAB0FP2d1gzSuMXgvdavL3MT3+Yl6o9xNlhoDAdBj7n/"),
+            Epochs =
+            [
+                new KeyEpoch("VVVVVVVVVVVVVVVVsAM0wMhwyU23E/sEyc2yIa5zo3edAazvCEBC0KNJIUUbUfYX5ZYcwiz1tgpdP/BA", null),
+                new KeyEpoch("VlZWVlZWVlZWVlZWtfKxd5bzNV70+ru0f9HP9MgWZT6q4K/P87Z/EM91zQbDhgSXsHB2JfBdnJRf3smW",
+                    "V1dXV1dXV1dXV1dX4QkvOiWwvtQU7smKkGfoNYPEHqMPTLJKRpP14oFCbeg2Nhl7lsixwjNN6ardBAZ4"),
+            ],
+        };
+        header = VaultHeader.Decode(header.Encode());
+        Assert.Equal("872c99768a0189efea3d0df4f5b87aefbdd31e225dfdaba37367ab0d31735964", Convert.ToHexStringLower(KeyRing.Derive(Enumerable.Repeat((byte)0x33, 32).ToArray(), VaultId, "epoch-wrap")));
+        Assert.Equal("8fe331281973767ff9a1faf6a52579c15c5730b6377eca9871b85a54cddb26a5", Convert.ToHexStringLower(KeyRing.Derive(epochOne, VaultId, "epoch-chain")));
+
+        var recovery = PrintableKey.Format(Enumerable.Repeat((byte)0x77, 32).ToArray());
+        using var owner = VaultKeys.Unlock(header, VaultSecret.RecoveryKey(recovery));
+        Assert.True(owner.HasRoot);
+        Assert.Equal(Master, owner.EpochKey(0).ToArray());
+        Assert.Equal(epochOne, owner.EpochKey(1).ToArray());
+        Assert.Equal("11b18d508cf2d1f0eb13fc1ad9390fc64822538fface88dd60a785ba9a3ec85d", Convert.ToHexStringLower(owner.ChunkSeal));
+        Assert.Equal("d55012736a45b2d06927009e79068be1a07e9617d7790f91e97ebc9e8052efc4", Convert.ToHexStringLower(owner.LogSeal));
+        // Chunk IDs stay those of epoch 0: "hello world" has the ID of the vector above, sealed under epoch 1.
+        var codec = new ChunkCodec(owner);
+        var id = codec.ComputeId("hello world"u8);
+        Assert.Equal("bd44076e64276f05907f3cf672e68162698dc660758c5bfe9f77abada7958a68", id.Hex);
+        var sealedBlob = Convert.FromHexString("010100010b00000058585858585858585858585809c3520a4b7b8061ce17824abd6072acadf3e27a025871687c9da7");
+        var plaintext = new byte[11];
+        codec.Open(id, BlobKind.Data, sealedBlob, plaintext, "vector");
+        Assert.Equal("hello world"u8.ToArray(), plaintext);
+
+        // A member given epoch 1's key (slot "member@1") walks the chain down to epoch 0.
+        using var agreement = AgreementKey.Create();
+        var wrapped = PublicKeyWrap.Wrap(agreement.PublicKey, epochOne, "member@1", VaultId);
+        using var member = VaultKeys.Unlock(header, VaultSecret.Wrapped(agreement, wrapped, "member"));
+        Assert.False(member.HasRoot);
+        Assert.Equal(Master, member.EpochKey(0).ToArray());
+        Assert.Equal(1, member.Epoch);
     }
 }

@@ -45,6 +45,20 @@ public sealed class MemberTests
         await PutAsync(clientB, vault, "/from-b.txt", "written on B"u8.ToArray());
         await Waiting.UntilAsync(async () => await TryGetAsync(clientA, vault, "/from-b.txt") is { } bytes && bytes.AsSpan().SequenceEqual("written on B"u8));
 
+        // A rotates the vault's key: B learns of it from A's header, is given the new key, and both go on writing.
+        var rotated = await clientA.PostAsJsonAsync($"/api/v1/vaults/{vault}/rotate-key", new { passphrase = "vault passphrase" });
+        Assert.Equal(HttpStatusCode.OK, rotated.StatusCode);
+        Assert.Equal(1, (await rotated.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("epoch").GetInt32());
+        var memberKey = Path.Combine(b.DataDirectory, "vaults", vault, "member.key");
+        var keyBefore = await File.ReadAllBytesAsync(memberKey);
+        await PutAsync(clientA, vault, "/after-rotation.txt", "sealed under epoch 1"u8.ToArray());
+        await Waiting.UntilAsync(async () => await TryGetAsync(clientB, vault, "/after-rotation.txt") is { } bytes && bytes.AsSpan().SequenceEqual("sealed under epoch 1"u8), 30);
+        var keyAfter = await File.ReadAllBytesAsync(memberKey);
+        Assert.NotEqual(keyBefore, keyAfter);
+        Assert.Equal(1, Core.Vaults.VaultHeader.Read(Path.Combine(b.DataDirectory, "vaults", vault)).Epoch);
+        await PutAsync(clientB, vault, "/b-after-rotation.txt", "B under epoch 1"u8.ToArray());
+        await Waiting.UntilAsync(async () => await TryGetAsync(clientA, vault, "/b-after-rotation.txt") is { } bytes && bytes.AsSpan().SequenceEqual("B under epoch 1"u8));
+
         // Apart: each unpins the other, then both change the same files.
         Assert.Equal(HttpStatusCode.NoContent, (await clientA.DeleteAsync($"/api/v1/peers/{idB}")).StatusCode);
         Assert.Equal(HttpStatusCode.NoContent, (await clientB.DeleteAsync($"/api/v1/peers/{idA}")).StatusCode);

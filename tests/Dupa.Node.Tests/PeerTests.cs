@@ -50,6 +50,53 @@ public sealed class PeerTests
     }
 
     [Fact]
+    public async Task PeerRoutes_BadInput_IsA4xxProblem_NeverA500()
+    {
+        await using var a = await StartAsync();
+        using var clientA = a.Node.Client(await a.Node.LoginAsync());
+        var idA = (await clientA.GetFromJsonAsync<JsonElement>("/api/v1/node/id")).GetProperty("deviceIdHex").GetString()!;
+        // A pinned peer of A's, as a node identity of its own, that the vault is shared with as a member.
+        using var data = new TempDirectory();
+        using var identity = Peers.NodeIdentity.LoadOrCreate(data.Path, TimeProvider.System);
+        Assert.Equal(HttpStatusCode.OK, (await clientA.PostAsJsonAsync("/api/v1/peers", new { deviceId = identity.Id.ToString(), name = "m" })).StatusCode);
+        var vault = await TestNode.CreateVaultAsync(clientA, "family");
+        var other = await TestNode.CreateVaultAsync(clientA, "not shared");
+        Assert.Equal(HttpStatusCode.OK, (await clientA.PostAsJsonAsync($"/api/v1/vaults/{vault}/shares", new { peer = identity.Id.ToString(), role = "member" })).StatusCode);
+        using var peer = Peers.PeerConnector.CreateClient(identity, Core.Crypto.DeviceId.FromHex(idA));
+        var root = $"https://127.0.0.1:{a.PeerPort}/peer/v1";
+
+        async Task ExpectAsync(HttpStatusCode status, HttpRequestMessage request)
+        {
+            request.Version = HttpVersion.Version20;
+            request.VersionPolicy = HttpVersionPolicy.RequestVersionExact;
+            using var response = await peer.SendAsync(request);
+            var body = await response.Content.ReadAsStringAsync();
+            Assert.True(status == response.StatusCode, $"{request.Method} {request.RequestUri}: {(int)response.StatusCode} {body}");
+            Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        }
+        HttpRequestMessage Key(string vaultId, string json) => new(HttpMethod.Post, $"{root}/vaults/{vaultId}/key") { Content = new StringContent(json, System.Text.Encoding.UTF8, "application/json") };
+
+        await ExpectAsync(HttpStatusCode.BadRequest, Key(vault, """{"agreementKey": "not base64!"}"""));
+        await ExpectAsync(HttpStatusCode.BadRequest, Key(vault, """{"agreementKey": "AAAA"}"""));
+        await ExpectAsync(HttpStatusCode.BadRequest, Key(vault, """{}"""));
+        await ExpectAsync(HttpStatusCode.BadRequest, Key(vault, """{"agreementKey": """));
+        await ExpectAsync(HttpStatusCode.NotFound, Key(other, $$"""{"agreementKey": "{{Convert.ToBase64String(identity.Agreement.PublicKey)}}"}"""));
+        await ExpectAsync(HttpStatusCode.NotFound, Key("..%2F..%2Fetc", $$"""{"agreementKey": "{{Convert.ToBase64String(identity.Agreement.PublicKey)}}"}"""));
+        await ExpectAsync(HttpStatusCode.BadRequest, new HttpRequestMessage(HttpMethod.Get, $"{root}/vaults/{vault}/chunks/xyz"));
+        await ExpectAsync(HttpStatusCode.BadRequest, new HttpRequestMessage(HttpMethod.Get, $"{root}/vaults/{vault}/chunks/{new string('A', 64)}"));
+        await ExpectAsync(HttpStatusCode.NotFound, new HttpRequestMessage(HttpMethod.Get, $"{root}/vaults/{vault}/chunks/{new string('a', 64)}"));
+        await ExpectAsync(HttpStatusCode.NotFound, new HttpRequestMessage(HttpMethod.Get, $"{root}/vaults/{other}/manifest"));
+        await ExpectAsync(HttpStatusCode.NotFound, new HttpRequestMessage(HttpMethod.Get, $"{root}/vaults/{vault}/logs/..%2F..%2Fvault.hdr"));
+        using var manifest = await peer.SendAsync(new HttpRequestMessage(HttpMethod.Get, $"{root}/vaults/{vault}/manifest") { Version = HttpVersion.Version20 });
+        var log = (await manifest.Content.ReadFromJsonAsync<JsonElement>()).GetProperty("logs")[0].GetProperty("device").GetString();
+        await ExpectAsync(HttpStatusCode.BadRequest, new HttpRequestMessage(HttpMethod.Get, $"{root}/vaults/{vault}/logs/{log}?offset=-5"));
+        await ExpectAsync(HttpStatusCode.BadRequest, new HttpRequestMessage(HttpMethod.Get, $"{root}/vaults/{vault}/logs/{log}?offset=99999999"));
+        await ExpectAsync(HttpStatusCode.BadRequest, new HttpRequestMessage(HttpMethod.Get, $"{root}/vaults/{vault}/logs/{log}?offset=abc"));
+        await ExpectAsync(HttpStatusCode.NotFound, new HttpRequestMessage(HttpMethod.Get, $"{root}/recover/{vault}/manifest"));
+        await ExpectAsync(HttpStatusCode.NotFound, new HttpRequestMessage(HttpMethod.Post, $"{root}/replicas/{vault}/audit") { Content = JsonContent.Create(new { nonce = "AA==", ranges = Array.Empty<object>() }) });
+    }
+
+    [Fact]
     public async Task PinningChecksTheDeviceId_AndIsForAdminsOnly()
     {
         await using var a = await StartAsync();

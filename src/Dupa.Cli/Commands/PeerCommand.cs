@@ -251,10 +251,35 @@ public static class PeerCommand
             Console.WriteLine($"{result.GetValue(copiesVault)}: {result.GetValue(copiesCount)} copies wanted");
             return ExitCodes.Ok;
         });
+        var rotateVault = new Argument<string?>("VAULT") { Description = "The vault's name (or ID) on the node (with --remote)", Arity = ArgumentArity.ZeroOrOne };
+        var rotate = Globals.NewCommand("rotate-key",
+            "Rotate the vault's key after removing a member or user: what is written from now on is sealed under a new key that they never get. Nothing is re-encrypted; what they could read before stays readable to them. Needs the vault's passphrase.",
+            "dupa vault rotate-key photos --remote home");
+        rotate.Add(rotateVault);
+        rotate.SetAction(async (result, cancellationToken) =>
+        {
+            int epoch;
+            if (result.GetValue(Globals.Remote) is null)
+            {
+                using var local = Globals.Open(result, writable: true);
+                epoch = local.RotateKey();
+            }
+            else
+            {
+                using var client = Client(RemoteName(result));
+                var name = result.GetValue(rotateVault) ?? throw new DupaException(ErrorCode.InvalidInput, "name the vault to rotate: dupa vault rotate-key VAULT --remote NAME");
+                var id = await VaultIdAsync(client, name, cancellationToken);
+                var passphrase = Secrets.Passphrase(result.GetValue(Globals.PassphraseFile));
+                epoch = (await client.SendJsonAsync<Node.Api.RotatedKey>(HttpMethod.Post, $"/api/v1/vaults/{id}/rotate-key", new Node.Api.RotateKeyRequest(passphrase), cancellationToken)).Epoch;
+            }
+            Console.WriteLine(result.GetValue(Globals.Json) ? $"{{\"epoch\": {epoch}}}" : $"key rotated: new data is sealed under key epoch {epoch}");
+            return ExitCodes.Ok;
+        });
         command.Add(ls);
         command.Add(share);
         command.Add(unshare);
         command.Add(copies);
+        command.Add(rotate);
         return command;
     }
 

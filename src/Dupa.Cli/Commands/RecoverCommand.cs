@@ -114,6 +114,11 @@ public static class RecoverCommand
             IndexRebuilder.Rebuild(opened);
         }
         var device = VaultInit.Join(directory, secret);
+        using (var joined = Vault.Open(directory, secret, new VaultOpenOptions { Writable = true }))
+        {
+            // The machine that rotated the key is presumed lost: this one rotates it from now on.
+            joined.BecomeKeyDevice();
+        }
         using var recovered = Vault.Open(directory, secret);
         var report = new Verifier(recovered).Run(quick: false, cancellationToken: cancellationToken);
         var files = recovered.State.Nodes.Count(n => n.Type == Core.Manifest.NodeType.File);

@@ -35,4 +35,6 @@ public enum ErrorCode
     Untrusted = 14,
     /// <summary>The caller may see the vault but their role on it does not allow this (docs/sharing.md).</summary>
     Forbidden = 15,
+    /// <summary>The vault's key was rotated and this key holds only older epochs (docs/format.md, Key epochs).</summary>
+    KeyRotated = 16,
 }

@@ -22,8 +22,6 @@ public static class LogFile
 
     public static LogReadResult Read(string path, DeviceKey publicKey, ReadOnlySpan<byte> vaultId)
     {
-        var device = publicKey.Id;
-        var name = $"log {device.Hex[..12]}";
         byte[] content;
         try
         {
@@ -31,11 +29,23 @@ public static class LogFile
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException)
         {
-            throw DurableFile.IoError($"cannot read {name}", e);
+            throw DurableFile.IoError($"cannot read log {publicKey.Id.Hex[..12]}", e);
         }
+        return Parse(content, publicKey, vaultId, after: null);
+    }
+
+    /// <summary>
+    /// Checks frames of a device's log that continue it after <paramref name="after"/> (null: from its start), as
+    /// <see cref="Read"/> does; the result holds only these entries, and lengths count from the start of
+    /// <paramref name="content"/>.
+    /// </summary>
+    public static LogReadResult Parse(ReadOnlySpan<byte> content, DeviceKey publicKey, ReadOnlySpan<byte> vaultId, LogEntry? after)
+    {
+        var device = publicKey.Id;
+        var name = $"log {device.Hex[..12]}";
         var entries = new List<LogEntry>();
         var offset = 0;
-        var previousHash = new byte[32];
+        var previous = after;
         while (offset < content.Length)
         {
             var remaining = content.Length - offset;
@@ -43,21 +53,22 @@ public static class LogFile
             {
                 return new LogReadResult(device, entries, offset, remaining, null);
             }
-            var length = BinaryPrimitives.ReadInt32LittleEndian(content.AsSpan(offset));
+            var sequence = (previous?.Sequence ?? 0) + 1;
+            var where = $"{name} entry {sequence}";
+            var length = BinaryPrimitives.ReadInt32LittleEndian(content[offset..]);
             if (length <= LogEntry.HeaderSize || length > LogEntry.MaxSize)
             {
-                return Damaged($"{name} entry {entries.Count + 1}", "bad frame length");
+                return Damaged(where, "bad frame length");
             }
             if (remaining - 4 < length)
             {
                 // A frame cut short at the very end: an append that a crash interrupted.
                 return new LogReadResult(device, entries, offset, remaining, null);
             }
-            var where = $"{name} entry {entries.Count + 1}";
             LogEntry entry;
             try
             {
-                entry = LogEntry.Parse(content[(offset + 4)..(offset + 4 + length)], where);
+                entry = LogEntry.Parse(content.Slice(offset + 4, length).ToArray(), where);
             }
             catch (IntegrityException e)
             {
@@ -67,11 +78,11 @@ public static class LogFile
             {
                 return Damaged(where, "the entry belongs to another vault or device");
             }
-            if (entry.Sequence != entries.Count + 1)
+            if (entry.Sequence != sequence)
             {
                 return Damaged(where, $"sequence {entry.Sequence} out of order (replayed or reordered entry)");
             }
-            if (!CryptographicOperations.FixedTimeEquals(entry.PreviousHash, previousHash))
+            if (!CryptographicOperations.FixedTimeEquals(entry.PreviousHash, previous?.Hash ?? new byte[32]))
             {
                 return Damaged(where, "the hash chain is broken");
             }
@@ -79,12 +90,12 @@ public static class LogFile
             {
                 return Damaged(where, "the signature does not verify");
             }
-            if (entries.Count > 0 && entry.Clock <= entries[^1].Clock)
+            if (previous is not null && entry.Clock <= previous.Clock)
             {
                 return Damaged(where, "the clock went backwards");
             }
             entries.Add(entry);
-            previousHash = entry.Hash;
+            previous = entry;
             offset += 4 + length;
         }
         return new LogReadResult(device, entries, offset, 0, null);

@@ -44,6 +44,7 @@ public static class LogHistory
         PolicyOp => ("policy", "retention policy changed", []),
         LockOp lockOp => ("lock", $"{lockOp.Prefix} until {Retention.Forgetter.FormatTime(lockOp.Until)}", [lockOp.Prefix]),
         DeviceOp device => ("device", $"device {device.Device[..Math.Min(12, device.Device.Length)]} joined", []),
+        KeyOp key => ("key", $"vault key rotated (epoch {key.Epoch})", []),
         _ => null,
     };
 }

@@ -17,6 +17,7 @@ namespace Dupa.Core.Manifest;
 [JsonDerivedType(typeof(TagOp), "tag")]
 [JsonDerivedType(typeof(PolicyOp), "policy")]
 [JsonDerivedType(typeof(LockOp), "lock")]
+[JsonDerivedType(typeof(KeyOp), "key")]
 public abstract record Operation;
 
 [JsonConverter(typeof(JsonStringEnumConverter<NodeType>))]
@@ -62,6 +63,9 @@ public sealed record PurgeOp(string Item) : Operation;
 public sealed record MoveOp(string From, string To) : Operation;
 
 public sealed record DeviceOp(string Device) : Operation;
+
+/// <summary>The vault's key was rotated: this entry and what follows are sealed under key epoch <see cref="Epoch"/>. A record only; the fold does not change.</summary>
+public sealed record KeyOp(int Epoch) : Operation;
 
 public sealed record CheckpointOp(IReadOnlyDictionary<string, long> Heads, string State) : Operation;
 

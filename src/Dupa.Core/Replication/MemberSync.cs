@@ -38,35 +38,32 @@ public static class MemberSync
     {
         var manifest = await peer.ManifestAsync(cancellationToken);
         var copy = new ReplicaCopy(directory);
+        var theirHeader = VaultHeader.Decode(Convert.FromBase64String(manifest.Header));
         string? own = null;
         await access(vault =>
         {
             own = vault.Device?.Id.Hex;
+            // A rotation made there: its entries are sealed under a key this device must be given first.
+            vault.AcceptEpochsOf(theirHeader);
+            if (vault.KeyEpoch > vault.HeldKeyEpoch)
+            {
+                throw new DupaException(ErrorCode.KeyRotated, $"the vault's key was rotated (epoch {vault.KeyEpoch}); this member needs the new key before it can pull");
+            }
             copy.AcceptDevices(manifest);
         });
         long logBytes = 0;
-        foreach (var log in manifest.Logs.Where(l => l.Device != own && l.Length > copy.LogLength(l.Device)))
+        foreach (var log in manifest.Logs.Where(l => l.Device != own))
         {
-            var offset = copy.LogLength(log.Device);
-            var bytes = await peer.LogBytesAsync(log.Device, offset, cancellationToken);
-            await access(vault =>
+            long have = 0;
+            await access(vault => have = vault.LogLength(log.Device));
+            if (log.Length <= have)
             {
-                copy.AcceptLogBytes(log.Device, offset, bytes);
-                try
-                {
-                    // Each device's new entries must open under the vault key before the next device's are taken, so
-                    // a pull cut short never leaves unchecked entries behind.
-                    vault.Refresh();
-                }
-                catch (IntegrityException)
-                {
-                    // Signed by a known key but not sealed with the vault key (or otherwise unreadable): refused.
-                    copy.TruncateLog(log.Device, offset);
-                    vault.Refresh();
-                    throw;
-                }
-            });
-            logBytes += copy.LogLength(log.Device) - offset;
+                continue;
+            }
+            var bytes = await peer.LogBytesAsync(log.Device, have, cancellationToken);
+            // Each device's new entries must check and open under the vault key before any is written, so a pull cut
+            // short never leaves unchecked entries behind, and one that does not open is refused whole.
+            await access(vault => logBytes += vault.AcceptPulledLog(log.Device, have, bytes));
         }
         IReadOnlyList<(ChunkId Id, BlobKind Kind)> missing = [];
         await access(vault => missing = vault.MissingChunks());

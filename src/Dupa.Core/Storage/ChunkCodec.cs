@@ -10,7 +10,8 @@ namespace Dupa.Core.Storage;
 /// <summary>
 /// Chunk IDs and sealed chunks (docs/format.md, Chunks): a versioned header authenticated as associated data,
 /// zstd where it pays, AES-256-GCM under a key used for this one chunk, a fresh random nonce each time.
-/// Thread-safe: it holds no mutable state.
+/// A chunk is sealed under the ring's newest key epoch, which its header names. Thread-safe: the ring's epochs
+/// only grow, and nothing else changes.
 /// </summary>
 public sealed class ChunkCodec
 {
@@ -22,13 +23,13 @@ public sealed class ChunkCodec
     private const byte ZstdCompression = 1;
     private const int CompressionLevel = 3;
 
+    private readonly KeyRing _keys;
     private readonly byte[] _idKey;
-    private readonly byte[] _sealKey;
 
     public ChunkCodec(KeyRing keys)
     {
+        _keys = keys;
         _idKey = keys.ChunkId;
-        _sealKey = keys.ChunkSeal;
     }
 
     public ChunkId ComputeId(ReadOnlySpan<byte> plaintext)
@@ -63,7 +64,7 @@ public sealed class ChunkCodec
             header[0] = Version;
             header[1] = (byte)kind;
             header[2] = compression;
-            header[3] = 0;
+            header[3] = (byte)_keys.Epoch;
             BinaryPrimitives.WriteInt32LittleEndian(header[4..], plaintext.Length);
             RandomNumberGenerator.Fill(header.Slice(8, 12));
 
@@ -107,6 +108,7 @@ public sealed class ChunkCodec
 
         Span<byte> key = stackalloc byte[KeyRing.KeySize];
         Span<byte> ad = stackalloc byte[HeaderSize + ChunkId.Size];
+        // A key epoch this ring lacks is not damage: a KeyRotated error says whose key is missing.
         DeriveKeyAndAd(id, header, key, ad);
         var compressed = header[2] == ZstdCompression;
         var rented = compressed ? ArrayPool<byte>.Shared.Rent(bodyLength) : null;
@@ -164,7 +166,7 @@ public sealed class ChunkCodec
     {
         Span<byte> idBytes = stackalloc byte[ChunkId.Size];
         id.Write(idBytes);
-        KeyRing.ExpandPerObjectKey(_sealKey, "dupa/v1/chunk", idBytes, key);
+        KeyRing.ExpandPerObjectKey(_keys.ChunkSealOf(header[3]), "dupa/v1/chunk", idBytes, key);
         header.CopyTo(ad);
         idBytes.CopyTo(ad[HeaderSize..]);
     }

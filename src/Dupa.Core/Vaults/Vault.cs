@@ -54,7 +54,7 @@ public sealed partial class Vault : IDisposable
 
     public string Directory { get; }
 
-    public VaultHeader Header { get; }
+    public VaultHeader Header { get; private set; }
 
     internal KeyRing Keys { get; }
 
@@ -109,9 +109,7 @@ public sealed partial class Vault : IDisposable
             throw new DupaException(ErrorCode.NotFound, $"no vault at '{directory}' (the directory does not exist); create one with 'dupa init'");
         }
         var header = VaultHeader.Read(directory);
-        var master = Unlock(header, secret);
-        var keys = new KeyRing(master, header.VaultIdBytes);
-        CryptographicOperations.ZeroMemory(master);
+        var keys = VaultKeys.Unlock(header, secret);
         FileStream? lockFile = null;
         VaultIndex? index = null;
         DeviceKey? device = null;
@@ -159,34 +157,7 @@ public sealed partial class Vault : IDisposable
 
     /// <summary>Throws <see cref="ErrorCode.WrongPassphrase"/> unless the secret opens the vault; opens nothing.</summary>
     public static void CheckSecret(string directory, VaultSecret secret) =>
-        CryptographicOperations.ZeroMemory(Unlock(VaultHeader.Read(Path.GetFullPath(directory)), secret));
-
-    private static byte[] Unlock(VaultHeader header, VaultSecret secret)
-    {
-        var vaultId = header.VaultIdBytes;
-        switch (secret)
-        {
-            case PassphraseSecret passphrase:
-                {
-                    var kek = KeyWrap.PassphraseKek(passphrase.Value, Convert.FromBase64String(header.Kdf.Salt), header.Kdf.ToParameters());
-                    var master = KeyWrap.TryUnwrap(kek, Convert.FromBase64String(header.Slots.Passphrase), "passphrase", vaultId);
-                    CryptographicOperations.ZeroMemory(kek);
-                    return master ?? throw new DupaException(ErrorCode.WrongPassphrase, "wrong passphrase");
-                }
-            case RecoveryKeySecret recovery:
-                {
-                    var kek = KeyWrap.RecoveryKek(recovery.Key, vaultId);
-                    var master = KeyWrap.TryUnwrap(kek, Convert.FromBase64String(header.Slots.Recovery), "recovery", vaultId);
-                    CryptographicOperations.ZeroMemory(kek);
-                    return master ?? throw new DupaException(ErrorCode.WrongPassphrase, "wrong recovery key for this vault");
-                }
-            case WrappedKeySecret wrapped:
-                return PublicKeyWrap.TryUnwrap(wrapped.Recipient, wrapped.WrappedKey, wrapped.Slot, vaultId)
-                    ?? throw new DupaException(ErrorCode.WrongPassphrase, "the wrapped key does not open this vault");
-            default:
-                throw new ArgumentException("Unknown secret.", nameof(secret));
-        }
-    }
+        VaultKeys.Unlock(VaultHeader.Read(Path.GetFullPath(directory)), secret).Dispose();
 
     private static FileStream AcquireLock(string directory)
     {
@@ -286,9 +257,10 @@ public sealed partial class Vault : IDisposable
     private LogEntry AppendEntry(IReadOnlyList<Operation> ops)
     {
         var device = Device!;
+        EnsureCurrentKey();
         var clock = Hlc.Next(State.LastClock, Time.GetUtcNow());
         var payload = new Payload(ops).Encode();
-        var entry = LogEntry.Create(Header.VaultIdBytes, device, _ownHead.Sequence + 1, _ownHead.Hash, clock, payload, Keys.LogSeal);
+        var entry = LogEntry.Create(Header.VaultIdBytes, device, _ownHead.Sequence + 1, _ownHead.Hash, clock, payload, Keys);
         var length = LogFile.Append(Path.Combine(Directory, LogFile.RelativePath(device.Id)), _ownHead.Length, [entry]);
         // The entry is durable: from here on its packs belong to the vault, whatever fails next.
         Chunks.MarkCommitted();
@@ -325,6 +297,79 @@ public sealed partial class Vault : IDisposable
         _entries = logs.Entries;
         _heads = logs.Heads;
         State = VaultState.Fold(_entries);
+    }
+
+    /// <summary>How much of a device's log this copy holds (complete entries), to pull the rest from another member.</summary>
+    public long LogLength(string deviceHex) => Logs.FirstOrDefault(l => l.Device.Hex == deviceHex)?.CompleteLength ?? 0;
+
+    /// <summary>
+    /// Takes log bytes a member pulled from another member (docs/protocol.md, Members): the entries of
+    /// <paramref name="deviceHex"/>'s log that follow the <paramref name="offset"/> bytes this copy holds. Every new
+    /// entry must check (structure, sequence, chain, signature) and open under the vault's key before any is written;
+    /// then they are appended durably and folded in. Only the new entries are checked and opened, not the whole vault
+    /// again. Returns the bytes taken: a torn last frame is left for the next pull.
+    /// </summary>
+    public long AcceptPulledLog(string deviceHex, long offset, ReadOnlySpan<byte> bytes)
+    {
+        if (!IsWritable)
+        {
+            throw new InvalidOperationException("The vault was opened read-only.");
+        }
+        if (deviceHex.Length != 64 || !deviceHex.All(char.IsAsciiHexDigitLower) || deviceHex == Device?.Id.Hex)
+        {
+            throw new DupaException(ErrorCode.InvalidInput, $"'{deviceHex}' is not another device of this vault");
+        }
+        var device = DeviceId.FromHex(deviceHex);
+        var publicKeyPath = Path.Combine(Directory, "devices", deviceHex + ".pub");
+        if (!File.Exists(publicKeyPath))
+        {
+            throw new IntegrityException($"log {deviceHex[..12]}", "no public key for this device");
+        }
+        var existing = Logs.FirstOrDefault(l => l.Device == device);
+        var have = existing?.CompleteLength ?? 0;
+        if (offset != have)
+        {
+            throw new DupaException(ErrorCode.InvalidInput, $"log {deviceHex[..12]}: bytes from offset {offset}, but this copy holds {have}");
+        }
+        using var publicKey = DeviceKey.FromPublicKey(File.ReadAllBytes(publicKeyPath));
+        var read = LogFile.Parse(bytes, publicKey, Header.VaultIdBytes, existing?.Last);
+        var (opened, damage) = OpenEntries(read.Entries, Keys);
+        if ((read.Damage ?? damage) is { } refused)
+        {
+            throw refused;
+        }
+        if (read.Entries.Count == 0)
+        {
+            return 0;
+        }
+        var length = LogFile.Append(Path.Combine(Directory, LogFile.RelativePath(device)), have, read.Entries);
+        Logs = [.. Logs.Where(l => l.Device != device), new LogReadResult(device, [.. existing?.Entries ?? [], .. read.Entries], length, 0, null)];
+        _entries.AddRange(opened);
+        _heads[device] = read.Entries[^1].Sequence;
+        State = VaultState.Fold(_entries);
+        return read.CompleteLength;
+    }
+
+    /// <summary>Opens entries' payloads in order, up to the first that does not open (returned as damage).</summary>
+    private static (List<FoldEntry> Opened, IntegrityException? Damage) OpenEntries(IEnumerable<LogEntry> entries, KeyRing keys)
+    {
+        var opened = new List<FoldEntry>();
+        foreach (var entry in entries)
+        {
+            try
+            {
+                opened.Add(new FoldEntry(entry.Device, entry.Sequence, entry.Clock, Payload.Decode(entry.OpenPayload(keys)).Ops));
+            }
+            catch (IntegrityException e)
+            {
+                return (opened, e);
+            }
+            catch (JsonException e)
+            {
+                return (opened, new IntegrityException(entry.Name, "the payload is malformed", e));
+            }
+        }
+        return (opened, null);
     }
 
     /// <summary>
@@ -399,12 +444,118 @@ public sealed partial class Vault : IDisposable
     public Stream OpenRead(FileVersion version) => new VaultFileStream(this, version);
 
     /// <summary>
-    /// The master key wrapped to an agreement key's public half (SubjectPublicKeyInfo), under <paramref name="slot"/>
-    /// with the vault ID as context (docs/format.md, Wrapping to a public key). The key itself never leaves the
-    /// vault's key ring; <see cref="VaultSecret.Wrapped"/> opens the vault with the result.
+    /// The newest epoch's key wrapped to an agreement key's public half (SubjectPublicKeyInfo), under
+    /// <paramref name="slot"/> and the epoch, with the vault ID as context (docs/format.md, Wrapping to a public key):
+    /// what a member node or a user the vault is shared with is given. It opens that epoch and every older one; the
+    /// root key never leaves the owner. <see cref="VaultSecret.Wrapped"/> opens the vault with the result.
     /// </summary>
-    public byte[] WrapMasterKeyTo(ReadOnlySpan<byte> recipientSpki, string slot) =>
-        PublicKeyWrap.Wrap(recipientSpki, Keys.Master, slot, Header.VaultIdBytes);
+    public byte[] WrapKeyTo(ReadOnlySpan<byte> recipientSpki, string slot)
+    {
+        EnsureCurrentKey();
+        return PublicKeyWrap.Wrap(recipientSpki, Keys.CurrentEpochKey, VaultKeys.SlotAt(slot, Keys.Epoch), Header.VaultIdBytes);
+    }
+
+    /// <summary>The key epoch new data is sealed under (docs/format.md, Key epochs).</summary>
+    public int KeyEpoch => Header.Epoch;
+
+    /// <summary>Whether this vault was opened with its passphrase or recovery key (it holds the root key, so it can rotate the key).</summary>
+    public bool HoldsRootKey => Keys.HasRoot;
+
+    /// <summary>The newest key epoch this device was given; below <see cref="KeyEpoch"/> it can read older data but not write.</summary>
+    public int HeldKeyEpoch => Keys.Epoch;
+
+    /// <summary>
+    /// Rotates the vault's key (docs/format.md, Key epochs): a new random epoch key, wrapped under the root key and
+    /// chained to the previous one, is added to the header, and a <c>key</c> entry, the first sealed under it, records
+    /// who rotated and when. Everything written afterwards is sealed under the new key, which whoever holds only an
+    /// older one (a member or user removed before) cannot open; what was written before stays readable to them and
+    /// is not re-encrypted. Needs the root key (the vault opened with its passphrase or recovery key) on the device
+    /// the header names for rotations. Members and users keep access once they are given the new key.
+    /// </summary>
+    public int RotateKey()
+    {
+        if (!IsWritable || Device is null)
+        {
+            throw new InvalidOperationException("The vault was opened read-only.");
+        }
+        if (!Keys.HasRoot)
+        {
+            _ = Keys.Root; // throws the error that says what is needed
+        }
+        if (Header.Epochs is null)
+        {
+            throw new DupaException(ErrorCode.UnsupportedVersion, "this vault was made before key epochs: its key cannot be rotated (make a new vault and copy the files over)");
+        }
+        var keyDevice = Header.KeyDevice ?? Header.GenesisDevice;
+        if (keyDevice != Device.Id.Hex)
+        {
+            throw new DupaException(ErrorCode.Forbidden, $"the key of this vault is rotated on device {keyDevice[..12]}, so that two devices never rotate it apart; rotate it there");
+        }
+        EnsureCurrentKey();
+        if (Keys.Epoch + 1 >= KeyRing.MaxEpochs)
+        {
+            throw new DupaException(ErrorCode.InvalidInput, $"a vault has at most {KeyRing.MaxEpochs} key epochs");
+        }
+        // Chunks still waiting in the open pack were sealed under the old key: make them durable before the switch.
+        Chunks.Flush();
+        var key = KeyRing.NewMasterKey();
+        try
+        {
+            var header = Header with { Epochs = [.. Header.Epochs, VaultKeys.NextEpoch(Keys, key, Header.VaultIdBytes)] };
+            header.Write(Directory);
+            Header = header;
+            Keys.AddEpoch(key);
+        }
+        finally
+        {
+            CryptographicOperations.ZeroMemory(key);
+        }
+        AppendEntry([new KeyOp(Keys.Epoch)]);
+        return Keys.Epoch;
+    }
+
+    /// <summary>
+    /// Makes this device the one that rotates the vault's key (the header's <c>keyDevice</c>): after a recovery on a
+    /// new machine, when the device that rotated it is presumed lost. Needs the root key.
+    /// </summary>
+    public void BecomeKeyDevice()
+    {
+        if (!IsWritable || Device is null)
+        {
+            throw new InvalidOperationException("The vault was opened read-only.");
+        }
+        _ = Keys.Root;
+        if (Header.Epochs is not null && (Header.KeyDevice ?? Header.GenesisDevice) != Device.Id.Hex)
+        {
+            Header = Header with { KeyDevice = Device.Id.Hex };
+            Header.Write(Directory);
+        }
+    }
+
+    /// <summary>
+    /// Takes the key epochs of another device's header of this vault where they extend this one's (a rotation made
+    /// there) and writes them here. Returns true when the header changed: the caller then needs the new epoch's key.
+    /// </summary>
+    public bool AcceptEpochsOf(VaultHeader other)
+    {
+        var header = Header.WithEpochsOf(other);
+        if (ReferenceEquals(header, Header))
+        {
+            return false;
+        }
+        header.Write(Directory);
+        Header = header;
+        return true;
+    }
+
+    private void EnsureCurrentKey()
+    {
+        if (Keys.Epoch < Header.Epoch)
+        {
+            throw new DupaException(ErrorCode.KeyRotated,
+                $"the vault's key was rotated (epoch {Header.Epoch}) and this device holds only epoch {Keys.Epoch}: it cannot write until it is given the new key");
+        }
+    }
 
     /// <summary>Writes a new passphrase slot; the data is not re-encrypted (docs/format.md, Keys).</summary>
     public void ChangePassphrase(string newPassphrase)
@@ -419,7 +570,7 @@ public sealed partial class Vault : IDisposable
         }
         var salt = RandomNumberGenerator.GetBytes(16);
         var kek = KeyWrap.PassphraseKek(newPassphrase, salt, Header.Kdf.ToParameters());
-        var slot = KeyWrap.Wrap(kek, Keys.Master, "passphrase", Header.VaultIdBytes);
+        var slot = KeyWrap.Wrap(kek, Keys.Root, "passphrase", Header.VaultIdBytes);
         CryptographicOperations.ZeroMemory(kek);
         var header = Header with
         {
@@ -485,24 +636,15 @@ public sealed partial class Vault : IDisposable
                     {
                         damage.Add(new IntegrityException($"log {hex[..12]} entry {head.Sequence}", "an entry the index recorded as committed is missing or damaged"));
                     }
-                    foreach (var entry in result.Entries)
+                    var (opened, unreadable) = OpenEntries(result.Entries, keys);
+                    entries.AddRange(opened);
+                    if (opened.Count > 0)
                     {
-                        try
-                        {
-                            var payload = Payload.Decode(entry.OpenPayload(keys.LogSeal));
-                            entries.Add(new FoldEntry(entry.Device, entry.Sequence, entry.Clock, payload.Ops));
-                            heads[entry.Device] = entry.Sequence;
-                        }
-                        catch (IntegrityException e)
-                        {
-                            damage.Add(e);
-                            break;
-                        }
-                        catch (JsonException e)
-                        {
-                            damage.Add(new IntegrityException(entry.Name, "the payload is malformed", e));
-                            break;
-                        }
+                        heads[publicKey.Id] = opened[^1].Sequence;
+                    }
+                    if (unreadable is not null)
+                    {
+                        damage.Add(unreadable);
                     }
                 }
             }

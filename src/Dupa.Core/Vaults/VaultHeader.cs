@@ -26,6 +26,19 @@ public sealed record VaultHeader
     public required string GenesisDevice { get; init; }
     public required KeySlots Slots { get; init; }
 
+    /// <summary>
+    /// The key epochs, oldest first (docs/format.md, Key epochs); null in a vault made before epochs, whose slots
+    /// wrap the epoch-0 key itself.
+    /// </summary>
+    public IReadOnlyList<KeyEpoch>? Epochs { get; init; }
+
+    /// <summary>The device that may rotate the key (one, so two devices never rotate apart); null: the genesis device.</summary>
+    public string? KeyDevice { get; init; }
+
+    /// <summary>The newest key epoch: new data is sealed under it.</summary>
+    [JsonIgnore]
+    public int Epoch => Epochs is null ? 0 : Epochs.Count - 1;
+
     [JsonIgnore]
     public byte[] VaultIdBytes => Convert.FromHexString(VaultId);
 
@@ -130,6 +143,50 @@ public sealed record VaultHeader
         {
             throw new FormatException("bad pack size");
         }
+        if (Epochs is not null)
+        {
+            if (Epochs.Count is 0 or > KeyRing.MaxEpochs)
+            {
+                throw new FormatException("bad number of key epochs");
+            }
+            for (var e = 0; e < Epochs.Count; e++)
+            {
+                var epoch = Epochs[e] ?? throw new FormatException("empty key epoch");
+                if (Convert.FromBase64String(epoch.Root).Length != KeyWrap.WrappedSize
+                    || (e == 0) != (epoch.Previous is null)
+                    || (epoch.Previous is not null && Convert.FromBase64String(epoch.Previous).Length != KeyWrap.WrappedSize))
+                {
+                    throw new FormatException("malformed key epoch");
+                }
+            }
+        }
+        if (KeyDevice is not null && Convert.FromHexString(KeyDevice).Length != 32)
+        {
+            throw new FormatException("bad key device");
+        }
+    }
+
+    /// <summary>
+    /// This header with the key epochs of <paramref name="other"/> (another device's copy of the same vault) when
+    /// they extend this one's: a rotation made there. Slots stay this device's own. A shorter list changes nothing;
+    /// lists that differ in an epoch both hold mean two devices rotated apart, which no device can merge.
+    /// </summary>
+    public VaultHeader WithEpochsOf(VaultHeader other)
+    {
+        if (other.VaultId != VaultId)
+        {
+            throw new IntegrityException("vault header", "the peer sent the header of another vault");
+        }
+        var mine = Epochs ?? [];
+        var theirs = other.Epochs ?? [];
+        for (var e = 0; e < Math.Min(mine.Count, theirs.Count); e++)
+        {
+            if (mine[e] != theirs[e])
+            {
+                throw new IntegrityException("vault header", $"key epoch {e} differs between two copies of the vault (its key was rotated on two devices apart)");
+            }
+        }
+        return theirs.Count > mine.Count && Epochs is not null ? this with { Epochs = theirs, KeyDevice = other.KeyDevice } : this;
     }
 }
 
@@ -147,6 +204,12 @@ public sealed record ChunkerSettings(int MinSize, int AvgSize, int MaxSize)
 
 public sealed record KeySlots(string Passphrase, string Recovery);
 
-[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true)]
+/// <summary>
+/// One key epoch: its key wrapped under the root key (what the owner opens) and, from epoch 1 on, the previous
+/// epoch's key wrapped under this one's (so whoever holds an epoch's key can read everything before it).
+/// </summary>
+public sealed record KeyEpoch(string Root, string? Previous);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.CamelCase, WriteIndented = true, DefaultIgnoreCondition = JsonIgnoreCondition.WhenWritingNull)]
 [JsonSerializable(typeof(VaultHeader))]
 internal sealed partial class HeaderJson : JsonSerializerContext;

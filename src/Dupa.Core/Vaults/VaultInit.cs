@@ -31,17 +31,20 @@ public static class VaultInit
             throw new DupaException(ErrorCode.InvalidInput, "the passphrase is empty");
         }
         var vaultId = RandomNumberGenerator.GetBytes(16);
-        var master = KeyRing.NewMasterKey();
+        var root = KeyRing.NewMasterKey();
+        var epochZero = KeyRing.NewMasterKey();
         var recoveryKey = RandomNumberGenerator.GetBytes(32);
         var salt = RandomNumberGenerator.GetBytes(16);
         try
         {
             var passphraseKek = KeyWrap.PassphraseKek(passphrase, salt, options.Kdf);
-            var passphraseSlot = KeyWrap.Wrap(passphraseKek, master, "passphrase", vaultId);
-            var recoverySlot = KeyWrap.Wrap(KeyWrap.RecoveryKek(recoveryKey, vaultId), master, "recovery", vaultId);
+            var passphraseSlot = KeyWrap.Wrap(passphraseKek, root, "passphrase", vaultId);
+            var recoveryKek = KeyWrap.RecoveryKek(recoveryKey, vaultId);
+            var recoverySlot = KeyWrap.Wrap(recoveryKek, root, "recovery", vaultId);
             CryptographicOperations.ZeroMemory(passphraseKek);
+            CryptographicOperations.ZeroMemory(recoveryKek);
 
-            using var keys = new KeyRing(master, vaultId);
+            using var keys = new KeyRing([epochZero.ToArray()], root, vaultId);
             using var device = DeviceKey.Create();
             Directory.CreateDirectory(Path.Combine(directory, "devices"));
             Directory.CreateDirectory(Path.Combine(directory, "logs"));
@@ -50,7 +53,7 @@ public static class VaultInit
             DurableFile.WriteAtomically(Path.Combine(directory, Vault.DeviceKeyFileName), Vault.SealDeviceKey(device, keys));
 
             var clock = Hlc.Next(default, time.GetUtcNow());
-            var first = LogEntry.Create(vaultId, device, 1, new byte[32], clock, new Payload([new DeviceOp(device.Id.Hex)]).Encode(), keys.LogSeal);
+            var first = LogEntry.Create(vaultId, device, 1, new byte[32], clock, new Payload([new DeviceOp(device.Id.Hex)]).Encode(), keys);
             var logLength = LogFile.Append(Path.Combine(directory, LogFile.RelativePath(device.Id)), 0, [first]);
             using (var index = VaultIndex.Open(directory, readOnly: false))
             {
@@ -66,6 +69,7 @@ public static class VaultInit
                 PackSize = options.PackSize,
                 GenesisDevice = device.Id.Hex,
                 Slots = new KeySlots(Convert.ToBase64String(passphraseSlot), Convert.ToBase64String(recoverySlot)),
+                Epochs = [VaultKeys.FirstEpoch(root, epochZero, vaultId)],
             };
             // The header goes last: a crash before this point leaves no vault, never half of one.
             header.Write(directory);
@@ -77,7 +81,8 @@ public static class VaultInit
         }
         finally
         {
-            CryptographicOperations.ZeroMemory(master);
+            CryptographicOperations.ZeroMemory(root);
+            CryptographicOperations.ZeroMemory(epochZero);
             CryptographicOperations.ZeroMemory(recoveryKey);
         }
     }
@@ -97,12 +102,16 @@ public static class VaultInit
             throw new DupaException(ErrorCode.AlreadyExists, $"'{directory}' already has a device of this installation");
         }
         using var vault = Vault.Open(directory, secret, new VaultOpenOptions { Writable = true, Time = time });
+        if (vault.Keys.Epoch < vault.Header.Epoch)
+        {
+            throw new DupaException(ErrorCode.KeyRotated, "the vault's key was rotated since this key was given: ask for the vault to be shared again");
+        }
         using var device = DeviceKey.Create();
         try
         {
             DurableFile.WriteAtomically(Path.Combine(directory, "devices", device.Id.Hex + ".pub"), device.PublicKey);
             var clock = Hlc.Next(vault.State.LastClock, time.GetUtcNow());
-            var first = LogEntry.Create(vault.Header.VaultIdBytes, device, 1, new byte[32], clock, new Payload([new DeviceOp(device.Id.Hex)]).Encode(), vault.Keys.LogSeal);
+            var first = LogEntry.Create(vault.Header.VaultIdBytes, device, 1, new byte[32], clock, new Payload([new DeviceOp(device.Id.Hex)]).Encode(), vault.Keys);
             var logLength = LogFile.Append(Path.Combine(directory, LogFile.RelativePath(device.Id)), 0, [first]);
             vault.Index.SetLogHead(device.Id, new LogHead(1, first.Hash, logLength));
             DurableFile.WriteAtomically(Path.Combine(directory, Vault.DeviceKeyFileName), Vault.SealDeviceKey(device, vault.Keys));

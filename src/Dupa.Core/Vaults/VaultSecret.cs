@@ -17,7 +17,7 @@ public abstract record VaultSecret
             : throw new DupaException(ErrorCode.InvalidInput, "the recovery key is mistyped (a check character does not match)");
 
     /// <summary>
-    /// A master key wrapped by <see cref="Vault.WrapMasterKeyTo"/> to the public half of <paramref name="recipient"/>,
+    /// An epoch key wrapped by <see cref="Vault.WrapKeyTo"/> to the public half of <paramref name="recipient"/>,
     /// under <paramref name="slot"/>. The caller keeps ownership of the key (and disposes it).
     /// </summary>
     public static VaultSecret Wrapped(AgreementKey recipient, byte[] wrapped, string slot) => new WrappedKeySecret(recipient, wrapped, slot);

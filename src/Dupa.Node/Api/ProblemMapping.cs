@@ -28,6 +28,7 @@ public sealed partial class ProblemMapping(IProblemDetailsService problems, ILog
         ErrorCode.Cancelled => (StatusCodes.Status400BadRequest, "cancelled"),
         ErrorCode.Integrity => (StatusCodes.Status500InternalServerError, "integrity"),
         ErrorCode.Forbidden => (StatusCodes.Status403Forbidden, "forbidden_role"),
+        ErrorCode.KeyRotated => (StatusCodes.Status403Forbidden, "key_rotated"),
         _ => (StatusCodes.Status500InternalServerError, "internal"),
     };
 

@@ -66,7 +66,7 @@ public static class ShareEndpoints
         if (sessions.TryGet(id) is { } session && database.FindUserKey(target.Id) is { } targetKey)
         {
             // Wrapped afresh whenever the vault is open: the member may have a new key pair since (an admin reset).
-            wrapped = await session.WithVaultAsync(vault => vault.WrapMasterKeyTo(targetKey.PublicKey, UserKeys.SlotFor(target.Id)), context.RequestAborted);
+            wrapped = await session.WithVaultAsync(vault => vault.WrapKeyTo(targetKey.PublicKey, UserKeys.SlotFor(target.Id)), context.RequestAborted);
             keyId = targetKey.KeyId;
         }
         else if (existing is not null)

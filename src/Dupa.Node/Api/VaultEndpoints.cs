@@ -7,6 +7,7 @@ using Dupa.Node.Vaults;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Dupa.Node.Api;
 
@@ -23,6 +24,12 @@ public sealed record UnlockRequest(string? Passphrase, string? Password = null);
 public sealed record VaultView(string Id, string Name, DateTimeOffset CreatedAt, bool Unlocked, string Role, string Owner, bool NeedsReshare = false);
 
 public sealed record CreatedVault(string Id, string Name, string RecoveryKey);
+
+/// <summary>The owner confirms a key rotation with the vault's passphrase: it holds the root key (docs/format.md, Key epochs).</summary>
+public sealed record RotateKeyRequest(string? Passphrase);
+
+/// <summary>The key epoch data is sealed under from now on.</summary>
+public sealed record RotatedKey(int Epoch);
 
 /// <summary>A user's vaults: create, list, unlock (the key stays in memory only while unlocked), lock, stats.</summary>
 public static class VaultEndpoints
@@ -41,6 +48,8 @@ public static class VaultEndpoints
             sessions.Lock(id);
             return Results.NoContent();
         }).RequireAuthorization(Scopes.Write).WithSummary("Lock a vault: its key is dropped from memory");
+        vaults.MapPost("/{id}/rotate-key", RotateKey).Produces<RotatedKey>().RequireAuthorization(Scopes.Write)
+            .WithSummary("Rotate the vault's key: what is written from now on is sealed under a new key, which the users and member nodes it is still shared with are given and those removed before are not");
         vaults.MapGet("/{id}/stats", async (string id, HttpContext context, NodeDatabase database, VaultSessions sessions) =>
         {
             VaultAccess.Require(context.User, database, id, VaultRoles.Viewer);
@@ -106,6 +115,16 @@ public static class VaultEndpoints
 
     private static IResult NeedsReshare() => ProblemMapping.Problem(StatusCodes.Status409Conflict, "needs_reshare",
         "this vault was shared with a key pair you no longer have (an admin reset your password); ask its owner or a manager to share it with you again");
+
+    private static async Task<IResult> RotateKey(string id, RotateKeyRequest request, HttpContext context, NodeDatabase database, VaultSessions sessions, VaultActivity activity)
+    {
+        var grant = VaultAccess.Require(context.User, database, id, VaultRoles.Owner);
+        var epoch = await sessions.RotateKeyAsync(id, request.Passphrase ?? "", context.RequestAborted);
+        activity.Record(id, grant.User.Id, grant.User.Username, "vault.key_rotated", $"epoch {epoch}", null);
+        // Member nodes hear of it at once and ask for the new key.
+        context.RequestServices.GetService<Peers.PeerConnector>()?.Nudge(id);
+        return Results.Ok(new RotatedKey(epoch));
+    }
 
     private static IResult Create(CreateVaultRequest request, HttpContext context, NodeDatabase database, VaultSessions sessions)
     {

@@ -54,15 +54,20 @@ public sealed partial class Members(NodeDatabase database, VaultSessions session
                 // Not (or no longer) a member here: its changes are not taken.
                 return;
             }
-            sessions.UnlockAsMember(vaultId, identity.Agreement);
-            var session = sessions.Get(vaultId);
-            var result = await MemberSync.PullAsync(sessions.DirectoryOf(vaultId),
-                action => session.WithVaultAsync(v =>
-                {
-                    action(v);
-                    return true;
-                }, cancellationToken),
-                new HttpVaultPeer(client, baseUrl), bandwidth.TakeAsync, cancellationToken);
+            MemberPullResult result;
+            try
+            {
+                result = await PullAsync(client, baseUrl, vaultId, cancellationToken);
+            }
+            catch (DupaException e) when (e.Code == ErrorCode.KeyRotated)
+            {
+                // The vault's key was rotated: ask for the new one (refused if this node is no longer a member), then pull again.
+                var wrapped = await FetchKeyAsync(client, baseUrl, cancellationToken);
+                NodeIdentity.WritePrivate(sessions.MemberKeyPath(vaultId), Convert.FromBase64String(wrapped.WrappedKey));
+                sessions.Close(vaultId);
+                LogNewKey(logger, vaultId, peer);
+                result = await PullAsync(client, baseUrl, vaultId, cancellationToken);
+            }
             _states[(vaultId, peer.Hex)] = new MemberState(vaultId, peer.Hex, time.GetUtcNow(), result.LogBytes, result.Chunks, result.StillMissing, null);
             if (result.LogBytes > 0 || result.Chunks > 0)
             {
@@ -98,15 +103,7 @@ public sealed partial class Members(NodeDatabase database, VaultSessions session
         {
             copy.AcceptHeaderAndDevices(manifest);
         }
-        MemberKeyAnswer answer;
-        using (var response = await client.SendAsync(Request(HttpMethod.Post, baseUrl + "/key", JsonContent.Create(new MemberKeyRequest(Convert.ToBase64String(identity.Agreement.PublicKey)))), cancellationToken))
-        {
-            if (!response.IsSuccessStatusCode)
-            {
-                throw new DupaException(ErrorCode.NotUnlocked, $"the peer did not send the vault key ({(int)response.StatusCode}); the vault may be locked there");
-            }
-            answer = await response.Content.ReadFromJsonAsync<MemberKeyAnswer>(cancellationToken) ?? throw new DupaException(ErrorCode.Integrity, "an empty answer");
-        }
+        var answer = await FetchKeyAsync(client, baseUrl, cancellationToken);
         var wrapped = Convert.FromBase64String(answer.WrappedKey);
         // The key opens only with this node's agreement key; a wrong one is refused when the vault is opened to join.
         var secret = VaultSecret.Wrapped(identity.Agreement, wrapped, "member");
@@ -129,6 +126,30 @@ public sealed partial class Members(NodeDatabase database, VaultSessions session
         // Membership is mutual: the node that shared the vault pulls this node's changes too.
         database.SaveShare(new ShareRecord(vaultId, peer.Hex, "member", time.GetUtcNow()));
         LogJoined(logger, vaultId, peer);
+    }
+
+    private Task<MemberPullResult> PullAsync(HttpClient client, string baseUrl, string vaultId, CancellationToken cancellationToken)
+    {
+        sessions.UnlockAsMember(vaultId, identity.Agreement);
+        var session = sessions.Get(vaultId);
+        return MemberSync.PullAsync(sessions.DirectoryOf(vaultId),
+            action => session.WithVaultAsync(v =>
+            {
+                action(v);
+                return true;
+            }, cancellationToken),
+            new HttpVaultPeer(client, baseUrl), bandwidth.TakeAsync, cancellationToken);
+    }
+
+    /// <summary>The vault's newest key, wrapped to this node's agreement key by the peer (message 4m).</summary>
+    private async Task<MemberKeyAnswer> FetchKeyAsync(HttpClient client, string baseUrl, CancellationToken cancellationToken)
+    {
+        using var response = await client.SendAsync(Request(HttpMethod.Post, baseUrl + "/key", JsonContent.Create(new MemberKeyRequest(Convert.ToBase64String(identity.Agreement.PublicKey)))), cancellationToken);
+        if (!response.IsSuccessStatusCode)
+        {
+            throw new DupaException(ErrorCode.NotUnlocked, $"the peer did not send the vault key ({(int)response.StatusCode}); the vault may be locked there, or no longer shared with this node");
+        }
+        return await response.Content.ReadFromJsonAsync<MemberKeyAnswer>(cancellationToken) ?? throw new DupaException(ErrorCode.Integrity, "an empty answer");
     }
 
     public static HttpRequestMessage Request(HttpMethod method, string url, HttpContent? content = null) =>
@@ -168,6 +189,9 @@ public sealed partial class Members(NodeDatabase database, VaultSessions session
 
     [LoggerMessage(Level = LogLevel.Information, Message = "joined vault {Vault} as a member, shared by {Peer}")]
     private static partial void LogJoined(ILogger logger, string vault, DeviceId peer);
+
+    [LoggerMessage(Level = LogLevel.Information, Message = "vault {Vault}: its key was rotated; {Peer} sent the new one")]
+    private static partial void LogNewKey(ILogger logger, string vault, DeviceId peer);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "member sync of vault {Vault} with {Peer}: {Error}")]
     private static partial void LogFailed(ILogger logger, string vault, DeviceId peer, string error);

@@ -247,7 +247,7 @@ public static class PeerEndpoints
             {
                 throw new DupaException(ErrorCode.InvalidInput, "the agreement key is not a P-256 public key");
             }
-            var wrapped = await sessions.Get(vault).WithVaultAsync(v => v.WrapMasterKeyTo(agreementKey, "member"), cancellationToken);
+            var wrapped = await sessions.Get(vault).WithVaultAsync(v => v.WrapKeyTo(agreementKey, "member"), cancellationToken);
             return Results.Ok(new MemberKeyAnswer(Convert.ToBase64String(wrapped), database.FindVault(vault)!.Name));
         });
         protocol.MapGet("/vaults/{vault}/chunks/{id}", async (string vault, string id, HttpContext context, NodeDatabase database, VaultSessions sessions, CancellationToken cancellationToken) =>

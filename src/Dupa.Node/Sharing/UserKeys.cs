@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Dupa.Core.Crypto;
@@ -58,22 +59,13 @@ public sealed class UserKeys(NodeDatabase database, NodeOptions options, VaultSe
         using var old = Open(user, oldPassword);
         using var fresh = AgreementKey.Create();
         var record = Seal(user, fresh, newPassword, setByAdmin: false);
-        var slot = SlotFor(user.Id);
         var moved = new List<RewrappedKey>();
         var memberships = database.MembershipsOf(user.Id);
         foreach (var member in old is null ? [] : memberships)
         {
-            if (VaultContext(member.VaultId) is not { } context || PublicKeyWrap.TryUnwrap(old!, member.WrappedKey, slot, context) is not { } vaultKey)
+            if (Rewrap(old!, fresh, member) is { } rewrapped)
             {
-                continue;
-            }
-            try
-            {
-                moved.Add(new RewrappedKey(member.VaultId, member.WrappedKey, PublicKeyWrap.Wrap(fresh.PublicKey, vaultKey, slot, context)));
-            }
-            finally
-            {
-                CryptographicOperations.ZeroMemory(vaultKey);
+                moved.Add(rewrapped);
             }
         }
         database.ReplaceUserKey(user.Id, newPasswordHash, record, moved, previous?.KeyId, revokeAllTokens: false);
@@ -128,18 +120,48 @@ public sealed class UserKeys(NodeDatabase database, NodeOptions options, VaultSe
     /// <summary>The slot name a vault's key is wrapped under for a user: bound into the wrapping, so it cannot be moved to another user's row.</summary>
     public static string SlotFor(string userId) => "user/" + userId;
 
-    /// <summary>The context a vault's key is wrapped with (<c>Vault.WrapMasterKeyTo</c>): the vault ID of its header; null if the vault cannot be read.</summary>
-    private byte[]? VaultContext(string vaultId)
+    /// <summary>
+    /// A member row's vault key moved from <paramref name="old"/> to <paramref name="fresh"/>, wrapped as
+    /// <c>Vault.WrapKeyTo</c> wraps it: under the user's slot and the key epoch it was given (<c>user/ID</c> for epoch 0,
+    /// <c>user/ID@N</c> after N rotations), with the vault header's ID as context. Null when the old key does not open
+    /// it (it was wrapped to a pair lost earlier) or the vault's header cannot be read.
+    /// </summary>
+    private RewrappedKey? Rewrap(AgreementKey old, AgreementKey fresh, VaultMember member)
     {
+        VaultHeader header;
         try
         {
-            return VaultHeader.Read(sessions.DirectoryOf(vaultId)).VaultIdBytes;
+            header = VaultHeader.Read(sessions.DirectoryOf(member.VaultId));
         }
         catch (DupaException)
         {
             return null;
         }
+        var context = header.VaultIdBytes;
+        for (var epoch = header.Epoch; epoch >= 0; epoch--)
+        {
+            var slot = SlotAt(SlotFor(member.UserId), epoch);
+            if (PublicKeyWrap.TryUnwrap(old, member.WrappedKey, slot, context) is not { } epochKey)
+            {
+                continue;
+            }
+            try
+            {
+                return new RewrappedKey(member.VaultId, member.WrappedKey, PublicKeyWrap.Wrap(fresh.PublicKey, epochKey, slot, context));
+            }
+            finally
+            {
+                CryptographicOperations.ZeroMemory(epochKey);
+            }
+        }
+        return null;
     }
+
+    /// <summary>
+    /// The slot a key of <paramref name="epoch"/> is wrapped under, as the vault format names it (docs/format.md, Key
+    /// epochs; <c>VaultKeys.SlotAt</c> in Core, which is internal to it): the plain slot for epoch 0, "slot@N" after.
+    /// </summary>
+    private static string SlotAt(string slot, int epoch) => epoch == 0 ? slot : string.Create(CultureInfo.InvariantCulture, $"{slot}@{epoch}");
 
     private UserKeyRecord Seal(User user, AgreementKey key, string password, bool setByAdmin)
     {

@@ -221,13 +221,55 @@ public sealed class VaultSessions(NodeOptions options, NodeDatabase database, Ti
 
     public void Lock(string vaultId)
     {
+        lock (_gate)
+        {
+            _lockedByHand.Add(vaultId);
+        }
+        Close(vaultId);
+    }
+
+    /// <summary>Drops the vault's key from memory without marking it locked by hand: to open it again with another key.</summary>
+    public void Close(string vaultId)
+    {
         UnlockedVault? session;
         lock (_gate)
         {
             _unlocked.Remove(vaultId, out session);
-            _lockedByHand.Add(vaultId);
         }
         session?.Dispose();
+    }
+
+    /// <summary>
+    /// Rotates the vault's key (docs/format.md, Key epochs) and wraps the new key to every user the vault is shared
+    /// with, so they keep access and whoever was removed before does not. The owner's passphrase is needed: it holds
+    /// the root key, which a key shared with a user does not. Returns the new epoch.
+    /// </summary>
+    public async Task<int> RotateKeyAsync(string vaultId, string passphrase, CancellationToken cancellationToken)
+    {
+        Vault.CheckSecret(DirectoryOf(vaultId), VaultSecret.Passphrase(passphrase));
+        if (TryGet(vaultId) is { Vault.HoldsRootKey: false })
+        {
+            // Opened with a user's copy of the key: open it again with the passphrase.
+            Close(vaultId);
+        }
+        if (!IsUnlocked(vaultId))
+        {
+            Open(vaultId, VaultSecret.Passphrase(passphrase));
+        }
+        return await Get(vaultId).WithVaultAsync(vault =>
+        {
+            var epoch = vault.RotateKey();
+            foreach (var member in database.MembersOf(vaultId))
+            {
+                // A member whose key pair an admin reset replaced is left as it is: wrapping to the new pair would hand
+                // the vault to whoever chose the new password. Sharing with them again is the owner's own decision.
+                if (database.FindUserKey(member.UserId) is { } userKey && !member.NeedsReshare(userKey))
+                {
+                    database.SaveMember(member with { WrappedKey = vault.WrapKeyTo(userKey.PublicKey, Sharing.UserKeys.SlotFor(member.UserId)), KeyId = userKey.KeyId });
+                }
+            }
+            return epoch;
+        }, cancellationToken);
     }
 
     /// <summary>Logical and stored bytes over the unlocked vaults.</summary>

@@ -89,7 +89,7 @@ public sealed class MemberSyncTests
         using var outsider = DeviceKey.Create();
         var wrongSeal = new byte[32];
         var entry = LogEntry.Create(vaultA.Header.VaultIdBytes, outsider, 1, new byte[32], Hlc.Next(vaultA.State.LastClock, TimeProvider.System.GetUtcNow()),
-            new Payload([new DeviceOp(outsider.Id.Hex), new TrashOp("/f.txt")]).Encode(), wrongSeal);
+            new Payload([new DeviceOp(outsider.Id.Hex), new TrashOp("/f.txt")]).Encode(), epoch: 0, wrongSeal);
         var frames = root.Combine("outsider.log");
         LogFile.Append(frames, 0, [entry]);
         var peer = new ForgingPeer(vaultA, outsider, await File.ReadAllBytesAsync(frames));
@@ -123,6 +123,80 @@ public sealed class MemberSyncTests
         Assert.Empty(vaultB.MissingChunks());
     }
 
+    [Fact]
+    public async Task AfterTheOwnerRotatesTheKey_AMemberNeedsTheNewKey_ThenBothWaysWorkUnderIt()
+    {
+        using var a = new TestVault();
+        using var root = new TempDirectory();
+        using var vaultA = a.Open(writable: true);
+        await Put(vaultA, root, "/before.txt", "before"u8.ToArray());
+        var vaultB = Join(vaultA, root.Combine("b"));
+        try
+        {
+            await Pull(vaultB, vaultA);
+            vaultA.RotateKey();
+            await Put(vaultA, root, "/after.txt", "after"u8.ToArray());
+
+            // B learns of the rotation from A's header and pulls nothing it cannot open.
+            var refused = await Assert.ThrowsAsync<DupaException>(() => Pull(vaultB, vaultA));
+            Assert.Equal(ErrorCode.KeyRotated, refused.Code);
+            Assert.Equal(1, VaultHeader.Read(vaultB.Directory).Epoch);
+            Assert.Null(vaultB.State.Get("/after.txt"));
+            Assert.Equal(ErrorCode.KeyRotated, Assert.Throws<DupaException>(() => FileCommands.Move(vaultB, "/before.txt", "/moved.txt")).Code);
+
+            // Given the new key, B opens, pulls, and writes under the new epoch; A reads it.
+            vaultB.Dispose();
+            using var agreement = AgreementKey.Create();
+            vaultB = Vault.Open(vaultB.Directory, VaultSecret.Wrapped(agreement, vaultA.WrapKeyTo(agreement.PublicKey, "member"), "member"), new VaultOpenOptions { Writable = true });
+            await Pull(vaultB, vaultA);
+            Assert.Equal("after"u8.ToArray(), Read(vaultB, "/after.txt"));
+            await Put(vaultB, root, "/from-b.txt", "B, epoch 1"u8.ToArray());
+            await Pull(vaultA, vaultB);
+            Assert.Equal("B, epoch 1"u8.ToArray(), Read(vaultA, "/from-b.txt"));
+            Assert.Equal(Convert.ToHexString(vaultA.State.ComputeHash()), Convert.ToHexString(vaultB.State.ComputeHash()));
+        }
+        finally
+        {
+            vaultB.Dispose();
+        }
+    }
+
+    [Fact]
+    public async Task APulledLog_CutMidFrame_OrAlteredInItsLastEntry_WritesOnlyWhatChecks_AndTheNextPullCompletes()
+    {
+        using var a = new TestVault();
+        using var root = new TempDirectory();
+        using var vaultA = a.Open(writable: true);
+        using var vaultB = Join(vaultA, root.Combine("b"));
+        await Pull(vaultB, vaultA);
+        var device = vaultA.Device!.Id.Hex;
+        var before = vaultB.LogLength(device);
+        await Put(vaultA, root, "/one.txt", "one"u8.ToArray());
+        await Put(vaultA, root, "/two.txt", "two"u8.ToArray());
+
+        // The connection drops inside the last frame: the complete entries are taken, the torn one is not.
+        await MemberSync.PullAsync(vaultB.Directory, Direct(vaultB), new CuttingPeer(vaultA, bytes => bytes[..^10]), null, CancellationToken.None);
+        Assert.NotNull(vaultB.State.Get("/one.txt"));
+        Assert.Null(vaultB.State.Get("/two.txt"));
+        Assert.Equal(new FileInfo(Path.Combine(vaultB.Directory, "logs", device + ".log")).Length, vaultB.LogLength(device));
+
+        // The rest arrives altered: refused whole, nothing written; then the good bytes complete it.
+        await Put(vaultA, root, "/three.txt", "three"u8.ToArray());
+        var flipped = await Assert.ThrowsAsync<IntegrityException>(() => MemberSync.PullAsync(vaultB.Directory, Direct(vaultB), new CuttingPeer(vaultA, bytes =>
+        {
+            var altered = bytes.ToArray();
+            altered[^20] ^= 1;
+            return altered;
+        }), null, CancellationToken.None));
+        Assert.Contains("signature", flipped.Message, StringComparison.Ordinal);
+        Assert.Null(vaultB.State.Get("/two.txt"));
+        await Pull(vaultB, vaultA);
+        Assert.True(vaultB.LogLength(device) > before);
+        Assert.Equal(Convert.ToHexString(vaultA.State.ComputeHash()), Convert.ToHexString(vaultB.State.ComputeHash()));
+        using var reopened = Vault.Open(vaultB.Directory, VaultSecret.Passphrase(TestVault.Passphrase));
+        Assert.Equal(Convert.ToHexString(vaultA.State.ComputeHash()), Convert.ToHexString(reopened.State.ComputeHash()));
+    }
+
     /// <summary>B joins A's vault as a member would: copies of the header, device keys and logs, and A's key wrapped to B's agreement key.</summary>
     private static Vault Join(Vault owner, string directory)
     {
@@ -134,7 +208,7 @@ public sealed class MemberSyncTests
             copy.AcceptLogBytes(log.Device, 0, File.ReadAllBytes(Path.Combine(owner.Directory, "logs", log.Device + ".log")));
         }
         using var agreement = AgreementKey.Create();
-        var secret = VaultSecret.Wrapped(agreement, owner.WrapMasterKeyTo(agreement.PublicKey, "member"), "member");
+        var secret = VaultSecret.Wrapped(agreement, owner.WrapKeyTo(agreement.PublicKey, "member"), "member");
         VaultInit.Join(directory, secret);
         return Vault.Open(directory, secret, new VaultOpenOptions { Writable = true });
     }
@@ -182,6 +256,12 @@ public sealed class MemberSyncTests
             }
             return Task.FromResult(sealedBlob);
         }
+    }
+
+    private sealed class CuttingPeer(Vault vault, Func<byte[], byte[]> cut) : DirectoryPeer(vault)
+    {
+        public override async Task<byte[]> LogBytesAsync(string device, long offset, CancellationToken cancellationToken) =>
+            cut(await base.LogBytesAsync(device, offset, cancellationToken));
     }
 
     private sealed class ForgingPeer(Vault vault, DeviceKey outsider, byte[] log) : DirectoryPeer(vault)

@@ -8,7 +8,7 @@ namespace Dupa.Core.Tests.Vaults;
 public sealed class SharedKeyTests
 {
     [Fact]
-    public void WrapMasterKeyTo_OpensTheVaultWithTheRecipientsKey_AndNoOtherKeyOrSlot()
+    public void WrapKeyTo_OpensTheVaultWithTheRecipientsKey_AndNoOtherKeyOrSlot()
     {
         using var vault = new TestVault();
         using var recipient = AgreementKey.Create();
@@ -16,7 +16,7 @@ public sealed class SharedKeyTests
         byte[] wrapped;
         using (var opened = vault.Open())
         {
-            wrapped = opened.WrapMasterKeyTo(recipient.PublicKey, "user/alice");
+            wrapped = opened.WrapKeyTo(recipient.PublicKey, "user/alice");
         }
 
         using (var shared = Vault.Open(vault.Directory, VaultSecret.Wrapped(recipient, wrapped, "user/alice")))

@@ -252,6 +252,47 @@ public sealed class SharingTests
     }
 
     [Fact]
+    public async Task AfterRevocation_TheOwnerRotatesTheKey_AndTheUsersWhoKeepAccessStillUnlock()
+    {
+        await using var node = await TestNode.StartAsync();
+        using var owner = node.Client(await node.LoginAsync());
+        var vault = await TestNode.CreateVaultAsync(owner, "family");
+        await owner.PutAsync($"/api/v1/vaults/{vault}/files/a.txt", new StringContent("alpha"));
+        using var bob = node.Client(await node.CreateUserAsync("bob", "bob-password"));
+        await node.CreateUserAsync("vera", "vera-password");
+        await ShareAsync(owner, vault, "bob", "editor");
+        await ShareAsync(owner, vault, "vera", "viewer");
+        Assert.Equal(HttpStatusCode.NoContent, (await owner.DeleteAsync($"/api/v1/vaults/{vault}/members/vera")).StatusCode);
+        var directory = Path.Combine(node.DataDirectory, "vaults", vault);
+
+        // Only the owner, and only with the vault's passphrase.
+        var wrong = await owner.PostAsJsonAsync($"/api/v1/vaults/{vault}/rotate-key", new { passphrase = "not the passphrase" });
+        Assert.Equal(HttpStatusCode.Forbidden, wrong.StatusCode);
+        Assert.Equal("wrong_passphrase", await ProblemCodeAsync(wrong));
+        var byEditor = await bob.PostAsJsonAsync($"/api/v1/vaults/{vault}/rotate-key", new { passphrase = "vault passphrase" });
+        Assert.Equal(HttpStatusCode.Forbidden, byEditor.StatusCode);
+        Assert.Equal("forbidden_role", await ProblemCodeAsync(byEditor));
+        Assert.Equal(0, Core.Vaults.VaultHeader.Read(directory).Epoch);
+
+        var rotated = await JsonAsync(await owner.PostAsJsonAsync($"/api/v1/vaults/{vault}/rotate-key", new { passphrase = "vault passphrase" }));
+        Assert.Equal(1, rotated.GetProperty("epoch").GetInt32());
+        Assert.Equal(1, Core.Vaults.VaultHeader.Read(directory).Epoch);
+        await owner.PutAsync($"/api/v1/vaults/{vault}/files/c.txt", new StringContent("gamma"));
+
+        // Bob was given the new key: he unlocks with his own password and reads what came before and after.
+        Assert.Equal(HttpStatusCode.NoContent, (await owner.PostAsync($"/api/v1/vaults/{vault}/lock", null)).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, (await bob.PostAsJsonAsync($"/api/v1/vaults/{vault}/unlock", new { password = "bob-password" })).StatusCode);
+        Assert.Equal("alpha", await bob.GetStringAsync($"/api/v1/vaults/{vault}/files/a.txt"));
+        Assert.Equal("gamma", await bob.GetStringAsync($"/api/v1/vaults/{vault}/files/c.txt"));
+        // A rotation while a user holds the vault open asks the owner's passphrase and opens it with the root key.
+        Assert.Equal(2, (await JsonAsync(await owner.PostAsJsonAsync($"/api/v1/vaults/{vault}/rotate-key", new { passphrase = "vault passphrase" }))).GetProperty("epoch").GetInt32());
+        Assert.Equal("gamma", await bob.GetStringAsync($"/api/v1/vaults/{vault}/files/c.txt"));
+
+        var audit = await JsonAsync(await owner.GetAsync($"/api/v1/vaults/{vault}/audit"));
+        Assert.Contains(audit.EnumerateArray(), e => e.GetProperty("action").GetString() == "vault.key_rotated" && e.GetProperty("target").GetString() == "epoch 1");
+    }
+
+    [Fact]
     public async Task Sharing_BadInput_Is4xxProblem()
     {
         await using var node = await TestNode.StartAsync();

@@ -146,6 +146,43 @@ public sealed class UserKeyTests
         Assert.Equal(HttpStatusCode.NoContent, (await bob.PostAsJsonAsync($"/api/v1/vaults/{vaults[0]}/unlock", new { password = "bobs-third-password" })).StatusCode);
     }
 
+    [Fact]
+    public async Task APasswordChange_MovesTheKeyOfARotatedVault_AndARotationLeavesAResetMemberOut()
+    {
+        await using var node = await TestNode.StartAsync();
+        using var admin = node.Client(await node.LoginAsync());
+        var vault = await TestNode.CreateVaultAsync(admin, "family");
+        await admin.PutAsync($"/api/v1/vaults/{vault}/files/a.txt", new StringContent("alpha"));
+        using var bob = node.Client(await node.CreateUserAsync("bob", "chosen-by-admin"));
+        await node.CreateUserAsync("carol", "carol-password");
+        await ShareAsync(admin, vault, "bob", "editor");
+        await ShareAsync(admin, vault, "carol", "viewer");
+        async Task RotateAsync() =>
+            Assert.Equal(HttpStatusCode.OK, (await admin.PostAsJsonAsync($"/api/v1/vaults/{vault}/rotate-key", new { passphrase = "vault passphrase" })).StatusCode);
+        async Task<HttpStatusCode> UnlockAsync(HttpClient client, string password)
+        {
+            await admin.PostAsync($"/api/v1/vaults/{vault}/lock", null);
+            return (await client.PostAsJsonAsync($"/api/v1/vaults/{vault}/unlock", new { password })).StatusCode;
+        }
+        await RotateAsync();
+
+        // Bob's key is of epoch 1 (slot user/ID@1): his password change moves it, and it still opens the vault.
+        Assert.Equal(HttpStatusCode.NoContent, (await bob.PostAsJsonAsync("/api/v1/auth/password", new { current = "chosen-by-admin", @new = "only-bob-knows" })).StatusCode);
+        Assert.Equal(HttpStatusCode.NoContent, await UnlockAsync(bob, "only-bob-knows"));
+        Assert.Equal("alpha", await bob.GetStringAsync($"/api/v1/vaults/{vault}/files/a.txt"));
+
+        // Carol's password is reset; the owner's next rotation gives bob the new key but leaves carol's row alone.
+        var carolId = await UserIdAsync(admin, "carol");
+        await admin.PostAsJsonAsync($"/api/v1/users/{carolId}/password", new { password = "set-by-admin" });
+        var carolBefore = ReadWrappedKeys(node, carolId).Single().Wrapped;
+        await admin.PostAsJsonAsync($"/api/v1/vaults/{vault}/unlock", new { passphrase = "vault passphrase" });
+        await RotateAsync();
+        Assert.Equal(carolBefore, ReadWrappedKeys(node, carolId).Single().Wrapped);
+        using var carol = node.Client(await node.LoginAsync("carol", "set-by-admin"));
+        Assert.Equal(HttpStatusCode.Conflict, await UnlockAsync(carol, "set-by-admin"));
+        Assert.Equal(HttpStatusCode.NoContent, await UnlockAsync(bob, "only-bob-knows"));
+    }
+
     private sealed record StoredKey(byte[] PublicKey, byte[] Sealed, byte[] Salt, int Iterations, int MemoryKiB, bool SetByAdmin);
 
     private static async Task<string> UserIdAsync(HttpClient admin, string username) =>
