@@ -12,15 +12,12 @@ public sealed class SharingTests
     /// what <c>Prepare</c> made ready for it). <c>Prepare</c> runs as the owner before the snapshot that a refused
     /// operation must leave as it was (a trash item to restore or purge, a link to revoke).
     /// </summary>
+    /// <remarks>
+    /// <c>RefusedMember</c> is what a member whose role is too small gets: 403, except for the vault's peer settings,
+    /// which find the vault with <c>CurrentUser.OwnedVault</c>, so for anyone but its owner it does not exist there (404).
+    /// </remarks>
     private sealed record Operation(string Name, string Needs, Func<HttpClient, string, string, string?, Task<HttpResponseMessage>> Run,
-        Func<HttpClient, string, string, Task<string?>>? Prepare = null)
-    {
-        /// <summary>
-        /// Owner-only operations (the vault's peers) find the vault with <c>CurrentUser.OwnedVault</c>, so for anyone
-        /// else the vault does not exist there: 404, not 403.
-        /// </summary>
-        public HttpStatusCode RefusedMember => Needs == "owner" ? HttpStatusCode.NotFound : HttpStatusCode.Forbidden;
-    }
+        Func<HttpClient, string, string, Task<string?>>? Prepare = null, HttpStatusCode RefusedMember = HttpStatusCode.Forbidden);
 
     private static async Task<string?> TrashItemAsync(HttpClient owner, string vault, string who)
     {
@@ -76,8 +73,9 @@ public sealed class SharingTests
         new("revoke link", "manager", (c, v, _, link) => c.DeleteAsync($"/api/v1/vaults/{v}/links/{link}"), LinkAsync),
         new("start job", "manager", (c, v, _, _) => c.PostAsJsonAsync($"/api/v1/vaults/{v}/jobs", new { kind = "verify", quick = true })),
         new("lock", "manager", (c, v, _, _) => c.PostAsync($"/api/v1/vaults/{v}/lock", null)),
-        new("replication policy", "owner", (c, v, _, _) => c.PutAsJsonAsync($"/api/v1/vaults/{v}/replication", new { copies = 0 })),
-        new("peer shares", "owner", (c, v, _, _) => c.GetAsync($"/api/v1/vaults/{v}/shares")),
+        new("rotate key", "owner", (c, v, _, _) => c.PostAsJsonAsync($"/api/v1/vaults/{v}/rotate-key", new { passphrase = "vault passphrase" })),
+        new("replication policy", "owner", (c, v, _, _) => c.PutAsJsonAsync($"/api/v1/vaults/{v}/replication", new { copies = 0 }), RefusedMember: HttpStatusCode.NotFound),
+        new("peer shares", "owner", (c, v, _, _) => c.GetAsync($"/api/v1/vaults/{v}/shares"), RefusedMember: HttpStatusCode.NotFound),
     ];
 
     [Fact]
