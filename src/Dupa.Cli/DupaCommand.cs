@@ -50,6 +50,7 @@ public static class DupaCommand
             PeerCommand.BuildVault(),
             ShareCommand.BuildShare(),
             ShareCommand.BuildLink(),
+            UserCommand.Build(),
         };
         return root;
     }

@@ -19,6 +19,10 @@ public static class Secrets
     public static string NodePassword(string? file) =>
         Read(file, "DUPA_PASSWORD", "Password", confirm: false, "--password-file");
 
+    /// <summary>A password an admin sets for another node account, for <c>dupa user passwd</c>.</summary>
+    public static string NewNodePassword(string? file) =>
+        Read(file, "DUPA_NEW_PASSWORD", "New password", confirm: true, "--password-file");
+
     public static string RecoveryKey(string? file) =>
         Read(file, "DUPA_RECOVERY_KEY", "Recovery key", confirm: false, "--recovery-key-file");
 

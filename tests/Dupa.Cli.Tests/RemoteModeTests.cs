@@ -386,6 +386,22 @@ public sealed class RemoteModeTests
         Assert.Equal(0, Run("share", "rm", "photos", "bob", "--remote", "home").ExitCode);
         Assert.Equal(6, DupaProcess.Run(["get", "/notes.txt", "--remote", "bobs", "--vault", "photos"], asBob, root.Path).ExitCode);
         Assert.DoesNotContain("bob", Run("share", "ls", "photos", "--remote", "home").Stdout, StringComparison.Ordinal);
+
+        // The admin resets bob's password: the CLI says what that costs, and the owner sees who must be shared with again.
+        Assert.Equal(0, Run("share", "add", "photos", "bob", "--role", "viewer", "--remote", "home").ExitCode);
+        Assert.Contains("bob", Run("user", "ls", "--remote", "home").Stdout, StringComparison.Ordinal);
+        var withNewPassword = new Dictionary<string, string?>(environment) { ["DUPA_NEW_PASSWORD"] = "set-by-the-admin" };
+        var passwd = DupaProcess.Run(["user", "passwd", "bob", "--remote", "home"], withNewPassword, root.Path);
+        Assert.True(passwd.ExitCode == 0, passwd.ToString());
+        Assert.Contains("cannot be opened with their new key until each owner or manager shares them again", passwd.Stdout, StringComparison.Ordinal);
+        Assert.DoesNotContain("set-by-the-admin", passwd.Stdout + passwd.Stderr, StringComparison.Ordinal);
+        Assert.Contains("NEEDS SHARING AGAIN", Run("share", "ls", "photos", "--remote", "home").Stdout, StringComparison.Ordinal);
+        // Bob's CLI token ended with the reset; his new password logs in, and the vault list says what to do.
+        Assert.NotEqual(0, DupaProcess.Run(["vault", "ls", "--remote", "bobs"], asBob, root.Path).ExitCode);
+        var asBobAgain = new Dictionary<string, string?>(asBob) { ["DUPA_PASSWORD"] = "set-by-the-admin" };
+        Assert.Equal(0, DupaProcess.Run(["login", $"https://127.0.0.1:{port}", "--name", "bobs", "--user", "bob", "--fingerprint", node.Fingerprint], asBobAgain, root.Path).ExitCode);
+        Assert.Contains("needs sharing again: ask admin", DupaProcess.Run(["vault", "ls", "--remote", "bobs"], asBobAgain, root.Path).Stdout, StringComparison.Ordinal);
+        Assert.Equal(6, DupaProcess.Run(["user", "passwd", "nobody", "--remote", "home"], withNewPassword, root.Path).ExitCode);
     }
 
     private static async Task<string> VaultIdAsync(HttpClient http, string token, string name)

@@ -85,7 +85,8 @@ test('a vault shared with a second user, and a link opened without an account', 
   await dialog.getByLabel('Share with (username)').fill(bob.name);
   await dialog.getByLabel('Role for the new member').selectOption('viewer');
   await dialog.getByRole('button', { name: 'Share', exact: true }).click();
-  await dialog.getByRole('cell', { name: bob.name, exact: true }).waitFor();
+  // Bob's row also says an admin chose his password (he has not changed it).
+  await dialog.getByRole('cell', { name: `${bob.name}password set by admin` }).waitFor();
   await dialog.getByText(/share\.added bob \(viewer\)/).waitFor();
 
   // And makes a link to the file.
@@ -148,4 +149,66 @@ test('a vault shared with a second user, and a link opened without an account', 
   assert.equal(await (await api.get(`/api/v1/vaults/${vault.id}/files/Trip/dropped.txt`, { headers: auth })).text(), 'from a phone');
 
   for (const b of [admin, second, visitor]) assert.deepEqual(b.problems, []);
+});
+
+test('an admin resets a password, and the vault shared with that user asks to be shared again', async () => {
+  const carol = { name: 'carol', password: 'carol first password' };
+  const admin = await browser();
+  const api = admin.context.request;
+  // The first test made ann the admin; alone, this one does it.
+  await api.post('/api/v1/auth/setup', { data: { token: node.token, username: ann.name, password: ann.password } });
+  const login = await (await api.post('/api/v1/auth/login', { data: { username: ann.name, password: ann.password } })).json();
+  const auth = { Authorization: `Bearer ${login.accessToken}` };
+  assert.equal((await api.post('/api/v1/users', { headers: auth, data: { username: carol.name, password: carol.password } })).status(), 201);
+  const vault = await (await api.post('/api/v1/vaults', { headers: auth, data: { name: 'Work', passphrase: 'work passphrase' } })).json();
+  const unlock = () => api.post(`/api/v1/vaults/${vault.id}/unlock`, { headers: auth, data: { passphrase: 'work passphrase' } });
+  assert.equal((await unlock()).status(), 204);
+  assert.equal((await api.put(`/api/v1/vaults/${vault.id}/files/plan.txt`, { headers: auth, data: 'the plan' })).status(), 201);
+  assert.equal((await api.put(`/api/v1/vaults/${vault.id}/members/carol`, { headers: auth, data: { role: 'editor' } })).status(), 201);
+
+  // Ann resets carol's password in Settings; the page says what that costs.
+  const { page } = admin;
+  await page.goto('/settings');
+  const row = page.getByRole('row', { name: /carol/ });
+  await row.getByLabel('New password for carol').fill('carol reset password');
+  page.once('dialog', (d) => d.accept());
+  await row.getByRole('button', { name: 'Reset password' }).click();
+  await page.getByText(/1 vault\(s\) shared with them cannot be opened with their new key/).waitFor();
+  assert.equal((await api.post(`/api/v1/vaults/${vault.id}/lock`, { headers: auth })).status(), 204);
+
+  // Carol logs in with the new password: the shared vault says to ask ann, and Settings to change the password.
+  const second = await browser();
+  await logIn(second.page, { name: carol.name, password: 'carol reset password' });
+  await second.page.getByText('Needs sharing again').waitFor();
+  await second.page.getByText(/Ask ann \(or a manager of it\) to share it with you again/).waitFor();
+  assert.equal(await second.page.getByLabel('Your password, to open Work').count(), 0);
+  await second.page.screenshot({ path: join(artifacts, 'needs-reshare.png'), fullPage: true });
+  await second.page.goto('/settings');
+  await second.page.getByText(/An admin chose your current password/).waitFor();
+  await second.page.getByLabel('Current password').fill('carol reset password');
+  await second.page.getByLabel('New password, at least 8 characters').fill('only carol knows this');
+  await second.page.getByLabel('Repeat the new password').fill('only carol knows this');
+  await second.page.getByRole('button', { name: 'Change password' }).click();
+  await second.page.getByText(/Password changed/).waitFor();
+
+  // Ann shares again from the dialog; then carol opens the vault with her own password, as an editor.
+  assert.equal((await unlock()).status(), 204);
+  await page.goto('/');
+  await page.getByRole('button', { name: 'Sharing of Work' }).click();
+  const dialog = page.getByRole('dialog');
+  await dialog.getByText('needs sharing again').waitFor();
+  await dialog.getByRole('button', { name: 'Share again with carol' }).click();
+  await dialog.getByText('needs sharing again').waitFor({ state: 'detached' });
+  assert.equal((await api.post(`/api/v1/vaults/${vault.id}/lock`, { headers: auth })).status(), 204);
+  await second.page.goto('/');
+  await second.page.getByLabel('Your password, to open Work').fill('only carol knows this');
+  await second.page.getByRole('button', { name: 'Unlock' }).click();
+  await second.page.getByRole('link', { name: 'Open files' }).click();
+  await second.page.getByRole('button', { name: 'plan.txt' }).click();
+  const panel = second.page.getByRole('dialog');
+  await panel.getByRole('button', { name: 'Rename or move' }).waitFor();
+  // An editor is offered no link (that needs a manager).
+  assert.equal(await panel.getByRole('button', { name: 'Make a link' }).count(), 0);
+
+  for (const b of [admin, second]) assert.deepEqual(b.problems, []);
 });

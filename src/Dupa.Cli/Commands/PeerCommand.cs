@@ -195,7 +195,8 @@ public static class PeerCommand
             }
             else
             {
-                vaults.ForEach(v => Console.WriteLine($"{v.Name}  {v.Id}  {(v.Unlocked ? "unlocked" : "locked")}{(v.Role == "owner" ? "" : $"  shared by {v.Owner} as {v.Role}")}"));
+                vaults.ForEach(v => Console.WriteLine($"{v.Name}  {v.Id}  {(v.Unlocked ? "unlocked" : "locked")}{(v.Role == "owner" ? "" : $"  shared by {v.Owner} as {v.Role}")}"
+                    + (v.NeedsReshare ? $"  needs sharing again: ask {v.Owner} (an admin reset your password)" : "")));
             }
             return ExitCodes.Ok;
         });

@@ -56,7 +56,9 @@ public static class ShareCommand
             }
             foreach (var m in members)
             {
-                Console.WriteLine($"{m.Username,-20} {m.Role,-8} {(m.AddedBy is null ? "created " : "added ")}{Output.Time(m.AddedAt)}{(m.AddedBy is { } by ? " by " + by : "")}");
+                Console.WriteLine($"{m.Username,-20} {m.Role,-8} {(m.AddedBy is null ? "created " : "added ")}{Output.Time(m.AddedAt)}{(m.AddedBy is { } by ? " by " + by : "")}"
+                    + (m.NeedsReshare ? "  NEEDS SHARING AGAIN (an admin reset their password): dupa share add" : "")
+                    + (m.PasswordSetByAdmin ? "  (password set by an admin, not yet changed)" : ""));
             }
             return ExitCodes.Ok;
         });

@@ -24,8 +24,11 @@ public sealed record UserView(string Id, string Username, string Role);
 
 public sealed record CreateTokenRequest(string Name, string? Scopes, DateTimeOffset? ExpiresAt);
 
-/// <summary>Who a token belongs to, with their storage: quota (0: none) and bytes their vaults take on disk.</summary>
-public sealed record MeView(string Id, string Username, string Role, long QuotaBytes, long UsedBytes);
+/// <summary>
+/// Who a token belongs to, with their storage: quota (0: none) and bytes their vaults take on disk.
+/// <c>PasswordSetByAdmin</c>: an admin chose the current password (a new account, or a reset), so it should be changed.
+/// </summary>
+public sealed record MeView(string Id, string Username, string Role, long QuotaBytes, long UsedBytes, bool PasswordSetByAdmin = false);
 
 public sealed record TokenView(string Id, string Name, string Scopes, DateTimeOffset? ExpiresAt, DateTimeOffset CreatedAt, bool Revoked);
 
@@ -50,7 +53,9 @@ public static partial class AuthEndpoints
         auth.MapPost("/password", ChangePassword).RequireAuthorization(Scopes.Write)
             .WithSummary("Change your password (the current one is required and counted like a login); your other sessions are logged out, API tokens stay");
         auth.MapGet("/me", (HttpContext context, NodeDatabase database, Vaults.VaultSessions sessions) =>
-            CurrentUser.Get(context.User, database) is var user ? new MeView(user.Id, user.Username, user.Role, user.QuotaBytes, sessions.BytesUsedBy(user)) : null)
+            CurrentUser.Get(context.User, database) is var user
+                ? new MeView(user.Id, user.Username, user.Role, user.QuotaBytes, sessions.BytesUsedBy(user), database.FindUserKey(user.Id)?.SetByAdmin == true)
+                : null)
             .RequireAuthorization(Scopes.Read).WithSummary("Who the token belongs to, with their quota and the bytes their vaults take");
 
         var tokens = app.MapGroup("/api/v1/tokens").WithTags("Auth").RequireAuthorization(Scopes.Read);
@@ -122,8 +127,9 @@ public static partial class AuthEndpoints
         throttle.Succeeded(user.Username);
         // The same rules as for a new account.
         var replacement = NewUser(user.Username, request.New, user.Role, hasher, time);
-        database.SetPasswordHash(user.Id, replacement.PasswordHash);
-        keys.Reseal(user, request.Current!, request.New);
+        // A fresh key pair, every vault key moved to it, and the new hash, in one transaction: what was sealed under
+        // the old password (chosen by an admin, for an account an admin made) opens nothing current afterwards.
+        keys.Rotate(user, request.Current!, request.New, replacement.PasswordHash);
         var family = context.Request.Cookies[RefreshCookie] is { } secret ? tokens.FamilyOf(secret) : null;
         database.RevokeSessionsExcept(user.Id, family);
         return Results.NoContent();

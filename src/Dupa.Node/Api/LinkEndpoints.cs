@@ -15,7 +15,11 @@ namespace Dupa.Node.Api;
 /// <summary>A new link: <c>read</c> (view, download) or <c>drop</c> (upload only) of a file or folder.</summary>
 public sealed record CreateLinkRequest(string Path, string? Kind, string? Password, DateTimeOffset? ExpiresAt, long? MaxUses);
 
-/// <summary>A link as its makers see it: never its secret (that is shown once, at creation), but how it was used.</summary>
+/// <summary>
+/// A link as its makers see it: never its secret (that is shown once, at creation), but how it was used. <c>Path</c> is
+/// where its target is now (links follow moves); <c>State</c> is active, trashed (its target is in the trash),
+/// expired, exhausted or revoked.
+/// </summary>
 public sealed record LinkView(string Id, string VaultId, string Vault, string Kind, string Path, string State, bool HasPassword, DateTimeOffset? ExpiresAt,
     long? MaxUses, long Uses, DateTimeOffset? LastUsedAt, string CreatedBy, DateTimeOffset CreatedAt);
 
@@ -33,18 +37,17 @@ public static class LinkEndpoints
         links.MapPost("/", Create).Produces<CreatedLink>(StatusCodes.Status201Created).RequireAuthorization(Scopes.Write)
             .WithSummary("Make a link to a file or folder: read or drop (upload only), with an optional password, expiry and use limit; the secret is shown once");
         links.MapDelete("/{link}", Revoke).RequireAuthorization(Scopes.Write).WithSummary("Revoke a link: it stops working at once");
-        app.MapGet("/api/v1/links", (HttpContext context, NodeDatabase database, VaultSessions sessions, TimeProvider time) =>
+        app.MapGet("/api/v1/links", async (HttpContext context, NodeDatabase database, VaultSessions sessions, TimeProvider time) =>
         {
             var user = CurrentUser.Get(context.User, database);
-            return database.LinksCreatedBy(user.Id).Where(l => VaultAccess.Find(database, user, l.VaultId) is not null)
-                .Select(l => View(l, database, sessions, time.GetUtcNow())).ToList();
+            return await ViewsAsync(database.LinksCreatedBy(user.Id).Where(l => VaultAccess.Find(database, user, l.VaultId) is not null), database, sessions, time, context.RequestAborted);
         }).RequireAuthorization(Scopes.Read).WithTags("Links").WithSummary("Every link you made, in every vault, with its use counts");
     }
 
-    private static IResult List(string id, HttpContext context, NodeDatabase database, VaultSessions sessions, TimeProvider time)
+    private static async Task<IResult> List(string id, HttpContext context, NodeDatabase database, VaultSessions sessions, TimeProvider time)
     {
         VaultAccess.Require(context.User, database, id, VaultRoles.Manager);
-        return Results.Ok(database.LinksOfVault(id).Select(l => View(l, database, sessions, time.GetUtcNow())).ToList());
+        return Results.Ok(await ViewsAsync(database.LinksOfVault(id), database, sessions, time, context.RequestAborted));
     }
 
     private static async Task<IResult> Create(string id, CreateLinkRequest request, HttpContext context, NodeDatabase database, VaultSessions sessions,
@@ -69,7 +72,7 @@ public static class LinkEndpoints
             throw new DupaException(ErrorCode.InvalidInput, "a use limit is 1 or more");
         }
         var path = string.IsNullOrEmpty(request.Path) ? VaultPath.Root : VaultPath.Parse(request.Path);
-        var sealedPath = await sessions.Get(id).WithVaultAsync(vault =>
+        var (sealedPath, sealedTarget) = await sessions.Get(id).WithVaultAsync(vault =>
         {
             var isDirectory = vault.State.IsDirectory(path);
             if (!isDirectory && vault.State.Get(path) is not { Type: NodeType.File })
@@ -80,14 +83,15 @@ public static class LinkEndpoints
             {
                 throw new DupaException(ErrorCode.InvalidInput, "a drop link points to a folder, where the uploads go");
             }
-            return vault.SealNote(path);
+            // The target's identity as well as its path, so that the link follows it through moves and renames.
+            return (vault.SealNote(path), LinkTargets.IdentityOf(vault.State, path) is { } identity ? vault.SealNote(identity) : null);
         }, context.RequestAborted);
         var secret = LinkSecrets.NewSecret();
         var link = new LinkRecord(Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8)), id, grant.User.Id, kind, sealedPath, LinkSecrets.HashOf(secret)!,
-            string.IsNullOrEmpty(request.Password) ? null : hasher.Hash(request.Password), request.ExpiresAt, request.MaxUses, 0, null, false, time.GetUtcNow());
+            string.IsNullOrEmpty(request.Password) ? null : hasher.Hash(request.Password), request.ExpiresAt, request.MaxUses, 0, null, false, time.GetUtcNow(), sealedTarget);
         database.AddLink(link);
         activity.Record(id, grant.User.Id, grant.User.Username, "link.created", $"{link.Id} ({kind})", path);
-        return Results.Created($"/api/v1/vaults/{id}/links/{link.Id}", new CreatedLink(link.Id, secret, "/s/" + secret, View(link, database, sessions, time.GetUtcNow())));
+        return Results.Created($"/api/v1/vaults/{id}/links/{link.Id}", new CreatedLink(link.Id, secret, "/s/" + secret, View(link, path, trashed: false, database, time.GetUtcNow())));
     }
 
     private static IResult Revoke(string id, string link, HttpContext context, NodeDatabase database, VaultActivity activity)
@@ -108,8 +112,30 @@ public static class LinkEndpoints
         : link.MaxUses is { } max && link.Uses >= max ? "exhausted"
         : "active";
 
-    private static LinkView View(LinkRecord link, NodeDatabase database, VaultSessions sessions, DateTimeOffset now) => new(
-        link.Id, link.VaultId, database.FindVault(link.VaultId)?.Name ?? "?", link.Kind, sessions.TryGet(link.VaultId)?.Vault.OpenNote(link.SealedPath) ?? "(locked)",
-        StateOf(link, now), link.PasswordHash is not null, link.ExpiresAt, link.MaxUses, link.Uses, link.LastUsedAt,
-        database.FindUser(link.CreatedBy)?.Username ?? "?", link.CreatedAt);
+    /// <summary>Views of links, each with where its target is now (read in its vault's turn); "(locked)" while the vault is.</summary>
+    private static async Task<List<LinkView>> ViewsAsync(IEnumerable<LinkRecord> links, NodeDatabase database, VaultSessions sessions, TimeProvider time,
+        CancellationToken cancellationToken)
+    {
+        var views = new List<LinkView>();
+        foreach (var link in links)
+        {
+            var (path, trashed) = sessions.TryGet(link.VaultId) is { } session
+                ? await session.WithVaultAsync(vault => Where(vault, database, link), cancellationToken)
+                : ("(locked)", false);
+            views.Add(View(link, path, trashed, database, time.GetUtcNow()));
+        }
+        return views;
+    }
+
+    /// <summary>Where a link's target is now; one in the trash (or not found) shows its last known path.</summary>
+    private static (string Path, bool Trashed) Where(Core.Vaults.Vault vault, NodeDatabase database, LinkRecord link)
+    {
+        var target = LinkTargets.Locate(vault, database, link);
+        return (target.Path ?? vault.OpenNote(link.SealedPath) ?? "?", target.Trashed);
+    }
+
+    private static LinkView View(LinkRecord link, string path, bool trashed, NodeDatabase database, DateTimeOffset now) => new(
+        link.Id, link.VaultId, database.FindVault(link.VaultId)?.Name ?? "?", link.Kind, path,
+        StateOf(link, now) is var state && state == "active" && trashed ? "trashed" : state, link.PasswordHash is not null, link.ExpiresAt, link.MaxUses, link.Uses,
+        link.LastUsedAt, database.FindUser(link.CreatedBy)?.Username ?? "?", link.CreatedAt);
 }

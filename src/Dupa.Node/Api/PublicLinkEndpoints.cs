@@ -63,7 +63,7 @@ public static class PublicLinkEndpoints
     private static async Task<IResult> Info(string secret, HttpContext context, NodeDatabase database, VaultSessions sessions, LinkSecrets secrets,
         LoginThrottle throttle, TimeProvider time)
     {
-        var (resolved, problem) = Resolve(secret, context, database, sessions, secrets, throttle, time);
+        var (resolved, problem) = await ResolveAsync(secret, context, database, sessions, secrets, throttle, time);
         if (resolved is null)
         {
             return problem!;
@@ -81,10 +81,10 @@ public static class PublicLinkEndpoints
         }, context.RequestAborted);
     }
 
-    private static IResult Access(string secret, LinkAccessRequest request, HttpContext context, NodeDatabase database, VaultSessions sessions, LinkSecrets secrets,
+    private static async Task<IResult> Access(string secret, LinkAccessRequest request, HttpContext context, NodeDatabase database, VaultSessions sessions, LinkSecrets secrets,
         LoginThrottle throttle, TimeProvider time)
     {
-        var (resolved, problem) = Resolve(secret, context, database, sessions, secrets, throttle, time, checkPassword: false);
+        var (resolved, problem) = await ResolveAsync(secret, context, database, sessions, secrets, throttle, time, checkPassword: false);
         if (resolved is null)
         {
             return problem!;
@@ -104,7 +104,7 @@ public static class PublicLinkEndpoints
     private static async Task<IResult> Tree(string secret, string? path, HttpContext context, NodeDatabase database, VaultSessions sessions, LinkSecrets secrets,
         LoginThrottle throttle, TimeProvider time)
     {
-        var (resolved, problem) = Resolve(secret, context, database, sessions, secrets, throttle, time, kind: "read");
+        var (resolved, problem) = await ResolveAsync(secret, context, database, sessions, secrets, throttle, time, kind: "read");
         if (resolved is null)
         {
             return problem!;
@@ -127,7 +127,7 @@ public static class PublicLinkEndpoints
     private static async Task<IResult> Download(string secret, string? path, bool? inline, HttpContext context, NodeDatabase database, VaultSessions sessions,
         LinkSecrets secrets, LoginThrottle throttle, TimeProvider time)
     {
-        var (resolved, problem) = Resolve(secret, context, database, sessions, secrets, throttle, time, kind: "read");
+        var (resolved, problem) = await ResolveAsync(secret, context, database, sessions, secrets, throttle, time, kind: "read");
         if (resolved is null)
         {
             return problem!;
@@ -150,7 +150,7 @@ public static class PublicLinkEndpoints
     private static async Task Zip(string secret, string? path, HttpContext context, NodeDatabase database, VaultSessions sessions, LinkSecrets secrets,
         LoginThrottle throttle, TimeProvider time, ILoggerFactory loggers)
     {
-        var (resolved, problem) = Resolve(secret, context, database, sessions, secrets, throttle, time, kind: "read");
+        var (resolved, problem) = await ResolveAsync(secret, context, database, sessions, secrets, throttle, time, kind: "read");
         if (resolved is null)
         {
             await problem!.ExecuteAsync(context);
@@ -173,7 +173,7 @@ public static class PublicLinkEndpoints
     private static async Task<IResult> Upload(string secret, HttpContext context, NodeDatabase database, VaultSessions sessions, LinkSecrets secrets,
         LoginThrottle throttle, VaultActivity activity, TimeProvider time)
     {
-        var (resolved, problem) = Resolve(secret, context, database, sessions, secrets, throttle, time, kind: "drop");
+        var (resolved, problem) = await ResolveAsync(secret, context, database, sessions, secrets, throttle, time, kind: "drop");
         if (resolved is null)
         {
             return problem!;
@@ -228,8 +228,8 @@ public static class PublicLinkEndpoints
     /// Finds the link and checks it may be used now. Every reason a link does not exist for its visitor is the same
     /// 404, so that probing learns nothing.
     /// </summary>
-    private static (Resolved? Link, IResult? Problem) Resolve(string secret, HttpContext context, NodeDatabase database, VaultSessions sessions, LinkSecrets secrets,
-        LoginThrottle throttle, TimeProvider time, string? kind = null, bool checkPassword = true)
+    private static async Task<(Resolved? Link, IResult? Problem)> ResolveAsync(string secret, HttpContext context, NodeDatabase database, VaultSessions sessions,
+        LinkSecrets secrets, LoginThrottle throttle, TimeProvider time, string? kind = null, bool checkPassword = true)
     {
         context.Response.Headers.CacheControl = "no-store";
         context.Response.Headers["Referrer-Policy"] = "no-referrer";
@@ -273,7 +273,14 @@ public static class PublicLinkEndpoints
             return (null, ProblemMapping.Problem(StatusCodes.Status503ServiceUnavailable, "vault_locked",
                 "the vault behind this link is locked on the node right now; ask whoever sent the link"));
         }
-        return session.Vault.OpenNote(link.SealedPath) is { } root
+        // The link follows its target through moves and renames; one in the trash is gone, and says so.
+        var target = await session.WithVaultAsync(vault => LinkTargets.Locate(vault, database, link), context.RequestAborted);
+        if (target.Trashed)
+        {
+            return (null, ProblemMapping.Problem(StatusCodes.Status410Gone, "link_target_trashed",
+                "what this link points to was moved to the trash; ask whoever sent the link"));
+        }
+        return target.Path is { } root
             ? (new Resolved(link, session, root), null)
             : (null, ProblemMapping.Problem(StatusCodes.Status404NotFound, "not_found", "no such link; it may have expired or been revoked"));
     }

@@ -11,8 +11,13 @@ namespace Dupa.Node.Api;
 
 public sealed record MemberRequest(string Role);
 
-/// <summary>Someone with access to a vault: its owner, or a member with the role they were given, when and by whom.</summary>
-public sealed record MemberView(string Username, string Role, DateTimeOffset AddedAt, string? AddedBy);
+/// <summary>
+/// Someone with access to a vault: its owner, or a member with the role they were given, when and by whom.
+/// <c>NeedsReshare</c>: their copy of the vault key was wrapped to a key pair they no longer have (an admin reset their
+/// password), so they cannot unlock the vault until it is shared again. <c>PasswordSetByAdmin</c>: their password was
+/// chosen by an admin and not yet changed, so the admin could open what is wrapped to them now.
+/// </summary>
+public sealed record MemberView(string Username, string Role, DateTimeOffset AddedAt, string? AddedBy, bool NeedsReshare = false, bool PasswordSetByAdmin = false);
 
 public sealed record AuditView(DateTimeOffset At, string Actor, string Action, string? Target, string? Path);
 
@@ -43,7 +48,7 @@ public static class ShareEndpoints
     }
 
     private static async Task<IResult> Share(string id, string username, MemberRequest request, HttpContext context, NodeDatabase database, VaultSessions sessions,
-        UserKeys keys, VaultActivity activity, TimeProvider time)
+        VaultActivity activity, TimeProvider time)
     {
         var grant = VaultAccess.Require(context.User, database, id, VaultRoles.Manager);
         if (request?.Role is not { } role || !VaultRoles.Grantable.Contains(role))
@@ -57,14 +62,17 @@ public static class ShareEndpoints
         }
         var existing = database.FindMember(id, target.Id);
         byte[] wrapped;
-        if (sessions.TryGet(id) is { } session && keys.PublicKeyOf(target.Id) is { } publicKey)
+        byte[]? keyId;
+        if (sessions.TryGet(id) is { } session && database.FindUserKey(target.Id) is { } targetKey)
         {
-            // Wrapped afresh whenever the vault is open: the member may have a new key pair since.
-            wrapped = await session.WithVaultAsync(vault => vault.WrapKeyTo(publicKey, UserKeys.SlotFor(target.Id)), context.RequestAborted);
+            // Wrapped afresh whenever the vault is open: the member may have a new key pair since (an admin reset).
+            wrapped = await session.WithVaultAsync(vault => vault.WrapKeyTo(targetKey.PublicKey, UserKeys.SlotFor(target.Id)), context.RequestAborted);
+            keyId = targetKey.KeyId;
         }
         else if (existing is not null)
         {
             wrapped = existing.WrappedKey;
+            keyId = existing.KeyId;
         }
         else if (!sessions.IsUnlocked(id))
         {
@@ -75,7 +83,7 @@ public static class ShareEndpoints
             return ProblemMapping.Problem(StatusCodes.Status409Conflict, "no_user_key",
                 $"{target.Username} has no key pair yet; it is made when they next log in, then share again");
         }
-        var member = new VaultMember(id, target.Id, role, wrapped, existing?.AddedBy ?? grant.User.Id, existing?.AddedAt ?? time.GetUtcNow());
+        var member = new VaultMember(id, target.Id, role, wrapped, existing?.AddedBy ?? grant.User.Id, existing?.AddedAt ?? time.GetUtcNow(), keyId);
         database.SaveMember(member);
         activity.Record(id, grant.User.Id, grant.User.Username, existing is null ? "share.added" : "share.changed", $"{target.Username} ({role})", null);
         var view = View(database, member);
@@ -112,6 +120,10 @@ public static class ShareEndpoints
             e.SealedDetail is null ? null : vault?.OpenNote(e.SealedDetail) ?? "(locked)")).ToList());
     }
 
-    private static MemberView View(NodeDatabase database, VaultMember member) =>
-        new(database.FindUser(member.UserId)?.Username ?? "?", member.Role, member.AddedAt, database.FindUser(member.AddedBy)?.Username);
+    private static MemberView View(NodeDatabase database, VaultMember member)
+    {
+        var key = database.FindUserKey(member.UserId);
+        return new(database.FindUser(member.UserId)?.Username ?? "?", member.Role, member.AddedAt, database.FindUser(member.AddedBy)?.Username,
+            member.NeedsReshare(key), key?.SetByAdmin == true);
+    }
 }

@@ -13,6 +13,14 @@ public sealed record CreateUserRequest(string Username, string Password, string?
 
 public sealed record SetQuotaRequest(long QuotaBytes);
 
+public sealed record ResetPasswordRequest(string Password);
+
+/// <summary>
+/// What an admin's password reset did: the user's sessions and API tokens ended, and the vaults shared with them
+/// (<c>SharedVaultsToReshare</c>) cannot be opened with their new key pair until each owner shares them again.
+/// </summary>
+public sealed record PasswordResetView(string Username, int SharedVaultsToReshare, string Notice);
+
 public sealed record CreateInviteRequest(int? ExpiresInDays);
 
 public sealed record SignupRequest(string Username, string Password, string? Invite);
@@ -39,7 +47,8 @@ public static class UserEndpoints
             }
             var user = AuthEndpoints.NewUser(request.Username!, request.Password, role, hasher, time) with { QuotaBytes = request.QuotaBytes ?? 0 };
             database.AddUser(user);
-            keys.Create(user, request.Password);
+            // The admin chose this password, so could open this pair: it is replaced at the user's first own change.
+            keys.Create(user, request.Password, setByAdmin: true);
             return Results.Created($"/api/v1/users/{user.Id}", View(user));
         }).WithSummary("Create a user (admin)");
         users.MapPut("/{id}/quota", (string id, SetQuotaRequest request, NodeDatabase database) =>
@@ -55,6 +64,9 @@ public static class UserEndpoints
             database.SetQuota(id, request.QuotaBytes);
             return Results.NoContent();
         }).WithSummary("Set a user's storage quota in bytes; 0 means none (admin)");
+
+        users.MapPost("/{id}/password", ResetPassword).Produces<PasswordResetView>()
+            .WithSummary("Set another user's password (admin). Their vault-sharing key cannot be carried over: vaults shared with them must be shared again; their own vaults still open with their passphrases");
 
         app.MapPost("/api/v1/invites", (CreateInviteRequest request, HttpContext context, NodeDatabase database, TimeProvider time) =>
         {
@@ -90,6 +102,29 @@ public static class UserEndpoints
             keys.Create(user, request.Password);
             return Results.Created("/api/v1/auth/me", new UserView(user.Id, user.Username, user.Role));
         }).AllowAnonymous().WithTags("Auth").WithSummary("Create an account: with an admin's invite, or freely when signup is open");
+    }
+
+    private static IResult ResetPassword(string id, ResetPasswordRequest request, HttpContext context, NodeDatabase database, PasswordHasher hasher, UserKeys keys,
+        VaultActivity activity, TimeProvider time)
+    {
+        var admin = CurrentUser.Get(context.User, database);
+        var user = database.FindUser(id ?? "") ?? throw new DupaException(ErrorCode.NotFound, "no such user");
+        if (user.Id == admin.Id)
+        {
+            throw new DupaException(ErrorCode.InvalidInput, "change your own password with POST /api/v1/auth/password, which keeps your vault-sharing key");
+        }
+        // The same rules as for a new account.
+        var hash = AuthEndpoints.NewUser(user.Username, request?.Password!, user.Role, hasher, time).PasswordHash;
+        var shared = keys.Reset(user, request!.Password, hash);
+        foreach (var (vault, _) in database.VaultsSharedWith(user.Id))
+        {
+            activity.Record(vault.Id, admin.Id, admin.Username, "share.key_reset", user.Username, null);
+        }
+        var notice = shared == 0
+            ? $"{user.Username}'s password is set; their sessions and API tokens have ended. No vault is shared with them."
+            : $"{user.Username}'s password is set; their sessions and API tokens have ended. The {shared} vault(s) shared with them cannot be opened with " +
+              "their new key until each owner or manager shares them again; their own vaults still open with their passphrases or recovery keys.";
+        return Results.Ok(new PasswordResetView(user.Username, shared, notice));
     }
 
     private static UserAdminView View(User user) => new(user.Id, user.Username, user.Role, user.QuotaBytes, user.CreatedAt);

@@ -16,8 +16,12 @@ public sealed record CreateVaultRequest(string Name, string Passphrase);
 /// <summary>The owner unlocks with the vault's passphrase; a member with their own account password (either field).</summary>
 public sealed record UnlockRequest(string? Passphrase, string? Password = null);
 
-/// <summary>A vault the caller can see: their own (role owner) or one shared with them (docs/sharing.md).</summary>
-public sealed record VaultView(string Id, string Name, DateTimeOffset CreatedAt, bool Unlocked, string Role, string Owner);
+/// <summary>
+/// A vault the caller can see: their own (role owner) or one shared with them (docs/sharing.md).
+/// <c>NeedsReshare</c>: shared with them, but its key was wrapped to a key pair they no longer have (after an admin
+/// reset their password), so they cannot unlock it themselves until the owner or a manager shares it again.
+/// </summary>
+public sealed record VaultView(string Id, string Name, DateTimeOffset CreatedAt, bool Unlocked, string Role, string Owner, bool NeedsReshare = false);
 
 public sealed record CreatedVault(string Id, string Name, string RecoveryKey);
 
@@ -57,8 +61,10 @@ public static class VaultEndpoints
     {
         var user = CurrentUser.Get(context.User, database);
         var own = database.VaultsOf(user.Id).Select(v => new VaultView(v.Id, v.Name, v.CreatedAt, sessions.IsUnlocked(v.Id), VaultRoles.Owner, user.Username));
+        var key = database.FindUserKey(user.Id);
         var shared = database.VaultsSharedWith(user.Id).Select(s =>
-            new VaultView(s.Vault.Id, s.Vault.Name, s.Vault.CreatedAt, sessions.IsUnlocked(s.Vault.Id), s.Member.Role, database.FindUser(s.Vault.OwnerId)?.Username ?? "?"));
+            new VaultView(s.Vault.Id, s.Vault.Name, s.Vault.CreatedAt, sessions.IsUnlocked(s.Vault.Id), s.Member.Role, database.FindUser(s.Vault.OwnerId)?.Username ?? "?",
+                s.Member.NeedsReshare(key)));
         return [.. own, .. shared];
     }
 
@@ -84,16 +90,31 @@ public static class VaultEndpoints
             return ProblemMapping.Problem(StatusCodes.Status403Forbidden, "wrong_password", "a shared vault is unlocked with your own account password, and that is not it");
         }
         var member = database.FindMember(id, grant.User.Id)!;
+        if (member.NeedsReshare(database.FindUserKey(grant.User.Id)))
+        {
+            return NeedsReshare();
+        }
         using var key = keys.Open(grant.User, password);
         if (key is null)
         {
             return ProblemMapping.Problem(StatusCodes.Status409Conflict, "key_unavailable",
                 "your sharing key was sealed with an earlier password (an admin reset cannot recover it); ask the owner to share the vault with you again");
         }
-        sessions.UnlockWith(id, VaultSecret.Wrapped(key, member.WrappedKey, UserKeys.SlotFor(grant.User.Id)));
+        try
+        {
+            sessions.UnlockWith(id, VaultSecret.Wrapped(key, member.WrappedKey, UserKeys.SlotFor(grant.User.Id)));
+        }
+        catch (DupaException e) when (e.Code == ErrorCode.WrongPassphrase)
+        {
+            // A row from before key IDs were kept, wrapped to a pair the user no longer has.
+            return NeedsReshare();
+        }
         activity.Record(id, grant.User.Id, grant.User.Username, "vault.unlocked", null, null);
         return Results.NoContent();
     }
+
+    private static IResult NeedsReshare() => ProblemMapping.Problem(StatusCodes.Status409Conflict, "needs_reshare",
+        "this vault was shared with a key pair you no longer have (an admin reset your password); ask its owner or a manager to share it with you again");
 
     private static async Task<IResult> RotateKey(string id, RotateKeyRequest request, HttpContext context, NodeDatabase database, VaultSessions sessions, VaultActivity activity)
     {

@@ -65,6 +65,17 @@ public sealed partial class NodeDatabase : IDisposable
             CREATE TABLE IF NOT EXISTS recovery_grants (vault_id TEXT NOT NULL, peer_id TEXT NOT NULL, added_at TEXT NOT NULL, PRIMARY KEY (vault_id, peer_id));
             """);
         CreateSharingTables();
+        MigrateSharingTables();
+    }
+
+    /// <summary>Adds a column to a table of an older <c>node.db</c>; nothing if it is there already.</summary>
+    private void AddColumnIfMissing(string table, string column, string definition)
+    {
+        var columns = Query($"PRAGMA table_info({table})", r => r.GetString(1));
+        if (!columns.Contains(column, StringComparer.OrdinalIgnoreCase))
+        {
+            Execute($"ALTER TABLE {table} ADD COLUMN {column} {definition}");
+        }
     }
 
     public int UserCount() => Scalar<long>("SELECT count(*) FROM users") is var n ? (int)n : 0;
@@ -78,8 +89,6 @@ public sealed partial class NodeDatabase : IDisposable
     public User? FindUser(string id) => QueryUsers("SELECT * FROM users WHERE id = $id", ("$id", id)).FirstOrDefault();
 
     public IReadOnlyList<User> Users() => QueryUsers("SELECT * FROM users ORDER BY username");
-
-    public void SetPasswordHash(string userId, string hash) => Execute("UPDATE users SET password_hash = $h WHERE id = $id", ("$h", hash), ("$id", userId));
 
     /// <summary>Revokes every refresh token of a user except those of one session family (the caller's own).</summary>
     public void RevokeSessionsExcept(string userId, string? keepFamily) =>

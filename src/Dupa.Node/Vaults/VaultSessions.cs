@@ -261,9 +261,11 @@ public sealed class VaultSessions(NodeOptions options, NodeDatabase database, Ti
             var epoch = vault.RotateKey();
             foreach (var member in database.MembersOf(vaultId))
             {
-                if (database.FindUserKey(member.UserId)?.PublicKey is { } publicKey)
+                // A member whose key pair an admin reset replaced is left as it is: wrapping to the new pair would hand
+                // the vault to whoever chose the new password. Sharing with them again is the owner's own decision.
+                if (database.FindUserKey(member.UserId) is { } userKey && !member.NeedsReshare(userKey))
                 {
-                    database.SaveMember(member with { WrappedKey = vault.WrapKeyTo(publicKey, Sharing.UserKeys.SlotFor(member.UserId)) });
+                    database.SaveMember(member with { WrappedKey = vault.WrapKeyTo(userKey.PublicKey, Sharing.UserKeys.SlotFor(member.UserId)), KeyId = userKey.KeyId });
                 }
             }
             return epoch;

@@ -161,6 +161,64 @@ public sealed class LinkTests
     }
 
     [Fact]
+    public async Task ALink_FollowsItsTargetThroughRenamesAndMoves_AndATrashedTargetIsGone()
+    {
+        await using var node = await TestNode.StartAsync();
+        using var owner = node.Client(await node.LoginAsync());
+        var vault = await TestNode.CreateVaultAsync(owner);
+        var photo = new SeededRandom(7).NextBytes(300_000);
+        // One put makes /Trip, /Trip/Day1 and the photo: all three share the put's lineage.
+        await owner.PutAsync($"/api/v1/vaults/{vault}/files/Trip/Day1/photo.jpg", new ByteArrayContent(photo));
+        await owner.PutAsync($"/api/v1/vaults/{vault}/files/Trip/Day1/notes.txt", new StringContent("notes"));
+        var (fileLink, file) = await CreateLinkAsync(owner, vault, new { path = "/Trip/Day1/photo.jpg" });
+        var (_, folder) = await CreateLinkAsync(owner, vault, new { path = "/Trip/Day1" });
+        var (_, notes) = await CreateLinkAsync(owner, vault, new { path = "/Trip/Day1/notes.txt" });
+        using var anonymous = node.Client();
+        async Task MoveAsync(string from, string to) =>
+            Assert.True((await owner.PostAsJsonAsync($"/api/v1/vaults/{vault}/move", new { from, to })).IsSuccessStatusCode);
+        async Task<string> PathOfLinkAsync(string id) =>
+            (await JsonAsync(await owner.GetAsync($"/api/v1/vaults/{vault}/links"))).EnumerateArray().Single(l => l.GetProperty("id").GetString() == id).GetProperty("path").GetString()!;
+
+        // Renamed, then something else put at its old name: the link follows the photo, not the name.
+        await MoveAsync("/Trip/Day1/photo.jpg", "/Trip/Day1/beach.jpg");
+        await owner.PutAsync($"/api/v1/vaults/{vault}/files/Trip/Day1/photo.jpg", new StringContent("an impostor"));
+        Assert.Equal(photo, await anonymous.GetByteArrayAsync($"/api/v1/links/{file}/files/"));
+        Assert.Equal("beach.jpg", (await JsonAsync(await anonymous.GetAsync($"/api/v1/links/{file}"))).GetProperty("name").GetString());
+        // Moved to another folder.
+        await MoveAsync("/Trip/Day1/beach.jpg", "/Elsewhere/beach.jpg");
+        Assert.Equal(photo, await anonymous.GetByteArrayAsync($"/api/v1/links/{file}/files/"));
+        Assert.Equal("/Elsewhere/beach.jpg", await PathOfLinkAsync(fileLink));
+        // A parent folder renamed: the folder link and the link to a file in it follow.
+        await MoveAsync("/Trip", "/Holiday");
+        var listing = await JsonAsync(await anonymous.GetAsync($"/api/v1/links/{folder}/tree/"));
+        Assert.Equal(["/notes.txt", "/photo.jpg"], listing.GetProperty("entries").EnumerateArray().Select(e => e.GetProperty("path").GetString()));
+        Assert.Equal("notes", await anonymous.GetStringAsync($"/api/v1/links/{notes}/files/"));
+        Assert.Equal("Day1", (await JsonAsync(await anonymous.GetAsync($"/api/v1/links/{folder}"))).GetProperty("name").GetString());
+
+        // In the trash: a clear 410 on every route, and the owner sees why; restored, it works again.
+        var deleted = await JsonAsync(await owner.DeleteAsync($"/api/v1/vaults/{vault}/files/Elsewhere/beach.jpg"));
+        foreach (var route in new[] { "", "/files/", "/tree/" })
+        {
+            var gone = await anonymous.GetAsync($"/api/v1/links/{file}{route}");
+            Assert.Equal(HttpStatusCode.Gone, gone.StatusCode);
+            Assert.Equal("link_target_trashed", await ProblemCodeAsync(gone));
+        }
+        var trashedView = (await JsonAsync(await owner.GetAsync($"/api/v1/vaults/{vault}/links"))).EnumerateArray().Single(l => l.GetProperty("id").GetString() == fileLink);
+        Assert.Equal("trashed", trashedView.GetProperty("state").GetString());
+        Assert.True((await owner.PostAsJsonAsync($"/api/v1/vaults/{vault}/trash/{deleted.GetProperty("trashItem").GetString()}/restore", new { })).IsSuccessStatusCode);
+        Assert.Equal(photo, await anonymous.GetByteArrayAsync($"/api/v1/links/{file}/files/"));
+        // A trashed folder takes the links to it and to what is in it along.
+        await owner.DeleteAsync($"/api/v1/vaults/{vault}/files/Holiday");
+        Assert.Equal(HttpStatusCode.Gone, (await anonymous.GetAsync($"/api/v1/links/{folder}/tree/")).StatusCode);
+        Assert.Equal(HttpStatusCode.Gone, (await anonymous.GetAsync($"/api/v1/links/{notes}/files/")).StatusCode);
+        // The identity and the new paths are sealed like the path: node.db names none of them.
+        var db = Path.Combine(node.DataDirectory, "node.db");
+        var bytes = (await File.ReadAllBytesAsync(db)).Concat(File.Exists(db + "-wal") ? await File.ReadAllBytesAsync(db + "-wal") : []).ToArray();
+        Assert.Equal(-1, bytes.AsSpan().IndexOf("Elsewhere"u8));
+        Assert.Equal(-1, bytes.AsSpan().IndexOf("beach.jpg"u8));
+    }
+
+    [Fact]
     public async Task ADropLink_TakesUploads_ButCannotListOrDownloadWhatWasDropped()
     {
         await using var node = await TestNode.StartAsync();

@@ -7,34 +7,86 @@ namespace Dupa.Node.Tests.Sharing;
 
 public sealed class SharingTests
 {
-    private sealed record Operation(string Name, string Needs, Func<HttpClient, string, string, Task<HttpResponseMessage>> Run);
+    /// <summary>
+    /// One operation of the API on a vault, the least role that may do it, and how to do it as (client, vault, who,
+    /// what <c>Prepare</c> made ready for it). <c>Prepare</c> runs as the owner before the snapshot that a refused
+    /// operation must leave as it was (a trash item to restore or purge, a link to revoke).
+    /// </summary>
+    /// <remarks>
+    /// <c>RefusedMember</c> is what a member whose role is too small gets: 403, except for the vault's peer settings,
+    /// which find the vault with <c>CurrentUser.OwnedVault</c>, so for anyone but its owner it does not exist there (404).
+    /// </remarks>
+    private sealed record Operation(string Name, string Needs, Func<HttpClient, string, string, string?, Task<HttpResponseMessage>> Run,
+        Func<HttpClient, string, string, Task<string?>>? Prepare = null, HttpStatusCode RefusedMember = HttpStatusCode.Forbidden);
 
-    /// <summary>Each operation, the least role that may do it, and how to do it as (client, vault, who).</summary>
+    private static async Task<string?> TrashItemAsync(HttpClient owner, string vault, string who)
+    {
+        await owner.PutAsync($"/api/v1/vaults/{vault}/files/tr-{who}.txt", new StringContent("t"));
+        var deleted = await JsonAsync(await owner.DeleteAsync($"/api/v1/vaults/{vault}/files/tr-{who}.txt"));
+        return deleted.GetProperty("trashItem").GetString();
+    }
+
+    private static async Task<string?> LinkAsync(HttpClient owner, string vault, string who) =>
+        (await JsonAsync(await owner.PostAsJsonAsync($"/api/v1/vaults/{vault}/links", new { path = "/docs" }))).GetProperty("id").GetString();
+
+    private static MultipartFormDataContent Form(string name)
+    {
+        var form = new MultipartFormDataContent();
+        form.Add(new StringContent("form"), "files", name);
+        return form;
+    }
+
+    /// <summary>Every operation on a vault's files, sharing, links, policy and jobs, with the least role it needs.</summary>
     private static readonly Operation[] Operations =
     [
-        new("list", "viewer", (c, v, _) => c.GetAsync($"/api/v1/vaults/{v}/tree/docs")),
-        new("download", "viewer", (c, v, _) => c.GetAsync($"/api/v1/vaults/{v}/files/docs/readme.txt")),
-        new("search", "viewer", (c, v, _) => c.GetAsync($"/api/v1/vaults/{v}/search?q=readme")),
-        new("members", "viewer", (c, v, _) => c.GetAsync($"/api/v1/vaults/{v}/members")),
-        new("upload", "editor", (c, v, who) => c.PutAsync($"/api/v1/vaults/{v}/files/up-{who}.txt", new StringContent("new"))),
-        new("delete", "editor", (c, v, who) => c.DeleteAsync($"/api/v1/vaults/{v}/files/del-{who}.txt")),
-        new("move", "editor", (c, v, who) => c.PostAsJsonAsync($"/api/v1/vaults/{v}/move", new { from = $"/mv-{who}.txt", to = $"/moved-{who}.txt" })),
-        new("empty trash", "manager", (c, v, _) => c.DeleteAsync($"/api/v1/vaults/{v}/trash")),
-        new("set policy", "manager", (c, v, _) => c.PutAsJsonAsync($"/api/v1/vaults/{v}/policy", new { trashDays = 45, rules = Array.Empty<object>() })),
-        new("share", "manager", (c, v, _) => c.PutAsJsonAsync($"/api/v1/vaults/{v}/members/carol", new { role = "viewer" })),
-        new("make link", "manager", (c, v, _) => c.PostAsJsonAsync($"/api/v1/vaults/{v}/links", new { path = "/docs" })),
-        new("list links", "manager", (c, v, _) => c.GetAsync($"/api/v1/vaults/{v}/links")),
-        new("lock", "manager", (c, v, _) => c.PostAsync($"/api/v1/vaults/{v}/lock", null)),
+        new("list", "viewer", (c, v, _, _) => c.GetAsync($"/api/v1/vaults/{v}/tree/docs")),
+        new("stat", "viewer", (c, v, _, _) => c.GetAsync($"/api/v1/vaults/{v}/tree/docs/readme.txt")),
+        new("download", "viewer", (c, v, _, _) => c.GetAsync($"/api/v1/vaults/{v}/files/docs/readme.txt")),
+        new("versions", "viewer", (c, v, _, _) => c.GetAsync($"/api/v1/vaults/{v}/versions/docs/readme.txt")),
+        new("history", "viewer", (c, v, _, _) => c.GetAsync($"/api/v1/vaults/{v}/log")),
+        new("trash list", "viewer", (c, v, _, _) => c.GetAsync($"/api/v1/vaults/{v}/trash")),
+        new("search", "viewer", (c, v, _, _) => c.GetAsync($"/api/v1/vaults/{v}/search?q=readme")),
+        new("tags list", "viewer", (c, v, _, _) => c.GetAsync($"/api/v1/vaults/{v}/tags")),
+        new("policy", "viewer", (c, v, _, _) => c.GetAsync($"/api/v1/vaults/{v}/policy")),
+        new("members", "viewer", (c, v, _, _) => c.GetAsync($"/api/v1/vaults/{v}/members")),
+        new("audit", "viewer", (c, v, _, _) => c.GetAsync($"/api/v1/vaults/{v}/audit")),
+        new("stats", "viewer", (c, v, _, _) => c.GetAsync($"/api/v1/vaults/{v}/stats")),
+        new("download ticket", "viewer", (c, v, _, _) => c.PostAsJsonAsync($"/api/v1/vaults/{v}/download-tickets", new { path = "/docs/readme.txt" })),
+        new("zip", "viewer", (c, v, _, _) => c.GetAsync($"/api/v1/vaults/{v}/archive/docs")),
+        new("zip selection", "viewer", (c, v, _, _) => c.PostAsJsonAsync($"/api/v1/vaults/{v}/archive", new { paths = new[] { "/docs/readme.txt" } })),
+        new("upload", "editor", (c, v, who, _) => c.PutAsync($"/api/v1/vaults/{v}/files/up-{who}.txt", new StringContent("new"))),
+        new("upload form", "editor", (c, v, who, _) => c.PostAsync($"/api/v1/vaults/{v}/upload?dir=/", Form($"form-{who}.txt"))),
+        new("resumable upload", "editor", (c, v, who, _) => c.PostAsJsonAsync($"/api/v1/vaults/{v}/uploads", new { path = $"/big-{who}.bin", length = 10 })),
+        new("delete", "editor", (c, v, who, _) => c.DeleteAsync($"/api/v1/vaults/{v}/files/del-{who}.txt")),
+        new("move", "editor", (c, v, who, _) => c.PostAsJsonAsync($"/api/v1/vaults/{v}/move", new { from = $"/mv-{who}.txt", to = $"/moved-{who}.txt" })),
+        new("restore version", "editor", (c, v, _, _) => c.PostAsJsonAsync($"/api/v1/vaults/{v}/restore-version", new { path = "/docs/readme.txt", version = 1 })),
+        new("tag", "editor", (c, v, who, _) => c.PostAsJsonAsync($"/api/v1/vaults/{v}/tags", new { path = "/docs/readme.txt", add = new[] { "by-" + who } })),
+        new("restore from trash", "editor", (c, v, _, item) => c.PostAsJsonAsync($"/api/v1/vaults/{v}/trash/{item}/restore", new { }), TrashItemAsync),
+        new("purge item", "manager", (c, v, _, item) => c.DeleteAsync($"/api/v1/vaults/{v}/trash/{item}"), TrashItemAsync),
+        new("empty trash", "manager", (c, v, _, _) => c.DeleteAsync($"/api/v1/vaults/{v}/trash")),
+        new("set policy", "manager", (c, v, _, _) => c.PutAsJsonAsync($"/api/v1/vaults/{v}/policy", new { trashDays = 45, rules = Array.Empty<object>() })),
+        new("write-once lock", "manager", (c, v, who, _) => c.PostAsJsonAsync($"/api/v1/vaults/{v}/locks", new { path = $"/locked-{who}", until = new DateTimeOffset(2099, 1, 1, 0, 0, 0, TimeSpan.Zero) })),
+        new("share", "manager", (c, v, _, _) => c.PutAsJsonAsync($"/api/v1/vaults/{v}/members/carol", new { role = "editor" })),
+        new("unshare", "manager", (c, v, _, _) => c.DeleteAsync($"/api/v1/vaults/{v}/members/carol")),
+        new("make link", "manager", (c, v, _, _) => c.PostAsJsonAsync($"/api/v1/vaults/{v}/links", new { path = "/docs" })),
+        new("list links", "manager", (c, v, _, _) => c.GetAsync($"/api/v1/vaults/{v}/links")),
+        new("revoke link", "manager", (c, v, _, link) => c.DeleteAsync($"/api/v1/vaults/{v}/links/{link}"), LinkAsync),
+        new("start job", "manager", (c, v, _, _) => c.PostAsJsonAsync($"/api/v1/vaults/{v}/jobs", new { kind = "verify", quick = true })),
+        new("lock", "manager", (c, v, _, _) => c.PostAsync($"/api/v1/vaults/{v}/lock", null)),
+        new("rotate key", "owner", (c, v, _, _) => c.PostAsJsonAsync($"/api/v1/vaults/{v}/rotate-key", new { passphrase = "vault passphrase" })),
+        new("replication policy", "owner", (c, v, _, _) => c.PutAsJsonAsync($"/api/v1/vaults/{v}/replication", new { copies = 0 }), RefusedMember: HttpStatusCode.NotFound),
+        new("peer shares", "owner", (c, v, _, _) => c.GetAsync($"/api/v1/vaults/{v}/shares"), RefusedMember: HttpStatusCode.NotFound),
     ];
 
     [Fact]
-    public async Task PermissionMatrix_EachRoleDoesWhatItMay_AndEverythingElseIs403AndChangesNothing()
+    public async Task PermissionMatrix_EachRoleDoesWhatItMay_AndEverythingElseIsRefusedAndChangesNothing()
     {
         // Many requests in a row: the per-user rate limit would answer 429 before the test is through.
         await using var node = await TestNode.StartAsync(configure: o => o.RequestsPerSecond = 100_000);
         using var owner = node.Client(await node.LoginAsync());
         var vault = await TestNode.CreateVaultAsync(owner, "family");
         await owner.PutAsync($"/api/v1/vaults/{vault}/files/docs/readme.txt", new StringContent("hello"));
+        await owner.PutAsync($"/api/v1/vaults/{vault}/files/docs/readme.txt", new StringContent("hello again"));
         await owner.DeleteAsync($"/api/v1/vaults/{vault}/files/docs/trashed.txt");
         await node.CreateUserAsync("carol", "carol-password");
         var clients = new Dictionary<string, HttpClient>();
@@ -44,7 +96,8 @@ public sealed class SharingTests
             await ShareAsync(owner, vault, role + "-user", role);
         }
         clients["stranger"] = node.Client(await node.CreateUserAsync("stranger", "stranger-password"));
-        var ranks = new Dictionary<string, int> { ["stranger"] = 0, ["viewer"] = 1, ["editor"] = 2, ["manager"] = 3 };
+        clients["owner"] = owner;
+        var ranks = new Dictionary<string, int> { ["stranger"] = 0, ["viewer"] = 1, ["editor"] = 2, ["manager"] = 3, ["owner"] = 4 };
         var checkedCount = 0;
 
         foreach (var operation in Operations)
@@ -54,8 +107,10 @@ public sealed class SharingTests
                 await owner.PutAsync($"/api/v1/vaults/{vault}/files/del-{who}.txt", new StringContent("d"));
                 await owner.PutAsync($"/api/v1/vaults/{vault}/files/mv-{who}.txt", new StringContent("m"));
                 await owner.DeleteAsync($"/api/v1/vaults/{vault}/files/docs/trashed-again.txt");
+                await ShareAsync(owner, vault, "carol", "viewer");
+                var prepared = operation.Prepare is null ? null : await operation.Prepare(owner, vault, who);
                 var before = await SnapshotAsync(owner, vault);
-                var response = await operation.Run(client, vault, who);
+                var response = await operation.Run(client, vault, who, prepared);
                 var body = await response.Content.ReadAsStringAsync();
                 if (ranks[who] >= ranks[operation.Needs])
                 {
@@ -63,7 +118,7 @@ public sealed class SharingTests
                 }
                 else
                 {
-                    var expected = who == "stranger" ? HttpStatusCode.NotFound : HttpStatusCode.Forbidden;
+                    var expected = who == "stranger" ? HttpStatusCode.NotFound : operation.RefusedMember;
                     Assert.True(expected == response.StatusCode, $"{who} may not {operation.Name}: expected {(int)expected}, got {(int)response.StatusCode} {body}");
                     Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
                     Assert.Equal(before, await SnapshotAsync(owner, vault));
@@ -75,16 +130,17 @@ public sealed class SharingTests
                 }
             }
         }
-        Assert.Equal(Operations.Length * 4, checkedCount);
+        Assert.Equal(Operations.Length * 5, checkedCount);
         // The audit names who did each allowed change.
         var audit = await owner.GetStringAsync($"/api/v1/vaults/{vault}/audit?limit=1000");
         foreach (var expected in new[] { "\"actor\":\"editor-user\",\"action\":\"file.added\"", "\"actor\":\"manager-user\",\"action\":\"trash.emptied\"",
-            "\"actor\":\"manager-user\",\"action\":\"policy.set\"", "\"actor\":\"manager-user\",\"action\":\"share.added\"" })
+            "\"actor\":\"manager-user\",\"action\":\"policy.set\"", "\"actor\":\"manager-user\",\"action\":\"share.changed\"",
+            "\"actor\":\"manager-user\",\"action\":\"share.removed\"", "\"actor\":\"manager-user\",\"action\":\"link.revoked\"" })
         {
             Assert.Contains(expected, audit, StringComparison.Ordinal);
         }
         Assert.DoesNotContain("\"actor\":\"viewer-user\",\"action\":\"file", audit, StringComparison.Ordinal);
-        foreach (var client in clients.Values)
+        foreach (var (who, client) in clients.Where(c => c.Key != "owner"))
         {
             client.Dispose();
         }
@@ -267,7 +323,7 @@ public sealed class SharingTests
     private static async Task<string> SnapshotAsync(HttpClient owner, string vault)
     {
         var parts = new List<string>();
-        foreach (var url in new[] { "tree/", "tree/docs", "trash", "policy", "members", "links" })
+        foreach (var url in new[] { "tree/", "tree/docs", "trash", "policy", "members", "links", "tags", "versions/docs/readme.txt" })
         {
             parts.Add(await owner.GetStringAsync($"/api/v1/vaults/{vault}/{url}"));
         }

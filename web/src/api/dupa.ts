@@ -1,6 +1,6 @@
 import { api, encodePath } from './client';
 import type {
-  AdminUser, ApiToken, AuditEntry, CreatedLink, CreatedToken, CreatedVault, Entry, LinkKind, Listing, Member, NodeId, NodeStatus, Peer, SearchResult, ShareLink,
+  AdminUser, ApiToken, PasswordReset, AuditEntry, CreatedLink, CreatedToken, CreatedVault, Entry, LinkKind, Listing, Member, NodeId, NodeStatus, Peer, SearchResult, ShareLink,
   TrashItem, Vault, VaultStats, Version,
 } from './types';
 
@@ -107,12 +107,12 @@ export function saveBlob(blob: Blob, name: string) {
 
 export const account = {
   /** Who is logged in, with their quota (0: none) and what their vaults take on disk. */
-  me: () => api.get<{ id: string; username: string; role: string; quotaBytes: number; usedBytes: number }>('/api/v1/auth/me'),
+  me: () => api.get<{ id: string; username: string; role: string; quotaBytes: number; usedBytes: number; passwordSetByAdmin?: boolean }>('/api/v1/auth/me'),
   tokens: () => api.get<ApiToken[]>('/api/v1/tokens'),
   createToken: (name: string, scopes: string, expiresAt?: string) =>
     api.json<CreatedToken>('POST', '/api/v1/tokens', { name, scopes, expiresAt: expiresAt || null }),
   revokeToken: (id: string) => api.json<void>('DELETE', `/api/v1/tokens/${encodeURIComponent(id)}`),
-  /** Other sessions are logged out; this one and API tokens stay. */
+  /** Other sessions are logged out; this one and API tokens stay. The sharing key is replaced and every shared vault moved to it. */
   changePassword: (current: string, next: string) => api.json<void>('POST', '/api/v1/auth/password', { current, new: next }),
 };
 
@@ -120,6 +120,8 @@ export const admin = {
   users: () => api.get<AdminUser[]>('/api/v1/users'),
   createUser: (username: string, password: string, role: string, quotaBytes: number) =>
     api.json<AdminUser>('POST', '/api/v1/users', { username, password, role, quotaBytes }),
+  /** Sets another user's password: their sessions end, and vaults shared with them must be shared again. */
+  resetPassword: (id: string, password: string) => api.json<PasswordReset>('POST', `/api/v1/users/${encodeURIComponent(id)}/password`, { password }),
   setQuota: (id: string, quotaBytes: number) => api.json<void>('PUT', `/api/v1/users/${encodeURIComponent(id)}/quota`, { quotaBytes }),
   invite: (expiresInDays: number) => api.json<{ invite: string; expiresAt: string }>('POST', '/api/v1/invites', { expiresInDays }),
 };

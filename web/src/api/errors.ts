@@ -25,6 +25,8 @@ const hints: Record<string, string> = {
   quota_exceeded: 'Your storage quota is full.',
   setup_closed: 'Setup is already done, or the setup token is wrong.',
   csrf: 'The request was refused as a possible cross-site request. Reload the page.',
+  needs_reshare: 'This vault must be shared with you again: an admin reset your password, and your old sharing key is gone. Ask its owner or a manager.',
+  link_target_trashed: 'What this link points to was moved to the trash. Ask whoever sent you the link.',
 };
 
 function retryAfterSeconds(response: Response): number | undefined {

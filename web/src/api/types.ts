@@ -24,6 +24,11 @@ export interface Vault {
   role: VaultRole;
   /** The owner's username. */
   owner: string;
+  /**
+   * Shared with you, but its key was wrapped to a key pair you no longer have (an admin reset your password): you
+   * cannot unlock it yourself until the owner or a manager shares it with you again.
+   */
+  needsReshare?: boolean;
 }
 
 /** Someone with access to a vault (docs/sharing.md). */
@@ -32,6 +37,10 @@ export interface Member {
   role: VaultRole;
   addedAt: string;
   addedBy: string | null;
+  /** Their copy of the vault key opens with a key pair they no longer have (an admin reset their password): share again. */
+  needsReshare?: boolean;
+  /** An admin chose their password and they have not changed it yet: the admin could open what is shared with them now. */
+  passwordSetByAdmin?: boolean;
 }
 
 export interface AuditEntry {
@@ -50,7 +59,8 @@ export interface ShareLink {
   vault: string;
   kind: LinkKind;
   path: string;
-  state: 'active' | 'expired' | 'exhausted' | 'revoked';
+  /** trashed: what it points to is in the trash (the link answers 410 until it is restored). */
+  state: 'active' | 'trashed' | 'expired' | 'exhausted' | 'revoked';
   hasPassword: boolean;
   expiresAt: string | null;
   maxUses: number | null;
@@ -162,6 +172,13 @@ export interface CreatedToken {
   token: string;
   scopes: string;
   expiresAt: string | null;
+}
+
+/** What an admin's password reset did (POST /api/v1/users/{id}/password). */
+export interface PasswordReset {
+  username: string;
+  sharedVaultsToReshare: number;
+  notice: string;
 }
 
 export interface AdminUser {

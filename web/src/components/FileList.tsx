@@ -16,6 +16,8 @@ export interface FileListProps {
   onDelete?: (paths: string[]) => void;
   onUp?: () => void;
   at?: string | null;
+  /** Whether the empty folder may invite an upload (not in the past, not for a viewer). */
+  canUpload?: boolean;
 }
 
 const columns: { key: SortKey; label: string }[] = [
@@ -28,7 +30,7 @@ const columns: { key: SortKey; label: string }[] = [
  * The entries of a folder as a table or a grid. Keyboard: arrows move between items, Enter opens, Space
  * selects, Shift+click or Shift+Space selects a range, Delete trashes the selection, Backspace goes up.
  */
-export function FileList({ vault, entries, order, onOrder, view, selected, onSelect, onOpen, onDelete, onUp, at }: FileListProps) {
+export function FileList({ vault, entries, order, onOrder, view, selected, onSelect, onOpen, onDelete, onUp, at, canUpload = true }: FileListProps) {
   const sorted = sortEntries(entries, order);
   const anchor = useRef<string | null>(null);
   const container = useRef<HTMLDivElement>(null);
@@ -107,7 +109,7 @@ export function FileList({ vault, entries, order, onOrder, view, selected, onSel
   );
 
   if (sorted.length === 0) {
-    return <p className="muted empty">This folder is empty. Drop files here or use Upload.</p>;
+    return <p className="muted empty">{canUpload ? 'This folder is empty. Drop files here or use Upload.' : 'This folder is empty.'}</p>;
   }
 
   if (view === 'grid') {

@@ -3,6 +3,7 @@ import { sharing } from '../api/dupa';
 import type { CreatedLink, LinkKind, ShareLink, Vault } from '../api/types';
 import { formatDate } from '../lib/format';
 import { useAction, useLoad } from '../lib/hooks';
+import { canManage as mayManage } from '../lib/roles';
 import { Dialog, ErrorMessage, Spinner } from './common';
 
 const roleHelp: Record<string, string> = {
@@ -16,7 +17,7 @@ const roleHelp: Record<string, string> = {
  * Managers and the owner change access and links; everyone with access sees them.
  */
 export function ShareDialog({ vault, open, onClose }: { vault: Vault; open: boolean; onClose: () => void }) {
-  const canManage = vault.role === 'owner' || vault.role === 'manager';
+  const canManage = mayManage(vault.role);
   const members = useLoad(() => (open ? sharing.members(vault.id) : Promise.resolve([])), [vault.id, open]);
   const links = useLoad(() => (open && canManage ? sharing.links(vault.id) : Promise.resolve([])), [vault.id, open, canManage]);
   const audit = useLoad(() => (open ? sharing.audit(vault.id) : Promise.resolve([])), [vault.id, open]);
@@ -50,7 +51,11 @@ export function ShareDialog({ vault, open, onClose }: { vault: Vault; open: bool
           <tbody>
             {members.data?.map((m) => (
               <tr key={m.username}>
-                <td>{m.username}</td>
+                <td>
+                  {m.username}
+                  {m.needsReshare ? <span className="badge warn" title="An admin reset their password: the copy of the vault key they had opens no more.">needs sharing again</span> : null}
+                  {m.passwordSetByAdmin ? <span className="badge" title="An admin chose their password and they have not changed it yet; when they do, what is shared with them moves to a key only they can open.">password set by admin</span> : null}
+                </td>
                 <td>
                   {canManage && m.role !== 'owner' ? (
                     <select aria-label={`Role of ${m.username}`} value={m.role} disabled={change.busy}
@@ -64,6 +69,12 @@ export function ShareDialog({ vault, open, onClose }: { vault: Vault; open: bool
                 <td>{m.addedBy ? `${formatDate(m.addedAt)} by ${m.addedBy}` : `created ${formatDate(m.addedAt)}`}</td>
                 {canManage ? (
                   <td>
+                    {m.needsReshare ? (
+                      <button type="button" disabled={change.busy} aria-label={`Share again with ${m.username}`}
+                        onClick={() => void change.run(() => sharing.share(vault.id, m.username, m.role)).then(reloadAll)}>
+                        Share again
+                      </button>
+                    ) : null}
                     {m.role !== 'owner' ? (
                       <button type="button" className="secondary" disabled={change.busy} aria-label={`Remove ${m.username}`}
                         onClick={() => void change.run(() => sharing.remove(vault.id, m.username)).then(reloadAll)}>
@@ -144,17 +155,18 @@ function LinksSection({ vault, links, onChange }: { vault: Vault; links: { data?
   return (
     <section aria-labelledby="links-title">
       <h3 id="links-title">Links</h3>
+      <p className="muted">A link follows its file or folder when it is moved or renamed; while it is in the trash, the link answers that it is gone.</p>
       <ErrorMessage error={links.error ?? action.error} />
       <ul className="links">
         {links.data?.map((l) => (
           <li key={l.id} className={l.state === 'active' ? '' : 'muted'}>
             <span>
-              <strong>{l.kind === 'drop' ? 'File drop' : 'Link'}</strong> {l.path} · {l.state}
+              <strong>{l.kind === 'drop' ? 'File drop' : 'Link'}</strong> {l.path} · {l.state === 'trashed' ? 'in the trash (restore it to revive the link)' : l.state}
               {l.hasPassword ? ' · password' : ''} · {l.uses}{l.maxUses ? `/${l.maxUses}` : ''} uses
               {l.lastUsedAt ? `, last ${formatDate(l.lastUsedAt)}` : ''}
               {l.expiresAt ? ` · until ${formatDate(l.expiresAt)}` : ''} · by {l.createdBy}
             </span>
-            {l.state === 'active' ? (
+            {l.state === 'active' || l.state === 'trashed' ? (
               <button type="button" className="secondary" disabled={action.busy} aria-label={`Revoke link ${l.id}`}
                 onClick={() => void action.run(() => sharing.revokeLink(vault.id, l.id)).then(onChange)}>
                 Revoke

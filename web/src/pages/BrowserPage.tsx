@@ -13,6 +13,7 @@ import { filesFromDrop, filesFromInput } from '../lib/dropped';
 import { formatBytes, formatDate, toLocalInput } from '../lib/format';
 import { useAction, useLoad } from '../lib/hooks';
 import { baseName, crumbs, joinPath, parentOf } from '../lib/paths';
+import { canManage, canWrite } from '../lib/roles';
 import { filesHref, navigate } from '../lib/router';
 import type { SortOrder } from '../lib/sort';
 
@@ -42,9 +43,10 @@ export function BrowserPage({ vault, path, at }: { vault: string; path: string; 
   const folderInput = useRef<HTMLInputElement>(null);
   const pastView = at !== null;
   // The past is read-only, and so is a vault shared with you as a viewer (the node refuses writes with 403 anyway).
+  // Until the role is known, nothing that writes is offered.
   const role = vaultList.data?.find((v) => v.id === vault)?.role;
-  const readOnly = pastView || role === 'viewer';
-  const canShare = !pastView && (role === 'owner' || role === 'manager');
+  const readOnly = pastView || !canWrite(role);
+  const canShare = !pastView && canManage(role);
   const [linkUrl, setLinkUrl] = useState<string | null>(null);
   const makeLink = async (entry: Entry) => {
     const made = await action.run(() => sharing.createLink(vault, { path: entry.path, kind: 'read' }));
@@ -246,7 +248,7 @@ export function BrowserPage({ vault, path, at }: { vault: string; path: string; 
       {data ? (
         <FileList vault={vault} entries={entries} order={prefs.order} onOrder={(order) => setPrefs({ ...prefs, order })} view={prefs.view}
           selected={selected} onSelect={setSelected} onOpen={openEntry} at={at}
-          onDelete={readOnly ? undefined : (paths) => void remove(paths)}
+          onDelete={readOnly ? undefined : (paths) => void remove(paths)} canUpload={!readOnly}
           onUp={path === '/' ? undefined : () => navigate(filesHref(vault, parentOf(path), at))} />
       ) : null}
       {dragging ? <div className="dropzone" aria-hidden="true">Drop files or folders to upload them here</div> : null}

@@ -51,4 +51,10 @@ describe('LinkPage', () => {
     render(<LinkPage secret={secret} />);
     await waitFor(() => expect(screen.getByRole('alert').textContent).toBe('This link does not exist, or it has expired or been revoked.'));
   });
+
+  it('tells a visitor plainly when what the link points to is in the trash', async () => {
+    vi.stubGlobal('fetch', vi.fn(async () => problem(410, 'link_target_trashed')));
+    render(<LinkPage secret={secret} />);
+    await waitFor(() => expect(screen.getByRole('alert').textContent).toBe('What this link points to has been moved to the trash. Ask whoever sent the link.'));
+  });
 });

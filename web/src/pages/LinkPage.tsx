@@ -9,6 +9,7 @@ import { formatBytes, formatDate } from '../lib/format';
 function linkMessage(error: unknown): string {
   if (error instanceof ApiError) {
     if (error.status === 404) return 'This link does not exist, or it has expired or been revoked.';
+    if (error.code === 'link_target_trashed') return 'What this link points to has been moved to the trash. Ask whoever sent the link.';
     if (error.status === 410) return 'This link has been used as many times as it allows.';
     if (error.code === 'vault_locked') return 'The files behind this link are locked on the node right now. Ask whoever sent it.';
   }

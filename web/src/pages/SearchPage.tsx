@@ -5,6 +5,7 @@ import { ErrorMessage, Link } from '../components/common';
 import { formatBytes, formatDate } from '../lib/format';
 import { useAction, useLoad } from '../lib/hooks';
 import { parentOf } from '../lib/paths';
+import { canWrite } from '../lib/roles';
 import { isEmptySearch, parseSearch, searchQueryString } from '../lib/searchQuery';
 import { filesHref, navigate } from '../lib/router';
 
@@ -15,7 +16,10 @@ export function SearchPage({ vault, initial }: { vault: string; initial: string 
   const [total, setTotal] = useState(0);
   const [error, setError] = useState<unknown>(null);
   const vaultList = useLoad(() => vaults.list(), [vault]);
-  const name = vaultList.data?.find((v) => v.id === vault)?.name ?? 'Vault';
+  const shown = vaultList.data?.find((v) => v.id === vault);
+  const name = shown?.name ?? 'Vault';
+  // Tags are changes to the vault: an editor and up may make them; a viewer sees them.
+  const editable = canWrite(shown?.role);
 
   useEffect(() => {
     navigate(`/v/${vault}/search${q ? `?q=${encodeURIComponent(q)}` : ''}`, true);
@@ -72,7 +76,10 @@ export function SearchPage({ vault, initial }: { vault: string; initial: string 
                     {hit.source === 'oldversion' ? ` · version ${hit.version}` : hit.source === 'trash' ? ' · in the trash' : ''}
                   </span>
                 </span>
-                {hit.source === 'current' ? <Tags vault={vault} path={hit.path} tags={hit.tags} /> : null}
+                {hit.source === 'current' && editable ? <Tags vault={vault} path={hit.path} tags={hit.tags} /> : null}
+                {hit.source === 'current' && !editable && hit.tags.length > 0 ? (
+                  <span className="tags">{hit.tags.map((t) => <span key={t} className="tag">#{t}</span>)}</span>
+                ) : null}
               </li>
             ))}
           </ul>

@@ -1,6 +1,6 @@
 import { useState } from 'react';
 import { account, admin, sharing } from '../api/dupa';
-import type { CreatedToken, User } from '../api/types';
+import type { AdminUser, CreatedToken, PasswordReset, User } from '../api/types';
 import { ErrorMessage, Spinner } from '../components/common';
 import { formatBytes, formatDate } from '../lib/format';
 import { useAction, useLoad } from '../lib/hooks';
@@ -13,12 +13,13 @@ export function SettingsPage({ user }: { user: User }) {
       <section className="card" aria-labelledby="account-title">
         <h2 id="account-title">Account</h2>
         <p>Logged in as <strong>{user.username}</strong> ({user.role}).</p>
+        <AdminChosenNotice userId={user.id} />
         <PasswordForm />
       </section>
       <LinksMadeSection />
       <TokensSection isAdmin={user.role === 'admin'} />
       <PeersSection isAdmin={user.role === 'admin'} />
-      {user.role === 'admin' ? <AdminSection /> : null}
+      {user.role === 'admin' ? <AdminSection self={user.id} /> : null}
     </section>
   );
 }
@@ -37,10 +38,10 @@ function LinksMadeSection() {
         {links.data?.map((l) => (
           <li key={l.id} className={l.state === 'active' ? '' : 'muted'}>
             <span>
-              <strong>{l.vault}</strong> {l.path} · {l.kind === 'drop' ? 'file drop' : 'view and download'} · {l.state} · {l.uses}{l.maxUses ? `/${l.maxUses}` : ''} uses
+              <strong>{l.vault}</strong> {l.path} · {l.kind === 'drop' ? 'file drop' : 'view and download'} · {l.state === 'trashed' ? 'in the trash' : l.state} · {l.uses}{l.maxUses ? `/${l.maxUses}` : ''} uses
               {l.lastUsedAt ? `, last ${formatDate(l.lastUsedAt)}` : ''}
             </span>
-            {l.state === 'active' ? (
+            {l.state === 'active' || l.state === 'trashed' ? (
               <button type="button" className="secondary" disabled={action.busy} aria-label={`Revoke link ${l.id}`}
                 onClick={() => void action.run(() => sharing.revokeLink(l.vaultId, l.id)).then(links.reload)}>
                 Revoke
@@ -50,6 +51,18 @@ function LinksMadeSection() {
         ))}
       </ul>
     </section>
+  );
+}
+
+/** Tells a user whose password an admin chose (a new account, or a reset) to change it (docs/sharing.md, Users' keys). */
+function AdminChosenNotice({ userId }: { userId: string }) {
+  const me = useLoad(() => account.me(), [userId]);
+  if (!me.data?.passwordSetByAdmin) return null;
+  return (
+    <p className="notice" role="status">
+      An admin chose your current password, so they could open your sharing key. Change it below: you then get a new sharing key that only
+      your password opens, and every vault shared with you moves to it.
+    </p>
   );
 }
 
@@ -78,8 +91,9 @@ function PasswordForm() {
   return (
     <form onSubmit={(e) => void submit(e)} className="stack" aria-labelledby="password-title">
       <h3 id="password-title">Change password</h3>
-      <p className="muted">Your password also seals your sharing key, which opens the vaults others share with you. Changing it here keeps that
-        key. A password an admin sets for you cannot open it: vaults shared with you must then be shared again.</p>
+      <p className="muted">Your password also seals your sharing key, which opens the vaults others share with you. Changing it here makes you a
+        new sharing key and moves every vault shared with you to it. If an admin resets your password instead, your old key is lost: vaults
+        shared with you must then be shared again (your own vaults still open with their passphrases).</p>
       <label>Current password<input type="password" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} required /></label>
       <label>New password, at least 8 characters<input type="password" autoComplete="new-password" minLength={8} value={next} onChange={(e) => setNext(e.target.value)} required /></label>
       <label>Repeat the new password<input type="password" autoComplete="new-password" value={repeat} onChange={(e) => setRepeat(e.target.value)} required /></label>
@@ -160,8 +174,9 @@ function TokensSection({ isAdmin }: { isAdmin: boolean }) {
 
 const GiB = 1024 ** 3;
 
-function AdminSection() {
+function AdminSection({ self }: { self: string }) {
   const users = useLoad(() => admin.users(), []);
+  const [reset, setReset] = useState<PasswordReset | null>(null);
   const action = useAction();
   const [username, setUsername] = useState('');
   const [password, setPassword] = useState('');
@@ -191,7 +206,10 @@ function AdminSection() {
           <div className="table-wrap">
             <table className="files">
               <thead>
-                <tr><th scope="col">User</th><th scope="col">Role</th><th scope="col">Quota</th><th scope="col"><span className="sr-only">Set quota</span></th></tr>
+                <tr>
+                  <th scope="col">User</th><th scope="col">Role</th><th scope="col">Quota</th><th scope="col"><span className="sr-only">Set quota</span></th>
+                  <th scope="col"><span className="sr-only">Reset password</span></th>
+                </tr>
               </thead>
               <tbody>
                 {users.data.map((u) => (
@@ -202,16 +220,19 @@ function AdminSection() {
                     <td>
                       <QuotaForm username={u.username} onSet={(bytes) => void action.run(() => admin.setQuota(u.id, bytes)).then(users.reload)} />
                     </td>
+                    <td>{u.id !== self ? <ResetPasswordForm user={u} onReset={setReset} /> : null}</td>
                   </tr>
                 ))}
               </tbody>
             </table>
           </div>
         ) : <Spinner />}
+        {reset ? <p className="notice" role="status">{reset.notice}</p> : null}
         <form onSubmit={(e) => void create(e)} className="stack" aria-labelledby="new-user-title">
           <h3 id="new-user-title">Add a user</h3>
           <label>Username<input value={username} onChange={(e) => setUsername(e.target.value)} required pattern="[A-Za-z0-9._\-]{1,64}" autoComplete="off" /></label>
-          <p className="muted">The new user's sharing key is sealed with this password. Tell them to change it; an admin cannot reset it later without them losing access to vaults shared with them.</p>
+          <p className="muted">You choose their first password, so until they change it you could open what is shared with them. Tell them to
+            change it at once: their first change gives them a new sharing key that only they can open.</p>
           <label>Password (at least 8 characters)<input type="password" value={password} onChange={(e) => setPassword(e.target.value)} required minLength={8} autoComplete="new-password" /></label>
           <label>Role
             <select value={role} onChange={(e) => setRole(e.target.value)}>
@@ -254,6 +275,33 @@ function QuotaForm({ username, onSet }: { username: string; onSet: (bytes: numbe
     }}>
       <input type="number" min="0" step="0.1" value={value} onChange={(e) => setValue(e.target.value)} aria-label={`New quota for ${username} in GiB (0: none)`} placeholder="GiB" />
       <button type="submit" className="secondary">Set</button>
+    </form>
+  );
+}
+
+/**
+ * Sets another user's password. The node cannot carry their sharing key over (it needs their old password), so
+ * this says, before and after, that the vaults shared with them must be shared again.
+ */
+function ResetPasswordForm({ user, onReset }: { user: AdminUser; onReset: (result: PasswordReset) => void }) {
+  const [password, setPassword] = useState('');
+  const action = useAction();
+  const submit = async (e: React.FormEvent) => {
+    e.preventDefault();
+    if (!window.confirm(`Reset ${user.username}'s password? Their sessions and API tokens end, and every vault shared with them must be shared `
+      + 'with them again by its owner: their sharing key cannot be carried over. Their own vaults still open with their passphrases.')) return;
+    const result = await action.run(() => admin.resetPassword(user.id, password));
+    if (result) {
+      setPassword('');
+      onReset(result);
+    }
+  };
+  return (
+    <form className="inline-form compact" onSubmit={(e) => void submit(e)}>
+      <input type="password" value={password} onChange={(e) => setPassword(e.target.value)} minLength={8} required autoComplete="new-password"
+        aria-label={`New password for ${user.username}`} placeholder="new password" />
+      <button type="submit" className="secondary" disabled={action.busy}>Reset password</button>
+      <ErrorMessage error={action.error} />
     </form>
   );
 }

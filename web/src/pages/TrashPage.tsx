@@ -2,6 +2,7 @@ import { files, vaults } from '../api/dupa';
 import { ErrorMessage, Link, Spinner } from '../components/common';
 import { formatBytes, formatDate } from '../lib/format';
 import { useAction, useLoad } from '../lib/hooks';
+import { canManage, canWrite } from '../lib/roles';
 import { filesHref } from '../lib/router';
 
 /** What was deleted: put it back, or purge it for good. */
@@ -13,8 +14,8 @@ export function TrashPage({ vault }: { vault: string }) {
   // Offer only what the role allows (the node refuses the rest with 403 anyway): restoring needs an editor,
   // purging a manager. Until the role is known, nothing is offered.
   const role = shown?.role;
-  const canRestore = role === 'owner' || role === 'manager' || role === 'editor';
-  const canPurge = role === 'owner' || role === 'manager';
+  const canRestore = canWrite(role);
+  const canPurge = canManage(role);
   const action = useAction();
 
   const purge = (id: string, path: string) => {

@@ -6,6 +6,7 @@ import { ShareDialog } from '../components/ShareDialog';
 import { UnlockForm } from '../components/UnlockForm';
 import { formatDate } from '../lib/format';
 import { useAction, useLoad } from '../lib/hooks';
+import { canManage } from '../lib/roles';
 import { filesHref } from '../lib/router';
 
 export function VaultsPage() {
@@ -52,6 +53,7 @@ export function VaultsPage() {
               <h2>{v.unlocked ? <Link href={filesHref(v.id, '/')}>{v.name}</Link> : v.name}</h2>
               <span className={v.unlocked ? 'badge ok' : 'badge'}>{v.unlocked ? 'Unlocked' : 'Locked'}</span>
               {v.role !== 'owner' ? <span className="badge">Shared by {v.owner} · {v.role}</span> : null}
+              {v.needsReshare ? <span className="badge warn">Needs sharing again</span> : null}
             </div>
             <p className="muted">Created {formatDate(v.createdAt)}</p>
             {v.unlocked ? (
@@ -60,12 +62,17 @@ export function VaultsPage() {
                 <Link className="button secondary" href={`/v/${v.id}/search`}>Search</Link>
                 <Link className="button secondary" href={`/v/${v.id}/trash`}>Trash</Link>
                 <button type="button" className="secondary" onClick={() => setSharingOf(v)} aria-label={`Sharing of ${v.name}`}>Sharing</button>
-                {v.role === 'owner' || v.role === 'manager' ? (
+                {canManage(v.role) ? (
                   <button type="button" className="secondary" disabled={lock.busy} onClick={() => void lock.run(() => vaults.lock(v.id)).then(list.reload)}>
                     Lock
                   </button>
                 ) : null}
               </div>
+            ) : v.needsReshare ? (
+              <p className="notice" role="status">
+                You cannot unlock this vault yourself: it was shared with a sharing key you no longer have, because an admin reset your
+                password. Ask {v.owner} (or a manager of it) to share it with you again. Your own vaults still open with their passphrases.
+              </p>
             ) : (
               <UnlockForm vault={v.id} name={v.name} onUnlocked={list.reload} shared={v.role !== 'owner'} />
             )}
