@@ -1,4 +1,3 @@
-using System.Globalization;
 using System.Security.Cryptography;
 using System.Text;
 using Dupa.Core.Crypto;
@@ -140,7 +139,7 @@ public sealed class UserKeys(NodeDatabase database, NodeOptions options, VaultSe
         var context = header.VaultIdBytes;
         for (var epoch = header.Epoch; epoch >= 0; epoch--)
         {
-            var slot = SlotAt(SlotFor(member.UserId), epoch);
+            var slot = VaultKeys.SlotAt(SlotFor(member.UserId), epoch);
             if (PublicKeyWrap.TryUnwrap(old, member.WrappedKey, slot, context) is not { } epochKey)
             {
                 continue;
@@ -156,12 +155,6 @@ public sealed class UserKeys(NodeDatabase database, NodeOptions options, VaultSe
         }
         return null;
     }
-
-    /// <summary>
-    /// The slot a key of <paramref name="epoch"/> is wrapped under, as the vault format names it (docs/format.md, Key
-    /// epochs; <c>VaultKeys.SlotAt</c> in Core, which is internal to it): the plain slot for epoch 0, "slot@N" after.
-    /// </summary>
-    private static string SlotAt(string slot, int epoch) => epoch == 0 ? slot : string.Create(CultureInfo.InvariantCulture, $"{slot}@{epoch}");
 
     private UserKeyRecord Seal(User user, AgreementKey key, string password, bool setByAdmin)
     {
