@@ -210,5 +210,18 @@ test('an admin resets a password, and the vault shared with that user asks to be
   // An editor is offered no link (that needs a manager).
   assert.equal(await panel.getByRole('button', { name: 'Make a link' }).count(), 0);
 
+  // Ann rotates the vault key in the dialog; carol, who still has access, is given the new key and reads what
+  // was written after it.
+  await dialog.getByLabel('Vault passphrase').fill('work passphrase');
+  await dialog.getByRole('button', { name: 'Rotate key' }).click();
+  await dialog.getByText('Key rotated: new data is sealed under key epoch 1.').waitFor();
+  assert.equal((await api.put(`/api/v1/vaults/${vault.id}/files/after.txt`, { headers: auth, data: 'after the rotation' })).status(), 201);
+  assert.equal((await api.post(`/api/v1/vaults/${vault.id}/lock`, { headers: auth })).status(), 204);
+  await second.page.goto('/');
+  await second.page.getByLabel('Your password, to open Work').fill('only carol knows this');
+  await second.page.getByRole('button', { name: 'Unlock' }).click();
+  await second.page.getByRole('link', { name: 'Open files' }).click();
+  await second.page.getByRole('button', { name: 'after.txt' }).waitFor();
+
   for (const b of [admin, second]) assert.deepEqual(b.problems, []);
 });

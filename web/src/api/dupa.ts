@@ -57,6 +57,8 @@ export const sharing = {
   revokeLink: (vault: string, id: string) => api.json<void>('DELETE', `${v(vault)}/links/${encodeURIComponent(id)}`),
   /** Every link you made, in every vault you can still share. */
   myLinks: () => api.get<ShareLink[]>('/api/v1/links'),
+  /** The owner rotates the vault key (with its passphrase): what is written from now on is sealed under a key removed people never get. */
+  rotateKey: (vault: string, passphrase: string) => api.json<{ epoch: number }>('POST', `${v(vault)}/rotate-key`, { passphrase }),
 };
 
 /** This node among its peers (docs/protocol.md): its device ID, pinned peers, invite codes. */

@@ -107,6 +107,8 @@ export function ShareDialog({ vault, open, onClose }: { vault: Vault; open: bool
         ) : null}
       </section>
 
+      {vault.role === 'owner' ? <RotateKeySection vault={vault} onRotated={audit.reload} /> : null}
+
       {canManage ? <LinksSection vault={vault} links={links} onChange={reloadAll} /> : null}
 
       <section aria-labelledby="activity-title">
@@ -123,6 +125,45 @@ export function ShareDialog({ vault, open, onClose }: { vault: Vault; open: bool
         </ul>
       </section>
     </Dialog>
+  );
+}
+
+/**
+ * The owner rotates the vault's key after removing someone (docs/sharing.md, Key rotation): data written from now on
+ * is sealed under a new key that the people still sharing the vault are given, and those removed are not.
+ */
+function RotateKeySection({ vault, onRotated }: { vault: Vault; onRotated: () => void }) {
+  const action = useAction();
+  const [passphrase, setPassphrase] = useState('');
+  const [epoch, setEpoch] = useState<number | null>(null);
+
+  const rotate = async (e: React.FormEvent) => {
+    e.preventDefault();
+    const rotated = await action.run(() => sharing.rotateKey(vault.id, passphrase));
+    setPassphrase('');
+    if (rotated) {
+      setEpoch(rotated.epoch);
+      onRotated();
+    }
+  };
+
+  return (
+    <section aria-labelledby="rotate-title">
+      <h3 id="rotate-title">Vault key</h3>
+      <p className="muted">
+        After removing someone, rotate the key: what is written from now on is sealed under a new key that only the people who still
+        have access are given. Nothing is re-encrypted, so what they could open before stays open to them.
+      </p>
+      <ErrorMessage error={action.error} />
+      <form className="inline-form" onSubmit={rotate}>
+        <label>
+          Vault passphrase
+          <input type="password" value={passphrase} onChange={(e) => setPassphrase(e.target.value)} required autoComplete="current-password" />
+        </label>
+        <button type="submit" disabled={action.busy}>Rotate key</button>
+      </form>
+      {epoch !== null ? <p role="status">Key rotated: new data is sealed under key epoch {epoch}.</p> : null}
+    </section>
   );
 }
 

@@ -32,6 +32,7 @@ function serve(role: string, extra: Partial<Vault> = {}) {
       ]);
     }
     if (url.startsWith('/api/v1/vaults/v1/links')) return json([]);
+    if (url === '/api/v1/vaults/v1/rotate-key') return json({ epoch: 1 });
     if (url.startsWith('/api/v1/vaults/v1/audit')) return json([]);
     if (url.startsWith('/api/v1/vaults/v1/files/')) return new Response('hello', { status: 200, headers: { 'Content-Type': 'text/plain' } });
     if (url === '/api/v1/vaults') return json([vault(role, extra)]);
@@ -156,6 +157,19 @@ describe('ShareDialog', () => {
     expect(screen.queryByRole('combobox', { name: 'Role of bob' }) !== null).toBe(manage);
     expect(has('Create link')).toBe(manage);
     expect(screen.queryByRole('heading', { name: 'Links' }) !== null).toBe(manage);
+    expect(has('Rotate key')).toBe(role === 'owner');
+  });
+
+  it('lets the owner rotate the key with the vault passphrase, and says what it did', async () => {
+    const fetchMock = serve('owner');
+    render(<ShareDialog vault={vault('owner')} open onClose={() => {}} />);
+    fireEvent.change(await screen.findByLabelText('Vault passphrase'), { target: { value: 'vault words' } });
+    fireEvent.click(screen.getByRole('button', { name: 'Rotate key' }));
+    await screen.findByText('Key rotated: new data is sealed under key epoch 1.');
+    const [, init] = fetchMock.mock.calls.find(([u]) => u === '/api/v1/vaults/v1/rotate-key')!;
+    expect(init!.method).toBe('POST');
+    expect(JSON.parse(init!.body as string)).toEqual({ passphrase: 'vault words' });
+    expect((screen.getByLabelText('Vault passphrase') as HTMLInputElement).value).toBe('');
   });
 
   it('shares again with the same role, which wraps the key to the member\'s new key pair', async () => {
