@@ -127,7 +127,8 @@ public static class NodeHost
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
                 RateLimitPartition.GetTokenBucketLimiter(
-                    context.User.FindFirst("sub")?.Value ?? "ip:" + context.Connection.RemoteIpAddress,
+                    // A peer by its certificate, not its address: relayed peers all arrive from loopback (docs/protocol.md, Transport).
+                    context.User.FindFirst("sub")?.Value ?? (context.Connection.ClientCertificate is { } peer ? "peer:" + peer.Thumbprint : "ip:" + context.Connection.RemoteIpAddress),
                     _ => new TokenBucketRateLimiterOptions
                     {
                         TokenLimit = options.RequestsPerSecond * 10,
@@ -186,6 +187,15 @@ public static class NodeHost
         });
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        if (options.PeerListen is { } peerListen)
+        {
+            // The peer port serves the peer protocol and nothing else: not the API, not /metrics (which trusts loopback,
+            // where relayed peers come from), not the web UI (docs/protocol.md, Transport).
+            var peerPort = PeerEndpoints.PeerPort(peerListen);
+            app.Use((context, next) => context.Connection.LocalPort == peerPort && !context.Request.Path.StartsWithSegments("/peer/v1", StringComparison.Ordinal)
+                ? ProblemMapping.Problem(StatusCodes.Status404NotFound, "not_found", "no such resource").ExecuteAsync(context)
+                : next(context));
+        }
         app.Use(async (context, next) =>
         {
             var headers = context.Response.Headers;
