@@ -43,7 +43,8 @@ public static class NodeHost
         ["--peer-listen"] = "Dupa:PeerListen",
     };
 
-    public static WebApplication Build(string[] args, Action<NodeOptions>? configure = null, TimeProvider? time = null, TextWriter? console = null)
+    public static WebApplication Build(string[] args, Action<NodeOptions>? configure = null, TimeProvider? time = null, TextWriter? console = null,
+        Action<ILoggingBuilder>? logging = null)
     {
         console ??= Console.Out;
         time ??= TimeProvider.System;
@@ -88,6 +89,7 @@ public static class NodeHost
         builder.Logging.AddSimpleConsole(c => c.SingleLine = true);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
+        logging?.Invoke(builder.Logging);
 
         var services = builder.Services;
         services.AddSingleton(options);
