@@ -103,6 +103,8 @@ public static class NodeHost
         services.AddSingleton<Members>();
         services.AddSingleton<Bandwidth>();
         services.AddSingleton<Auditor>();
+        services.AddSingleton<RelayHub>();
+        services.AddSingleton<RelayListener>();
         services.AddSingleton<PeerConnector>();
         services.AddHostedService(provider => provider.GetRequiredService<PeerConnector>());
         services.AddHostedService<LocalDiscovery>();
