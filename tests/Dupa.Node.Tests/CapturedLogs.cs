@@ -3,7 +3,7 @@ using Microsoft.Extensions.Logging;
 
 namespace Dupa.Node.Tests;
 
-/// <summary>Keeps what a test node logs (Information and up), so a test can check what was said and what was not.</summary>
+/// <summary>Keeps what a test node logs (the node's own categories from Debug up), so a test can check what was said and what was not.</summary>
 public sealed class CapturedLogs : ILoggerProvider
 {
     private readonly ConcurrentQueue<string> _lines = new();
@@ -21,7 +21,7 @@ public sealed class CapturedLogs : ILoggerProvider
         public IDisposable? BeginScope<TState>(TState state)
             where TState : notnull => null;
 
-        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Information;
+        public bool IsEnabled(LogLevel logLevel) => logLevel >= LogLevel.Debug;
 
         public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
         {

@@ -77,6 +77,7 @@ public sealed class RelayTests
         Assert.True(relay.GetProperty("enabled").GetBoolean());
         Assert.Equal(new[] { a.Id, b.Id }.Order(StringComparer.Ordinal), relay.GetProperty("listening").EnumerateArray().Select(x => x.GetString()!).Order(StringComparer.Ordinal));
         Assert.True(relay.GetProperty("bytesRelayed").GetInt64() > files.Values.Sum(f => (long)f.Length) / 4, relay.ToString());
+        Assert.True(relay.GetProperty("sessionsTotal").GetInt64() >= 2, relay.ToString());
         Assert.Contains("relay: session", c.Node.Logs.ToString(), StringComparison.Ordinal);
 
         // Nothing C stores or logs holds a name or a 16-byte run of any file.

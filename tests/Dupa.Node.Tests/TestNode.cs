@@ -59,7 +59,7 @@ public sealed class TestNode : IAsyncDisposable
             // Tests that pin peers give addresses; those that test discovery turn it on with ports of their own.
             options.LocalDiscovery = false;
             configure?.Invoke(options);
-        }, time, console, logging => logging.AddProvider(logs));
+        }, time, console, logging => logging.AddProvider(logs).AddFilter<CapturedLogs>("Dupa", LogLevel.Debug));
         await app.StartAsync();
         return new TestNode(app, data, time, console, logs);
     }

@@ -85,9 +85,10 @@ public sealed class PeerRegistry(NodeDatabase database, TimeProvider time)
     /// </summary>
     public void Reached(DeviceId id, DeviceId? via, bool relays)
     {
-        if (_states.TryGetValue(id.Hex, out var state))
+        // Retried if an incoming request marked the peer seen meanwhile: which way it was reached must not be lost.
+        while (_states.TryGetValue(id.Hex, out var state)
+            && !_states.TryUpdate(id.Hex, state with { Connected = true, LastSeen = time.GetUtcNow(), LastError = null, Failures = 0, Via = via?.Hex, Relays = relays }, state))
         {
-            _states.TryUpdate(id.Hex, state with { Connected = true, LastSeen = time.GetUtcNow(), LastError = null, Failures = 0, Via = via?.Hex, Relays = relays }, state);
         }
     }
 

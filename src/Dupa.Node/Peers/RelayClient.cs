@@ -42,6 +42,11 @@ public static class RelayClient
         SslOptions = PeerConnector.SslOptions(identity, target),
         // The relay waits up to 10 s for the target to answer before it says no.
         ConnectTimeout = RelayHub.AcceptTimeout + TimeSpan.FromSeconds(5),
+        // HTTP/2 pings end to end through the relay: a path that died without a word fails requests within a minute
+        // instead of leaving them waiting for TCP to give up.
+        KeepAlivePingDelay = TimeSpan.FromSeconds(30),
+        KeepAlivePingTimeout = TimeSpan.FromSeconds(30),
+        KeepAlivePingPolicy = HttpKeepAlivePingPolicy.WithActiveRequests,
         ConnectCallback = async (_, cancellationToken) => await ConnectAsync(identity, relayAddress, relay, target, cancellationToken),
     });
 

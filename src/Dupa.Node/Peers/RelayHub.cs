@@ -313,9 +313,10 @@ public sealed partial class RelayHub(NodeOptions options, NodeIdentity identity,
     [LoggerMessage(Level = LogLevel.Warning, Message = "relay: refused {Caller} to {Target}: {Reason}")]
     private static partial void LogRefused(ILogger logger, DeviceId caller, string target, string reason);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "relay: session {Caller} to {Target} opened")]
+    // Sessions at debug level: a dialer opens one a heartbeat round (10 s), which would drown the log; the totals are in dupa status.
+    [LoggerMessage(Level = LogLevel.Debug, Message = "relay: session {Caller} to {Target} opened")]
     private static partial void LogSessionOpened(ILogger logger, DeviceId caller, DeviceId target);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "relay: session {Caller} to {Target} closed after {Forward} bytes there and {Backward} back: {Ended}")]
+    [LoggerMessage(Level = LogLevel.Debug, Message = "relay: session {Caller} to {Target} closed after {Forward} bytes there and {Backward} back: {Ended}")]
     private static partial void LogSessionClosed(ILogger logger, DeviceId caller, DeviceId target, long forward, long backward, string ended);
 }
