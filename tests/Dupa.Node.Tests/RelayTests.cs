@@ -168,7 +168,7 @@ public sealed class RelayTests
     }
 
     [Fact]
-    public async Task ADroppedRelayConnection_IsOpenedAgainAtTheNextRound_AndReplicationCarriesOn()
+    public async Task ADroppedRelayConnection_IsOpenedAgain_AndReplicationCarriesOn()
     {
         await using var c = await StartAsync(relay: true);
         await using var a = await StartAsync();

@@ -60,7 +60,7 @@ public static class RelayClient
         socket.Options.CollectHttpResponseDetails = true;
         if (keepAlive)
         {
-            // A listen that a NAT dropped without a word is noticed within 30 s, and opened again at the next round.
+            // A listen that a NAT dropped without a word is noticed within 30 s, and opened again a heartbeat later.
             socket.Options.KeepAliveInterval = TimeSpan.FromSeconds(15);
             socket.Options.KeepAliveTimeout = TimeSpan.FromSeconds(15);
         }

@@ -125,7 +125,7 @@ public sealed partial class RelayHub(NodeOptions options, NodeIdentity identity,
                 }
                 else
                 {
-                    // Its listen evidently does not work: closed, so that the device opens a new one at its next round.
+                    // Its listen evidently does not work: closed, so that the device opens a new one a heartbeat later.
                     listener.Close();
                     return Refuse(caller, to.ToString(), StatusCodes.Status409Conflict, "no_answer", "that device did not answer the relay in time");
                 }

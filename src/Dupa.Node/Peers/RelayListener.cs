@@ -25,8 +25,8 @@ public sealed partial class RelayListener(NodeIdentity identity, NodeOptions opt
     public IReadOnlyList<string> ListeningAt => [.. _listening.Where(l => l.Value.Open).Select(l => l.Key).Order(StringComparer.Ordinal).Select(h => DeviceId.FromHex(h).ToString())];
 
     /// <summary>
-    /// Called after each heartbeat round with the relays reached directly: opens <c>listen</c> where none is open
-    /// (a dropped one is opened again here), and closes it at relays no longer in the list.
+    /// Called after each heartbeat round with the relays reached directly: starts listening at new ones, and stops at
+    /// relays no longer in the list.
     /// </summary>
     public void Update(IEnumerable<(DeviceId Id, string Address)> relays, CancellationToken stopping)
     {
@@ -50,11 +50,33 @@ public sealed partial class RelayListener(NodeIdentity identity, NodeOptions opt
         }
     }
 
+    /// <summary>
+    /// Keeps <c>listen</c> open at one relay until told to stop: a dropped one is opened again a heartbeat interval
+    /// later, whether or not a heartbeat round (which may be a long replication) has ended meanwhile.
+    /// </summary>
     private async Task ListenAsync(DeviceId relay, Listening listening)
     {
         var cancellationToken = listening.Stop.Token;
         // Off the heartbeat's path: the round goes on while this runs.
         await Task.Yield();
+        var pause = TimeSpan.FromSeconds(Math.Max(1, options.PeerHeartbeatSeconds));
+        while (!cancellationToken.IsCancellationRequested)
+        {
+            await ListenOnceAsync(relay, listening, pause);
+            try
+            {
+                await Task.Delay(pause, time, cancellationToken);
+            }
+            catch (OperationCanceledException)
+            {
+                return;
+            }
+        }
+    }
+
+    private async Task ListenOnceAsync(DeviceId relay, Listening listening, TimeSpan pause)
+    {
+        var cancellationToken = listening.Stop.Token;
         try
         {
             using var connection = await RelayClient.OpenAsync(identity, listening.Address, relay, "/peer/v1/relay/listen", keepAlive: true, cancellationToken);
@@ -77,7 +99,7 @@ public sealed partial class RelayListener(NodeIdentity identity, NodeOptions opt
                 // A session outlives the listen that brought it: it has connections of its own.
                 _ = ServeAsync(relay, listening.Address, offer, listening.Stopping);
             }
-            LogStopped(logger, relay, "the relay closed it");
+            LogStopped(logger, relay, "the relay closed it", pause.TotalSeconds);
         }
         catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
         {
@@ -86,7 +108,7 @@ public sealed partial class RelayListener(NodeIdentity identity, NodeOptions opt
         catch (Exception e) when (e is WebSocketException or IOException or HttpRequestException or OperationCanceledException or System.Security.Authentication.AuthenticationException)
         {
             var reason = e.GetBaseException().Message;
-            LogStopped(logger, relay, reason);
+            LogStopped(logger, relay, reason, pause.TotalSeconds);
         }
         finally
         {
@@ -207,8 +229,8 @@ public sealed partial class RelayListener(NodeIdentity identity, NodeOptions opt
     [LoggerMessage(Level = LogLevel.Information, Message = "listening for relayed sessions at {Relay}")]
     private static partial void LogListening(ILogger logger, DeviceId relay);
 
-    [LoggerMessage(Level = LogLevel.Information, Message = "stopped listening at relay {Relay} ({Reason}); opened again at the next round")]
-    private static partial void LogStopped(ILogger logger, DeviceId relay, string reason);
+    [LoggerMessage(Level = LogLevel.Information, Message = "stopped listening at relay {Relay} ({Reason}); opened again in {Seconds} s")]
+    private static partial void LogStopped(ILogger logger, DeviceId relay, string reason, double seconds);
 
     [LoggerMessage(Level = LogLevel.Warning, Message = "relay {Relay} sent something that is not an offer; ignored")]
     private static partial void LogBadOffer(ILogger logger, DeviceId relay);
