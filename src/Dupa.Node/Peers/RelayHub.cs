@@ -132,6 +132,7 @@ public sealed partial class RelayHub(NodeOptions options, NodeIdentity identity,
             }
             finally
             {
+                // Taken or given up: either way no accept may claim it any more.
                 _pending.TryRemove(session, out _);
             }
             Unlimit(context);
@@ -147,6 +148,7 @@ public sealed partial class RelayHub(NodeOptions options, NodeIdentity identity,
         }
         finally
         {
+            _pending.TryRemove(session, out _);
             pending.Accepted.TrySetCanceled();
             pending.Done.TrySetResult();
             Interlocked.Decrement(ref _sessions);
