@@ -43,7 +43,8 @@ public static class NodeHost
         ["--peer-listen"] = "Dupa:PeerListen",
     };
 
-    public static WebApplication Build(string[] args, Action<NodeOptions>? configure = null, TimeProvider? time = null, TextWriter? console = null)
+    public static WebApplication Build(string[] args, Action<NodeOptions>? configure = null, TimeProvider? time = null, TextWriter? console = null,
+        Action<ILoggingBuilder>? logging = null)
     {
         console ??= Console.Out;
         time ??= TimeProvider.System;
@@ -88,6 +89,7 @@ public static class NodeHost
         builder.Logging.AddSimpleConsole(c => c.SingleLine = true);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
         builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
+        logging?.Invoke(builder.Logging);
 
         var services = builder.Services;
         services.AddSingleton(options);
@@ -101,6 +103,8 @@ public static class NodeHost
         services.AddSingleton<Members>();
         services.AddSingleton<Bandwidth>();
         services.AddSingleton<Auditor>();
+        services.AddSingleton<RelayHub>();
+        services.AddSingleton<RelayListener>();
         services.AddSingleton<PeerConnector>();
         services.AddHostedService(provider => provider.GetRequiredService<PeerConnector>());
         services.AddHostedService<LocalDiscovery>();
@@ -127,7 +131,8 @@ public static class NodeHost
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
             limiter.GlobalLimiter = PartitionedRateLimiter.Create<HttpContext, string>(context =>
                 RateLimitPartition.GetTokenBucketLimiter(
-                    context.User.FindFirst("sub")?.Value ?? "ip:" + context.Connection.RemoteIpAddress,
+                    // A peer by its certificate, not its address: relayed peers all arrive from loopback (docs/protocol.md, Transport).
+                    context.User.FindFirst("sub")?.Value ?? (context.Connection.ClientCertificate is { } peer ? "peer:" + peer.Thumbprint : "ip:" + context.Connection.RemoteIpAddress),
                     _ => new TokenBucketRateLimiterOptions
                     {
                         TokenLimit = options.RequestsPerSecond * 10,
@@ -186,6 +191,15 @@ public static class NodeHost
         });
         app.UseExceptionHandler();
         app.UseStatusCodePages();
+        if (options.PeerListen is { } peerListen)
+        {
+            // The peer port serves the peer protocol and nothing else: not the API, not /metrics (which trusts loopback,
+            // where relayed peers come from), not the web UI (docs/protocol.md, Transport).
+            var peerPort = PeerEndpoints.PeerPort(peerListen);
+            app.Use((context, next) => context.Connection.LocalPort == peerPort && !context.Request.Path.StartsWithSegments("/peer/v1", StringComparison.Ordinal)
+                ? ProblemMapping.Problem(StatusCodes.Status404NotFound, "not_found", "no such resource").ExecuteAsync(context)
+                : next(context));
+        }
         app.Use(async (context, next) =>
         {
             var headers = context.Response.Headers;

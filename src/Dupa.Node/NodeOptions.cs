@@ -66,6 +66,21 @@ public sealed class NodeOptions
     /// <summary>At most this many bytes per second pulled from peers, all transfers together; 0 for no limit.</summary>
     public long PeerBandwidthBytesPerSecond { get; set; }
 
+    /// <summary>Relay sessions between pinned peers that cannot dial each other (docs/protocol.md, Relaying); off by default.</summary>
+    public bool Relay { get; set; }
+
+    /// <summary>Reach peers through pinned peers that relay, and listen at them for sessions; on by default.</summary>
+    public bool UseRelays { get; set; } = true;
+
+    /// <summary>At most this many bytes per second through this node's relay, all sessions together; 0 for no cap.</summary>
+    public long RelayBytesPerSecond { get; set; }
+
+    /// <summary>A relayed session is closed after this many bytes, both directions together (1 GiB: a round's worth of packs).</summary>
+    public long RelaySessionBytes { get; set; } = 1L << 30;
+
+    /// <summary>Relayed sessions open or waiting at once, as a relay, and served at once, as a listening node.</summary>
+    public int RelayMaxSessions { get; set; } = 32;
+
     /// <summary>Seconds between audits of each replica (docs/protocol.md, Audits).</summary>
     public int PeerAuditSeconds { get; set; } = 3600;
 

@@ -109,6 +109,42 @@ public sealed class RemoteModeTests
     }
 
     /// <summary>
+    /// Three node processes; A and B cannot dial each other (each has the other at a port where nothing listens), C
+    /// relays. 'dupa peer ls' and 'dupa status' say through which peer each is connected, and what the relay does.
+    /// </summary>
+    [Fact]
+    public async Task PeersThatCannotDialEachOther_ConnectThroughARelay_AndTheCliSaysSo()
+    {
+        using var root = new TempDirectory();
+        var ports = Enumerable.Range(0, 7).Select(_ => Waiting.FreePort()).ToArray();
+        using var a = await StartNodeAsync(root, ports[0], "a", ports[1]);
+        using var b = await StartNodeAsync(root, ports[2], "b", ports[3]);
+        using var c = await StartNodeAsync(root, ports[4], "c", ports[5], new Dictionary<string, string?> { ["Dupa__Relay"] = "true" });
+        var environment = new Dictionary<string, string?> { ["DUPA_CONFIG"] = root.Combine("config.json"), ["DUPA_PASSWORD"] = "node-password" };
+        DupaRun Run(params string[] args) => DupaProcess.Run(args, environment, root.Path);
+        foreach (var (name, port) in new[] { ("a", ports[0]), ("b", ports[2]), ("c", ports[4]) })
+        {
+            Assert.Equal(0, Run("login", $"https://127.0.0.1:{port}", "--name", name, "--user", "admin").ExitCode);
+        }
+        var ids = new[] { "a", "b", "c" }.ToDictionary(n => n, n => Run("id", "--remote", n).Stdout.Trim());
+        foreach (var (at, peer, address) in new[] { ("a", "c", $"127.0.0.1:{ports[5]}"), ("b", "c", $"127.0.0.1:{ports[5]}"), ("a", "b", $"127.0.0.1:{ports[6]}"), ("b", "a", $"127.0.0.1:{ports[6]}") })
+        {
+            Assert.Equal(0, Run("peer", "add", ids[peer], "--address", address, "--name", peer, "--remote", at).ExitCode);
+        }
+        Assert.Equal(0, Run("peer", "add", ids["a"], "--name", "a", "--remote", "c").ExitCode);
+        Assert.Equal(0, Run("peer", "add", ids["b"], "--name", "b", "--remote", "c").ExitCode);
+
+        string Line(string remote, string peer) => Run("peer", "ls", "--remote", remote).Stdout.Split('\n').FirstOrDefault(l => l.StartsWith(peer + "  ", StringComparison.Ordinal)) ?? "";
+        await Waiting.UntilAsync(() => Task.FromResult(Line("a", "b").Contains("connected via c", StringComparison.Ordinal) && Line("b", "a").Contains("connected via c", StringComparison.Ordinal)), 60);
+        Assert.Contains("connected, relays", Line("a", "c"), StringComparison.Ordinal);
+        var relayStatus = Run("status", "--remote", "c").Stdout;
+        Assert.Contains("relay: on, listening: a, b", relayStatus, StringComparison.Ordinal);
+        Assert.Contains("listening for relayed sessions at: c", Run("status", "--remote", "b").Stdout, StringComparison.Ordinal);
+        Assert.Equal(ids["c"], JsonDocument.Parse(Run("peer", "ls", "--remote", "a", "--json").Stdout).RootElement.EnumerateArray()
+            .Single(p => p.GetProperty("name").GetString() == "b").GetProperty("via").GetString());
+    }
+
+    /// <summary>
     /// Three node processes: A's vault replicated to B and C. B is killed (SIGKILL) in the middle of its first
     /// transfer and restarted; it resumes and ends with the same bytes as C and as A offers, and verifies clean.
     /// </summary>
@@ -414,15 +450,16 @@ public sealed class RemoteModeTests
 
     private static StringContent Json(object value) => new(JsonSerializer.Serialize(value), System.Text.Encoding.UTF8, "application/json");
 
-    private static async Task<RunningNode> StartNodeAsync(TempDirectory root, int port, string name = "", int? peerPort = null)
+    private static async Task<RunningNode> StartNodeAsync(TempDirectory root, int port, string name = "", int? peerPort = null, Dictionary<string, string?>? settings = null)
     {
         string[] args = ["serve", "--data", root.Combine("node" + (name.Length > 0 ? "-" + name : "")), "--urls", $"https://127.0.0.1:{port}"];
-        var process = Process.Start(DupaProcess.StartInfo(peerPort is { } p ? [.. args, "--peer-listen", $"127.0.0.1:{p}"] : args, new Dictionary<string, string?>
+        var environment = new Dictionary<string, string?>(settings ?? [])
         {
             ["DUPA_ADMIN_USER"] = "admin",
             ["DUPA_ADMIN_PASSWORD"] = "node-password",
             ["Dupa__PeerHeartbeatSeconds"] = "1",
-        }))!;
+        };
+        var process = Process.Start(DupaProcess.StartInfo(peerPort is { } p ? [.. args, "--peer-listen", $"127.0.0.1:{p}"] : args, environment))!;
         string? fingerprint = null;
         using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(60));
         // A node that does not come up is killed, never left running after the test.

@@ -57,12 +57,12 @@ public sealed class PeerTests
         var idA = (await clientA.GetFromJsonAsync<JsonElement>("/api/v1/node/id")).GetProperty("deviceIdHex").GetString()!;
         // A pinned peer of A's, as a node identity of its own, that the vault is shared with as a member.
         using var data = new TempDirectory();
-        using var identity = Peers.NodeIdentity.LoadOrCreate(data.Path, TimeProvider.System);
+        using var identity = Dupa.Node.Peers.NodeIdentity.LoadOrCreate(data.Path, TimeProvider.System);
         Assert.Equal(HttpStatusCode.OK, (await clientA.PostAsJsonAsync("/api/v1/peers", new { deviceId = identity.Id.ToString(), name = "m" })).StatusCode);
         var vault = await TestNode.CreateVaultAsync(clientA, "family");
         var other = await TestNode.CreateVaultAsync(clientA, "not shared");
         Assert.Equal(HttpStatusCode.OK, (await clientA.PostAsJsonAsync($"/api/v1/vaults/{vault}/shares", new { peer = identity.Id.ToString(), role = "member" })).StatusCode);
-        using var peer = Peers.PeerConnector.CreateClient(identity, Core.Crypto.DeviceId.FromHex(idA));
+        using var peer = Dupa.Node.Peers.PeerConnector.CreateClient(identity, Core.Crypto.DeviceId.FromHex(idA));
         var root = $"https://127.0.0.1:{a.PeerPort}/peer/v1";
 
         async Task ExpectAsync(HttpStatusCode status, HttpRequestMessage request)

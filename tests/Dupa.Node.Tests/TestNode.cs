@@ -4,6 +4,7 @@ using System.Security.Cryptography.X509Certificates;
 using System.Text.Json;
 using Dupa.Testing;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.Extensions.Logging;
 
 namespace Dupa.Node.Tests;
 
@@ -18,18 +19,22 @@ public sealed class TestNode : IAsyncDisposable
     private readonly TempDirectory _data;
     private readonly WebApplication _app;
 
-    private TestNode(WebApplication app, TempDirectory data, FakeTimeProvider time, StringWriter console)
+    private TestNode(WebApplication app, TempDirectory data, FakeTimeProvider time, StringWriter console, CapturedLogs logs)
     {
         _app = app;
         _data = data;
         Time = time;
         Console = console;
+        Logs = logs;
         BaseAddress = new Uri(NodeHost.Addresses(app).Single(a => !NodeHost.IsPeerAddress(app, a)));
     }
 
     public FakeTimeProvider Time { get; }
 
     public StringWriter Console { get; }
+
+    /// <summary>What the node logged, as its console would show it.</summary>
+    public CapturedLogs Logs { get; }
 
     public Uri BaseAddress { get; }
 
@@ -41,6 +46,7 @@ public sealed class TestNode : IAsyncDisposable
         var time = new FakeTimeProvider(TimeProvider.System.GetUtcNow());
         var console = new StringWriter();
         var data = new TempDirectory("dupa-node-test-");
+        var logs = new CapturedLogs();
         var app = NodeHost.Build(["--data", data.Path, "--urls", "https://127.0.0.1:0"], options =>
         {
             options.PasswordHashIterations = 1;
@@ -53,9 +59,9 @@ public sealed class TestNode : IAsyncDisposable
             // Tests that pin peers give addresses; those that test discovery turn it on with ports of their own.
             options.LocalDiscovery = false;
             configure?.Invoke(options);
-        }, time, console);
+        }, time, console, logging => logging.AddProvider(logs).AddFilter<CapturedLogs>("Dupa", LogLevel.Debug));
         await app.StartAsync();
-        return new TestNode(app, data, time, console);
+        return new TestNode(app, data, time, console, logs);
     }
 
     public HttpClient Client(string? token = null, System.Net.CookieContainer? cookies = null)

@@ -157,6 +157,20 @@ public static class PeerCommand
             {
                 Console.WriteLine($"port mapping ({mapping.Method}): {(mapping.LastError is { } error ? "failed: " + error : $"reachable at {mapping.External}")}");
             }
+            if (status.Relay is { } relaying)
+            {
+                var names = status.Peers.ToDictionary(p => p.DeviceId, p => p.Name, StringComparer.Ordinal);
+                string Named(string id) => names.GetValueOrDefault(id) ?? id[..7];
+                if (relaying.Enabled)
+                {
+                    var listening = relaying.Listening.Count == 0 ? "nobody listening" : "listening: " + string.Join(", ", relaying.Listening.Select(Named).Order(StringComparer.Ordinal));
+                    Console.WriteLine($"relay: on, {listening}, {relaying.Sessions} sessions open, {Output.Size(relaying.BytesRelayed)} relayed in {relaying.SessionsTotal} sessions");
+                }
+                if (relaying.ListeningAt.Count > 0)
+                {
+                    Console.WriteLine($"listening for relayed sessions at: {string.Join(", ", relaying.ListeningAt.Select(Named).Order(StringComparer.Ordinal))}");
+                }
+            }
             foreach (var audit in status.Audits)
             {
                 Console.WriteLine($"audit of vault {audit.VaultId} on {audit.Peer[..12]}: {(audit.Passed ? "passed" : "FAILED: " + audit.Detail)} at {Output.Time(audit.At)}");
@@ -300,7 +314,9 @@ public static class PeerCommand
         }
         foreach (var p in peers)
         {
-            var state = p.Connected ? "connected" : p.LastError is { } error ? $"disconnected ({error})" : "not connected";
+            var via = p.Via is { } relay ? $" via {peers.FirstOrDefault(r => r.DeviceId == relay)?.Name ?? relay[..7]}" : "";
+            var state = p.Connected ? "connected" + via : p.LastError is { } error ? $"disconnected ({error})" : "not connected";
+            state += p.Relays ? ", relays" : "";
             var seen = p.LastSeen is { } time ? $", last seen {Output.Time(time)}" : "";
             seen += p.BytesBehind is { } behind ? behind == 0 ? ", its replicas up to date" : $", {Output.Size(behind)} behind" : "";
             Console.WriteLine($"{p.Name}  {p.DeviceId}  {p.Address ?? "(no address: it dials us)"}  {state}{seen}");

@@ -9,14 +9,19 @@ using Microsoft.Extensions.Logging;
 namespace Dupa.Node.Peers;
 
 /// <summary>The answer to <c>GET /peer/v1/hello</c>.</summary>
-public sealed record PeerHello(string DeviceId, string Name, int Version, DateTimeOffset Time);
+public sealed record PeerHello(string DeviceId, string Name, int Version, DateTimeOffset Time)
+{
+    /// <summary>Whether the node relays for its pinned peers (docs/protocol.md, Relaying).</summary>
+    public bool Relay { get; init; }
+}
 
 /// <summary>
-/// Dials every pinned peer that has an address and keeps a heartbeat to it (docs/protocol.md, Order of a session):
-/// TLS 1.3 with this node's identity as the client certificate, the server's key checked against the pin.
+/// Dials every pinned peer and keeps a heartbeat to it (docs/protocol.md, Order of a session): TLS 1.3 with this
+/// node's identity as the client certificate, the server's key checked against the pin. A peer without an address,
+/// or whose direct dial fails, is reached through a relay (docs/protocol.md, Relaying), with the same TLS end to end.
 /// </summary>
 public sealed partial class PeerConnector(NodeIdentity identity, PeerRegistry peers, Replicator replicator, Auditor auditor, Data.NodeDatabase database,
-    Events.EventHub events, NodeOptions options, ILogger<PeerConnector> logger) : BackgroundService
+    Events.EventHub events, RelayListener relayListener, NodeOptions options, ILogger<PeerConnector> logger) : BackgroundService
 {
     public const int ProtocolVersion = 1;
 
@@ -43,7 +48,9 @@ public sealed partial class PeerConnector(NodeIdentity identity, PeerRegistry pe
         {
             while (!stoppingToken.IsCancellationRequested)
             {
-                await Task.WhenAll(peers.All().Where(p => p.DialAddress is not null).Select(p => HeartbeatAsync(p, stoppingToken)));
+                await Task.WhenAll(peers.All().Select(p => HeartbeatAsync(p, stoppingToken)));
+                // Listen at the relays reached in this round; a listen that dropped is opened again here.
+                relayListener.Update(peers.All().Where(p => p.UsableAsRelay).Select(p => (DeviceId.FromHex(p.Record.DeviceId), p.DialAddress!)), stoppingToken);
                 await _wake.WaitAsync(TimeSpan.FromSeconds(Math.Max(1, options.PeerHeartbeatSeconds)), stoppingToken);
             }
         }
@@ -72,19 +79,25 @@ public sealed partial class PeerConnector(NodeIdentity identity, PeerRegistry pe
     {
         foreach (var share in database.SharesOfVault(vaultId))
         {
-            if (peers.Get(DeviceId.FromHex(share.PeerId)) is { DialAddress: { } address })
+            var peer = DeviceId.FromHex(share.PeerId);
+            // The way the last heartbeat reached the peer: through its relay, or directly.
+            if (peers.Get(peer) is { Via: { } via } && peers.Get(DeviceId.FromHex(via)) is { UsableAsRelay: true, DialAddress: { } relayAddress })
             {
-                _ = NudgeAsync(address, DeviceId.FromHex(share.PeerId), vaultId);
+                _ = NudgeAsync(RelayClient.CreateClient(identity, relayAddress, DeviceId.FromHex(via), peer), RelayClient.Address, peer, vaultId);
+            }
+            else if (peers.Get(peer) is { DialAddress: { } address })
+            {
+                _ = NudgeAsync(CreateClient(identity, peer), address, peer, vaultId);
             }
         }
     }
 
-    private async Task NudgeAsync(string address, DeviceId peer, string vaultId)
+    private async Task NudgeAsync(HttpClient client, string address, DeviceId peer, string vaultId)
     {
         try
         {
-            using var client = CreateClient(identity, peer);
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(10));
+            using var owned = client;
+            using var timeout = new CancellationTokenSource(RelayHub.AcceptTimeout + TimeSpan.FromSeconds(5));
             using var request = new HttpRequestMessage(HttpMethod.Post, $"https://{address}/peer/v1/nudge?vault={Uri.EscapeDataString(vaultId)}")
             {
                 Version = HttpVersion.Version20,
@@ -99,32 +112,83 @@ public sealed partial class PeerConnector(NodeIdentity identity, PeerRegistry pe
         }
     }
 
+    /// <summary>
+    /// One round with a peer: a hello directly if it has an address, else (or if that fails) through each relay in
+    /// turn, the one that worked last first; then, over whichever connection answered, the round itself.
+    /// </summary>
     private async Task HeartbeatAsync(PeerState peer, CancellationToken cancellationToken)
     {
         var id = DeviceId.FromHex(peer.Record.DeviceId);
-        var address = peer.DialAddress!;
-        try
+        var failures = new List<string>();
+        if (peer.DialAddress is { } address)
         {
             using var client = CreateClient(identity, id);
+            if (await HelloAsync(client, address, id, null, failures, cancellationToken))
+            {
+                await RoundAsync(client, address, id, peer.Record.Name, cancellationToken);
+                return;
+            }
+        }
+        if (options.UseRelays)
+        {
+            foreach (var relay in peers.All().Where(p => p.UsableAsRelay && p.Record.DeviceId != id.Hex).OrderBy(p => p.Record.DeviceId == peer.Via ? 0 : 1))
+            {
+                var relayId = DeviceId.FromHex(relay.Record.DeviceId);
+                using var client = RelayClient.CreateClient(identity, relay.DialAddress!, relayId, id);
+                if (await HelloAsync(client, RelayClient.Address, id, relay, failures, cancellationToken))
+                {
+                    await RoundAsync(client, RelayClient.Address, id, peer.Record.Name, cancellationToken);
+                    return;
+                }
+            }
+        }
+        // A peer without an address dials this node (as before relays); that no relay reaches it either is no failure,
+        // else its own connections and this node's attempts would mark it connected and disconnected by turns.
+        if (peer.DialAddress is not null)
+        {
+            var error = string.Join("; ", failures);
+            peers.Failed(id, error);
+            LogHeartbeatFailed(logger, peer.Record.Name, error);
+        }
+    }
+
+    /// <summary>Sends hello and checks the answer names the pinned device; on failure adds why to <paramref name="failures"/>.</summary>
+    private async Task<bool> HelloAsync(HttpClient client, string address, DeviceId id, PeerState? relay, List<string> failures, CancellationToken cancellationToken)
+    {
+        try
+        {
             using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-            timeout.CancelAfter(TimeSpan.FromSeconds(Math.Max(5, options.PeerHeartbeatSeconds)));
+            // Through a relay the connection waits for the far side to answer the relay too.
+            timeout.CancelAfter(TimeSpan.FromSeconds(Math.Max(relay is null ? 5 : 20, options.PeerHeartbeatSeconds)));
             using var request = new HttpRequestMessage(HttpMethod.Get, $"https://{address}/peer/v1/hello")
             {
                 Version = HttpVersion.Version20,
                 VersionPolicy = HttpVersionPolicy.RequestVersionExact,
             };
-            PeerHello? hello;
-            using (var response = await client.SendAsync(request, timeout.Token))
-            {
-                response.EnsureSuccessStatusCode();
-                hello = await response.Content.ReadFromJsonAsync<PeerHello>(timeout.Token);
-            }
+            using var response = await client.SendAsync(request, timeout.Token);
+            response.EnsureSuccessStatusCode();
+            var hello = await response.Content.ReadFromJsonAsync<PeerHello>(timeout.Token);
             if (hello?.DeviceId != id.Hex)
             {
                 throw new InvalidDataException("the peer's hello names another device");
             }
-            peers.Seen(id);
-            // Replication pulls: what the peer shares with this node comes after the heartbeat, on the same connection.
+            peers.Reached(id, relay is null ? null : DeviceId.FromHex(relay.Record.DeviceId), hello.Relay);
+            return true;
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested && IsPeerFailure(e))
+        {
+            var error = e is OperationCanceledException ? "no answer in time" : e.GetBaseException().Message;
+            failures.Add(relay is null ? error : $"through relay {relay.Record.Name}: {error}");
+            return false;
+        }
+    }
+
+    /// <summary>After the hello: replication, the peer's report on what it replicates from us, and audits, on the same connection.</summary>
+    private async Task RoundAsync(HttpClient client, string address, DeviceId id, string name, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // Replication pulls: what the peer shares with this node.
             await replicator.SyncAsync(client, address, id, cancellationToken);
             // What the peer still lacks of the vaults it replicates from us, in its own words.
             using (var behind = await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, $"https://{address}/peer/v1/replicas")
@@ -136,14 +200,16 @@ public sealed partial class PeerConnector(NodeIdentity identity, PeerRegistry pe
             // And the owner's side: replicas of this node's vaults prove now and then that they still hold them.
             await auditor.AuditAsync(client, address, id, cancellationToken);
         }
-        catch (Exception e) when (!cancellationToken.IsCancellationRequested
-            && e is HttpRequestException or IOException or InvalidDataException or System.Text.Json.JsonException or OperationCanceledException or AuthenticationException)
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested && IsPeerFailure(e))
         {
             var error = e is OperationCanceledException ? "no answer in time" : e.GetBaseException().Message;
             peers.Failed(id, error);
-            LogHeartbeatFailed(logger, peer.Record.Name, error);
+            LogHeartbeatFailed(logger, name, error);
         }
     }
+
+    private static bool IsPeerFailure(Exception e) =>
+        e is HttpRequestException or IOException or InvalidDataException or System.Text.Json.JsonException or OperationCanceledException or AuthenticationException;
 
     /// <summary>
     /// Whether a failed request to a peer was the peer refusing this node (its handshake turned our certificate
@@ -161,15 +227,18 @@ public sealed partial class PeerConnector(NodeIdentity identity, PeerRegistry pe
     /// <summary>An HTTP/2 client that presents this node's identity and accepts only <paramref name="expected"/>'s key.</summary>
     public static HttpClient CreateClient(NodeIdentity identity, DeviceId expected) => new(new SocketsHttpHandler
     {
-        SslOptions = new SslClientAuthenticationOptions
-        {
-            ClientCertificates = [identity.Certificate],
-            EnabledSslProtocols = SslProtocols.Tls13,
-            // The pin is the only trust anchor: chain and host-name errors are expected for self-signed peers.
-            RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is not null && NodeIdentity.DeviceIdOf(certificate) == expected,
-        },
+        SslOptions = SslOptions(identity, expected),
         ConnectTimeout = TimeSpan.FromSeconds(10),
     });
+
+    /// <summary>TLS 1.3 with this node's certificate, accepting only <paramref name="expected"/>'s key: direct, to a relay, and through one.</summary>
+    public static SslClientAuthenticationOptions SslOptions(NodeIdentity identity, DeviceId expected) => new()
+    {
+        ClientCertificates = [identity.Certificate],
+        EnabledSslProtocols = SslProtocols.Tls13,
+        // The pin is the only trust anchor: chain and host-name errors are expected for self-signed peers.
+        RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is not null && NodeIdentity.DeviceIdOf(certificate) == expected,
+    };
 
     [LoggerMessage(Level = LogLevel.Information, Message = "peer {Peer}: the change notice did not arrive ({Error}); it pulls at its next heartbeat")]
     private static partial void LogNudgeFailed(ILogger logger, DeviceId peer, string error);

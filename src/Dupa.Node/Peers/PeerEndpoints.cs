@@ -12,7 +12,14 @@ using Microsoft.Extensions.DependencyInjection;
 namespace Dupa.Node.Peers;
 
 public sealed record PeerView(string DeviceId, string DeviceIdHex, string Name, string? Address, DateTimeOffset AddedAt, bool Connected, DateTimeOffset? LastSeen, string? LastError,
-    long? BytesBehind, string? Discovered = null);
+    long? BytesBehind, string? Discovered = null)
+{
+    /// <summary>Whether the peer relays for its pinned peers (as its last hello said).</summary>
+    public bool Relays { get; init; }
+
+    /// <summary>The relay (device ID) through which this node last reached the peer; null when directly.</summary>
+    public string? Via { get; init; }
+}
 
 public sealed record AddPeerRequest(string DeviceId, string? Address, string? Name);
 
@@ -23,7 +30,16 @@ public sealed record NodeStatusView(string DeviceId, string? PeerListen, IReadOn
 {
     /// <summary>Per shared vault: the copies its owner wants on peers, those up to date, and whether that falls short.</summary>
     public IReadOnlyList<VaultReplicationView> Vaults { get; init; } = [];
+
+    /// <summary>Relaying: this node's relay, if on, and the relays it listens at (docs/protocol.md, Relaying).</summary>
+    public RelayView? Relay { get; init; }
 }
+
+/// <summary>
+/// This node as a relay (whether on, the devices listening here, sessions open and in all, bytes relayed) and the
+/// relays it listens at itself.
+/// </summary>
+public sealed record RelayView(bool Enabled, IReadOnlyList<string> Listening, int Sessions, long SessionsTotal, long BytesRelayed, IReadOnlyList<string> ListeningAt);
 
 public sealed record VaultReplicationView(string VaultId, string Name, int CopiesWanted, IReadOnlyList<string> UpToDate, IReadOnlyList<string> Behind, bool UnderReplicated);
 
@@ -55,10 +71,12 @@ public static class PeerEndpoints
         var node = app.MapGroup("/api/v1").WithTags("Peers");
         node.MapGet("/node/id", (NodeIdentity identity) => new NodeIdView(identity.Id.ToString(), identity.Id.Hex, options.PeerListen))
             .RequireAuthorization(Scopes.Read).WithSummary("This node's device ID, to give to the peers that pin it");
-        node.MapGet("/status", (NodeIdentity identity, PeerRegistry peers, Replicator replicator, Auditor auditor, Members members, PortMapper mapper, NodeDatabase database) =>
+        node.MapGet("/status", (NodeIdentity identity, PeerRegistry peers, Replicator replicator, Auditor auditor, Members members, PortMapper mapper, NodeDatabase database,
+                RelayHub relay, RelayListener relayListener) =>
                 new NodeStatusView(identity.Id.ToString(), options.PeerListen, [.. peers.All().Select(View)], replicator.All(), auditor.All(), members.All(), mapper.State)
                 {
                     Vaults = Replication(database, peers, members),
+                    Relay = Relaying(relay, relayListener),
                 })
             .RequireAuthorization(Scopes.Admin).WithSummary("This node and each peer: connected, last seen, last error");
         node.MapGet("/peers", (PeerRegistry peers) => peers.All().Select(View)).RequireAuthorization(Scopes.Admin).WithSummary("The pinned peers (admin)");
@@ -207,7 +225,8 @@ public static class PeerEndpoints
             return await next(context);
         });
         protocol.MapGet("/hello", (NodeIdentity identity, TimeProvider time) =>
-            new PeerHello(identity.Id.Hex, Environment.MachineName, PeerConnector.ProtocolVersion, time.GetUtcNow()));
+            new PeerHello(identity.Id.Hex, Environment.MachineName, PeerConnector.ProtocolVersion, time.GetUtcNow()) { Relay = options.Relay });
+        RelayEndpoints.Map(protocol);
         MapReplicaSide(protocol);
         protocol.MapGet("/replicas", (HttpContext context, Replicator replicator) =>
             replicator.All().Where(r => r.From == Caller(context).Hex));
@@ -330,7 +349,7 @@ public static class PeerEndpoints
                 ? Results.Ok(Auditor.Answer(replicator.DirectoryOf(vault), request))
                 : ProblemMapping.Problem(StatusCodes.Status404NotFound, "not_found", "no such replica"));
 
-    private static Core.Crypto.DeviceId Caller(HttpContext context) => NodeIdentity.DeviceIdOf(context.Connection.ClientCertificate!);
+    internal static Core.Crypto.DeviceId Caller(HttpContext context) => NodeIdentity.DeviceIdOf(context.Connection.ClientCertificate!);
 
     /// <summary>The vault's directory if it is shared with the calling peer; a vault not shared with it does not exist for it.</summary>
     private static string SharedDirectory(string vault, HttpContext context, NodeDatabase database, VaultSessions sessions) =>
@@ -385,7 +404,17 @@ public static class PeerEndpoints
             ? port
             : throw new DupaException(ErrorCode.InvalidInput, $"--peer-listen '{peerListen}' is not HOST:PORT");
 
+    private static RelayView Relaying(RelayHub relay, RelayListener listener)
+    {
+        var hub = relay.State;
+        return new RelayView(hub.Enabled, hub.Listening, hub.Sessions, hub.SessionsTotal, hub.BytesRelayed, listener.ListeningAt);
+    }
+
     private static PeerView View(PeerState state) =>
         new(Core.Crypto.DeviceId.FromHex(state.Record.DeviceId).ToString(), state.Record.DeviceId, state.Record.Name, state.Record.Address, state.Record.AddedAt,
-            state.Connected, state.LastSeen, state.LastError, state.BytesBehind, state.Discovered);
+            state.Connected, state.LastSeen, state.LastError, state.BytesBehind, state.Discovered)
+        {
+            Relays = state.Relays,
+            Via = state.Via is { } via ? Core.Crypto.DeviceId.FromHex(via).ToString() : null,
+        };
 }

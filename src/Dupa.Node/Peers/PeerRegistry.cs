@@ -17,6 +17,15 @@ public sealed record PeerState(PeerRecord Record, bool Connected, DateTimeOffset
     /// <summary>Where local discovery last heard the peer announce itself (docs/protocol.md, Finding peers).</summary>
     public string? Discovered { get; init; }
 
+    /// <summary>Whether the peer said in its last hello that it relays for its pinned peers (docs/protocol.md, Relaying).</summary>
+    public bool Relays { get; init; }
+
+    /// <summary>The relay (device ID, hex) through which this node last reached the peer; null when it reached it directly.</summary>
+    public string? Via { get; init; }
+
+    /// <summary>Whether this node can relay through the peer now: it relays, and this node reached it directly.</summary>
+    public bool UsableAsRelay => Relays && Connected && Via is null && DialAddress is not null;
+
     /// <summary>Where to dial the peer: its static address, else the one discovery found.</summary>
     public string? DialAddress => Record.Address ?? Discovered;
 }
@@ -67,6 +76,19 @@ public sealed class PeerRegistry(NodeDatabase database, TimeProvider time)
         if (_states.TryGetValue(id.Hex, out var state))
         {
             _states.TryUpdate(id.Hex, state with { Connected = true, LastSeen = time.GetUtcNow(), LastError = null, Failures = 0 }, state);
+        }
+    }
+
+    /// <summary>
+    /// This node's heartbeat reached the peer, directly or through the relay <paramref name="via"/>, and its hello said
+    /// whether it relays.
+    /// </summary>
+    public void Reached(DeviceId id, DeviceId? via, bool relays)
+    {
+        // Retried if an incoming request marked the peer seen meanwhile: which way it was reached must not be lost.
+        while (_states.TryGetValue(id.Hex, out var state)
+            && !_states.TryUpdate(id.Hex, state with { Connected = true, LastSeen = time.GetUtcNow(), LastError = null, Failures = 0, Via = via?.Hex, Relays = relays }, state))
+        {
         }
     }
 

@@ -235,6 +235,10 @@ export interface Peer {
   connected: boolean;
   lastSeen: string | null;
   lastError: string | null;
+  /** Whether the peer relays for its pinned peers. */
+  relays?: boolean;
+  /** The relay (device ID) this node last reached the peer through; null when directly. */
+  via?: string | null;
 }
 
 export interface NodeStatus {

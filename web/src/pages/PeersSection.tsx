@@ -1,5 +1,6 @@
 import { useState } from 'react';
 import { peers } from '../api/dupa';
+import type { Peer } from '../api/types';
 import { ErrorMessage, Spinner } from '../components/common';
 import { formatBytes, formatDate } from '../lib/format';
 import { useAction, useLoad } from '../lib/hooks';
@@ -21,6 +22,12 @@ export function PeersSection({ isAdmin }: { isAdmin: boolean }) {
       {isAdmin ? <PeerList /> : null}
     </section>
   );
+}
+
+/** "connected", or "connected via NAME" when this node reached the peer through a relay (docs/protocol.md, Relaying). */
+function connectedVia(peer: Peer, all: Peer[]): string {
+  if (!peer.via) return 'connected';
+  return `connected via ${all.find((r) => r.deviceId === peer.via)?.name ?? peer.via.slice(0, 7)}`;
 }
 
 function PeerList() {
@@ -59,7 +66,8 @@ function PeerList() {
               <span>
                 <strong>{p.name}</strong> <code className="muted">{p.deviceId}</code>
                 <span className="muted">
-                  {' '}· {p.address ?? 'dials us'} · {p.connected ? 'connected' : p.lastError ? `not connected (${p.lastError})` : 'not connected yet'}
+                  {' '}· {p.address ?? 'dials us'} · {p.connected ? connectedVia(p, status.data?.peers ?? []) : p.lastError ? `not connected (${p.lastError})` : 'not connected yet'}
+                  {p.relays ? ' · relays' : ''}
                   {p.lastSeen ? ` · last seen ${formatDate(p.lastSeen)}` : ''}
                 </span>
               </span>
