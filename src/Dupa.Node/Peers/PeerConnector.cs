@@ -77,17 +77,53 @@ public sealed partial class PeerConnector(NodeIdentity identity, PeerRegistry pe
     /// <summary>Tells the peers a vault is shared with that it changed (fire and forget: a missed nudge waits for the next heartbeat).</summary>
     public void Nudge(string vaultId)
     {
+        // A burst of changes (the files of one upload) makes one nudge to each peer, not one each (each nudge is a TLS
+        // handshake, perhaps through a relay): a nudge asked for while one is on its way is sent once that one ends.
+        while (!_nudging.TryAdd(vaultId, false))
+        {
+            if (_nudging.TryUpdate(vaultId, true, false) || (_nudging.TryGetValue(vaultId, out var pending) && pending))
+            {
+                return;
+            }
+        }
+        _ = Task.Run(async () =>
+        {
+            try
+            {
+                do
+                {
+                    _nudging[vaultId] = false;
+                    await Task.WhenAll(NudgePeers(vaultId));
+                }
+                while (_nudging.TryGetValue(vaultId, out var again) && again);
+            }
+            finally
+            {
+                // One asked for between the last check and here is not lost.
+                if (_nudging.TryRemove(vaultId, out var again) && again)
+                {
+                    Nudge(vaultId);
+                }
+            }
+        });
+    }
+
+    /// <summary>Per vault: a nudge is on its way (the key), and another was asked for since (the value).</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, bool> _nudging = new(StringComparer.Ordinal);
+
+    private IEnumerable<Task> NudgePeers(string vaultId)
+    {
         foreach (var share in database.SharesOfVault(vaultId))
         {
             var peer = DeviceId.FromHex(share.PeerId);
             // The way the last heartbeat reached the peer: through its relay, or directly.
             if (peers.Get(peer) is { Via: { } via } && peers.Get(DeviceId.FromHex(via)) is { UsableAsRelay: true, DialAddress: { } relayAddress })
             {
-                _ = NudgeAsync(RelayClient.CreateClient(identity, relayAddress, DeviceId.FromHex(via), peer), RelayClient.Address, peer, vaultId);
+                yield return NudgeAsync(RelayClient.CreateClient(identity, relayAddress, DeviceId.FromHex(via), peer), RelayClient.Address, peer, vaultId);
             }
             else if (peers.Get(peer) is { DialAddress: { } address })
             {
-                _ = NudgeAsync(CreateClient(identity, peer), address, peer, vaultId);
+                yield return NudgeAsync(CreateClient(identity, peer), address, peer, vaultId);
             }
         }
     }
