@@ -20,7 +20,7 @@ public sealed class ChunkStore : IDisposable
     private readonly ChunkCodec _codec;
     private readonly long _packSize;
     private readonly Dictionary<ChunkId, BlobKind> _pending = [];
-    private readonly Dictionary<string, SafeFileHandle> _openPacks = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, OpenPack> _openPacks = new(StringComparer.Ordinal);
     private readonly Lock _readGate = new();
     private readonly List<string> _uncommittedPacks = [];
     private PackWriter? _writer;
@@ -220,48 +220,89 @@ public sealed class ChunkStore : IDisposable
     {
         lock (_readGate)
         {
-            foreach (var handle in _openPacks.Values)
-            {
-                handle.Dispose();
-            }
-            _openPacks.Clear();
+            EvictAll();
         }
     }
 
     private void ReadExactly(ChunkLocation location, Span<byte> destination)
     {
+        // The cache is used under the lock and the read done outside it, so that restore and verify workers read
+        // in parallel; a handle evicted meanwhile is closed by the last reader using it.
+        OpenPack pack;
         lock (_readGate)
         {
-            if (!_openPacks.TryGetValue(location.Pack, out var handle))
-            {
-                if (_openPacks.Count >= MaxOpenPacks)
-                {
-                    foreach (var open in _openPacks.Values)
-                    {
-                        open.Dispose();
-                    }
-                    _openPacks.Clear();
-                }
-                var path = Path.Combine(_vaultDirectory, PackFormat.RelativePath(location.Pack));
-                try
-                {
-                    handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-                }
-                catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-                {
-                    throw new IntegrityException($"pack {location.Pack[..12]}", "the pack file is missing");
-                }
-                _openPacks[location.Pack] = handle;
-            }
+            pack = Acquire(location.Pack);
+        }
+        try
+        {
             var read = 0;
             while (read < destination.Length)
             {
-                var n = RandomAccess.Read(handle, destination[read..], location.Offset + read);
+                var n = RandomAccess.Read(pack.Handle, destination[read..], location.Offset + read);
                 if (n == 0)
                 {
                     throw new IntegrityException($"pack {location.Pack[..12]}", "the pack is shorter than the index says");
                 }
                 read += n;
+            }
+        }
+        finally
+        {
+            lock (_readGate)
+            {
+                pack.Readers--;
+                pack.CloseIfUnused();
+            }
+        }
+    }
+
+    private OpenPack Acquire(string hash)
+    {
+        if (!_openPacks.TryGetValue(hash, out var pack))
+        {
+            if (_openPacks.Count >= MaxOpenPacks)
+            {
+                EvictAll();
+            }
+            var path = Path.Combine(_vaultDirectory, PackFormat.RelativePath(hash));
+            try
+            {
+                pack = new OpenPack(File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read));
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                throw new IntegrityException($"pack {hash[..12]}", "the pack file is missing");
+            }
+            _openPacks[hash] = pack;
+        }
+        pack.Readers++;
+        return pack;
+    }
+
+    private void EvictAll()
+    {
+        foreach (var pack in _openPacks.Values)
+        {
+            pack.Evicted = true;
+            pack.CloseIfUnused();
+        }
+        _openPacks.Clear();
+    }
+
+    /// <summary>A cached pack handle and how many reads are using it; guarded by the store's read lock.</summary>
+    private sealed class OpenPack(SafeFileHandle handle)
+    {
+        public SafeFileHandle Handle => handle;
+
+        public int Readers;
+
+        public bool Evicted;
+
+        public void CloseIfUnused()
+        {
+            if (Evicted && Readers == 0)
+            {
+                handle.Dispose();
             }
         }
     }
