@@ -27,6 +27,11 @@ public sealed class VaultIndex : IDisposable
     private readonly SqliteConnection _connection;
     private readonly Lock _gate = new();
 
+    // The two lookups made once per chunk (put, get, verify) and once per file (put's change cache), prepared once:
+    // preparing the SQL anew for every call was 0.4 s of a 1.1 GiB restore's CPU time (perf: sqlite3RunParser).
+    private SqliteCommand? _chunkLookup;
+    private SqliteCommand? _seenLookup;
+
     private VaultIndex(SqliteConnection connection) => _connection = connection;
 
     public static VaultIndex Open(string vaultDirectory, bool readOnly)
@@ -94,8 +99,9 @@ public sealed class VaultIndex : IDisposable
     {
         lock (_gate)
         {
-            using var command = Command("SELECT p.hash, c.offset, c.length, c.kind FROM chunks c JOIN packs p ON p.id = c.pack WHERE c.id = $id", ("$id", id.ToArray()));
-            using var reader = command.ExecuteReader();
+            _chunkLookup ??= Prepared("SELECT p.hash, c.offset, c.length, c.kind FROM chunks c JOIN packs p ON p.id = c.pack WHERE c.id = $id", "$id");
+            _chunkLookup.Parameters[0].Value = id.ToArray();
+            using var reader = _chunkLookup.ExecuteReader();
             if (reader.Read())
             {
                 location = CheckedLocation(reader.GetString(0), reader.GetInt64(1), reader.GetInt32(2), reader.GetInt32(3));
@@ -234,8 +240,9 @@ public sealed class VaultIndex : IDisposable
     {
         lock (_gate)
         {
-            using var command = Command("SELECT size, mtime_ns, inode, version FROM seen_files WHERE key = $k", ("$k", key));
-            using var reader = command.ExecuteReader();
+            _seenLookup ??= Prepared("SELECT size, mtime_ns, inode, version FROM seen_files WHERE key = $k", "$k");
+            _seenLookup.Parameters[0].Value = key;
+            using var reader = _seenLookup.ExecuteReader();
             return reader.Read() ? new SeenFile(reader.GetInt64(0), reader.GetInt64(1), (ulong)reader.GetInt64(2), reader.GetString(3)) : null;
         }
     }
@@ -306,8 +313,17 @@ public sealed class VaultIndex : IDisposable
         return command;
     }
 
+    private SqliteCommand Prepared(string sql, string parameter)
+    {
+        var command = Command(sql, (parameter, Array.Empty<byte>()));
+        command.Prepare();
+        return command;
+    }
+
     public void Dispose()
     {
+        _chunkLookup?.Dispose();
+        _seenLookup?.Dispose();
         _connection.Dispose();
         SqliteConnection.ClearAllPools();
     }

@@ -3,9 +3,10 @@ using System.Runtime.InteropServices;
 namespace Dupa.Core.Native;
 
 /// <summary>
-/// The few libc calls .NET does not expose: fsync of a directory (so a rename is durable) and statx (for the
-/// inode and nanosecond mtime that change detection needs). statx's layout is the same on every Linux
-/// architecture, unlike struct stat, so one binding serves x86-64 and the Raspberry Pi's arm64 alike.
+/// The few libc calls .NET does not expose: fsync of a directory (so a rename is durable), syncfs (one flush at
+/// the end of a restore) and statx (for the inode and nanosecond mtime that change detection needs). statx's
+/// layout is the same on every Linux architecture, unlike struct stat, so one binding serves x86-64 and the
+/// Raspberry Pi's arm64 alike.
 /// </summary>
 internal static partial class Posix
 {
@@ -20,6 +21,9 @@ internal static partial class Posix
 
     [LibraryImport(Libc, EntryPoint = "fsync", SetLastError = true)]
     private static partial int FSync(int fd);
+
+    [LibraryImport(Libc, EntryPoint = "syncfs", SetLastError = true)]
+    private static partial int SyncFs(int fd);
 
     [LibraryImport(Libc, EntryPoint = "close")]
     private static partial int Close(int fd);
@@ -39,6 +43,39 @@ internal static partial class Posix
         try
         {
             _ = FSync(fd);
+        }
+        finally
+        {
+            _ = Close(fd);
+        }
+    }
+
+    /// <summary>
+    /// syncfs(2) on the file system holding <paramref name="directory"/>: every file written there is on disk when
+    /// it returns. False where there is no syncfs (not Linux); an I/O error while writing back is an IOException.
+    /// </summary>
+    public static bool SyncFileSystem(string directory)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return false;
+        }
+        var fd = Open(directory, ORdOnly);
+        if (fd < 0)
+        {
+            throw new IOException($"cannot open '{directory}' to sync it: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+        }
+        try
+        {
+            if (SyncFs(fd) != 0)
+            {
+                throw new IOException($"cannot sync the file system of '{directory}': {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+            }
+            return true;
+        }
+        catch (EntryPointNotFoundException)
+        {
+            return false;
         }
         finally
         {

@@ -20,9 +20,11 @@ public sealed class ChunkStore : IDisposable
     private readonly ChunkCodec _codec;
     private readonly long _packSize;
     private readonly Dictionary<ChunkId, BlobKind> _pending = [];
-    private readonly Dictionary<string, SafeFileHandle> _openPacks = new(StringComparer.Ordinal);
+    private readonly Dictionary<string, OpenPack> _openPacks = new(StringComparer.Ordinal);
     private readonly Lock _readGate = new();
     private readonly List<string> _uncommittedPacks = [];
+    private readonly Queue<SealJob> _sealing = new();
+    private readonly int _maxSealing = 2 * Environment.ProcessorCount;
     private PackWriter? _writer;
 
     public ChunkStore(string vaultDirectory, VaultIndex index, ChunkCodec codec, long packSize)
@@ -42,38 +44,51 @@ public sealed class ChunkStore : IDisposable
 
     public bool Contains(ChunkId id) => _pending.ContainsKey(id) || _index.Contains(id);
 
-    /// <summary>Seals and stores a chunk unless the store already holds it. Returns true if it was new.</summary>
+    /// <summary>
+    /// Seals and stores a chunk unless the store already holds it. Returns true if it was new. Sealing (zstd and
+    /// AES-GCM, most of a put's CPU time) runs on the thread pool, up to two chunks per core ahead of the pack
+    /// writer, which appends them in the order they were added; the caller meanwhile cuts and hashes the next ones.
+    /// The plaintext is copied, so the caller may reuse its buffer at once.
+    /// </summary>
     public bool Add(ChunkId id, BlobKind kind, ReadOnlySpan<byte> plaintext)
     {
         if (Contains(id))
         {
             return false;
         }
-        var sealedBuffer = ArrayPool<byte>.Shared.Rent(ChunkCodec.MaxSealedSize(plaintext.Length));
+        _pending[id] = kind;
+        _sealing.Enqueue(SealJob.Start(_codec, id, kind, plaintext));
+        while (_sealing.Count > _maxSealing)
+        {
+            WriteOldestSealed();
+        }
+        return true;
+    }
+
+    /// <summary>Waits for the oldest chunk being sealed and appends it to the open pack.</summary>
+    private void WriteOldestSealed()
+    {
+        var job = _sealing.Dequeue();
         try
         {
-            var length = _codec.Seal(id, kind, plaintext, sealedBuffer);
+            var sealedBlob = job.Wait();
             _writer ??= new PackWriter(_vaultDirectory);
-            _writer.Add(id, kind, sealedBuffer.AsSpan(0, length));
-            _pending[id] = kind;
-            BytesWritten += length;
+            _writer.Add(job.Id, job.Kind, sealedBlob);
+            BytesWritten += sealedBlob.Length;
             ChunksWritten++;
         }
         catch
         {
             // A pack writer that failed once stays failed: drop it with every chunk it held.
+            job.Dispose();
             AbandonPack();
             throw;
         }
-        finally
+        job.Dispose();
+        if (_writer.Length >= _packSize)
         {
-            ArrayPool<byte>.Shared.Return(sealedBuffer);
+            FinishPack();
         }
-        if (_writer!.Length >= _packSize)
-        {
-            Flush();
-        }
-        return true;
     }
 
     /// <summary>Stores a chunk sealed elsewhere (by another member) if it opens and matches its ID. Returns true if it was new.</summary>
@@ -105,8 +120,17 @@ public sealed class ChunkStore : IDisposable
         return true;
     }
 
-    /// <summary>Finishes the open pack, if any: durable on disk, then recorded in the index.</summary>
+    /// <summary>Writes every chunk still being sealed, then finishes the open pack, if any: durable on disk, then recorded in the index.</summary>
     public void Flush()
+    {
+        while (_sealing.Count > 0)
+        {
+            WriteOldestSealed();
+        }
+        FinishPack();
+    }
+
+    private void FinishPack()
     {
         if (_writer is null)
         {
@@ -117,12 +141,20 @@ public sealed class ChunkStore : IDisposable
             var pack = _writer.Finish();
             _index.AddPack(pack);
             _uncommittedPacks.Add(pack.Hash);
+            foreach (var entry in pack.Entries)
+            {
+                _pending.Remove(entry.Id);
+            }
+        }
+        catch
+        {
+            AbandonPack();
+            throw;
         }
         finally
         {
-            _writer.Dispose();
+            _writer?.Dispose();
             _writer = null;
-            _pending.Clear();
         }
     }
 
@@ -144,9 +176,13 @@ public sealed class ChunkStore : IDisposable
         _uncommittedPacks.Clear();
     }
 
-    /// <summary>Drops the open pack and its chunks (an operation failed or was cancelled).</summary>
+    /// <summary>Drops the open pack and its chunks, and those still being sealed (an operation failed or was cancelled).</summary>
     public void AbandonPack()
     {
+        while (_sealing.Count > 0)
+        {
+            _sealing.Dequeue().Dispose();
+        }
         _writer?.Dispose();
         _writer = null;
         _pending.Clear();
@@ -220,48 +256,89 @@ public sealed class ChunkStore : IDisposable
     {
         lock (_readGate)
         {
-            foreach (var handle in _openPacks.Values)
-            {
-                handle.Dispose();
-            }
-            _openPacks.Clear();
+            EvictAll();
         }
     }
 
     private void ReadExactly(ChunkLocation location, Span<byte> destination)
     {
+        // The cache is used under the lock and the read done outside it, so that restore and verify workers read
+        // in parallel; a handle evicted meanwhile is closed by the last reader using it.
+        OpenPack pack;
         lock (_readGate)
         {
-            if (!_openPacks.TryGetValue(location.Pack, out var handle))
-            {
-                if (_openPacks.Count >= MaxOpenPacks)
-                {
-                    foreach (var open in _openPacks.Values)
-                    {
-                        open.Dispose();
-                    }
-                    _openPacks.Clear();
-                }
-                var path = Path.Combine(_vaultDirectory, PackFormat.RelativePath(location.Pack));
-                try
-                {
-                    handle = File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read);
-                }
-                catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-                {
-                    throw new IntegrityException($"pack {location.Pack[..12]}", "the pack file is missing");
-                }
-                _openPacks[location.Pack] = handle;
-            }
+            pack = Acquire(location.Pack);
+        }
+        try
+        {
             var read = 0;
             while (read < destination.Length)
             {
-                var n = RandomAccess.Read(handle, destination[read..], location.Offset + read);
+                var n = RandomAccess.Read(pack.Handle, destination[read..], location.Offset + read);
                 if (n == 0)
                 {
                     throw new IntegrityException($"pack {location.Pack[..12]}", "the pack is shorter than the index says");
                 }
                 read += n;
+            }
+        }
+        finally
+        {
+            lock (_readGate)
+            {
+                pack.Readers--;
+                pack.CloseIfUnused();
+            }
+        }
+    }
+
+    private OpenPack Acquire(string hash)
+    {
+        if (!_openPacks.TryGetValue(hash, out var pack))
+        {
+            if (_openPacks.Count >= MaxOpenPacks)
+            {
+                EvictAll();
+            }
+            var path = Path.Combine(_vaultDirectory, PackFormat.RelativePath(hash));
+            try
+            {
+                pack = new OpenPack(File.OpenHandle(path, FileMode.Open, FileAccess.Read, FileShare.Read));
+            }
+            catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
+            {
+                throw new IntegrityException($"pack {hash[..12]}", "the pack file is missing");
+            }
+            _openPacks[hash] = pack;
+        }
+        pack.Readers++;
+        return pack;
+    }
+
+    private void EvictAll()
+    {
+        foreach (var pack in _openPacks.Values)
+        {
+            pack.Evicted = true;
+            pack.CloseIfUnused();
+        }
+        _openPacks.Clear();
+    }
+
+    /// <summary>A cached pack handle and how many reads are using it; guarded by the store's read lock.</summary>
+    private sealed class OpenPack(SafeFileHandle handle)
+    {
+        public SafeFileHandle Handle => handle;
+
+        public int Readers;
+
+        public bool Evicted;
+
+        public void CloseIfUnused()
+        {
+            if (Evicted && Readers == 0)
+            {
+                handle.Dispose();
             }
         }
     }
@@ -270,6 +347,67 @@ public sealed class ChunkStore : IDisposable
     {
         AbandonPack();
         ClosePacks();
+    }
+}
+
+/// <summary>One chunk being sealed on the thread pool, from a pooled copy of its plaintext into a pooled buffer.</summary>
+internal sealed class SealJob : IDisposable
+{
+    private readonly Task<int> _task;
+    private byte[]? _sealed;
+
+    private SealJob(ChunkId id, BlobKind kind, byte[] sealedBuffer, Task<int> task)
+    {
+        Id = id;
+        Kind = kind;
+        _sealed = sealedBuffer;
+        _task = task;
+    }
+
+    public ChunkId Id { get; }
+
+    public BlobKind Kind { get; }
+
+    public static SealJob Start(ChunkCodec codec, ChunkId id, BlobKind kind, ReadOnlySpan<byte> plaintext)
+    {
+        var length = plaintext.Length;
+        var copy = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
+        plaintext.CopyTo(copy);
+        var sealedBuffer = ArrayPool<byte>.Shared.Rent(ChunkCodec.MaxSealedSize(length));
+        var task = Task.Run(() =>
+        {
+            try
+            {
+                return codec.Seal(id, kind, copy.AsSpan(0, length), sealedBuffer);
+            }
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(copy);
+            }
+        });
+        return new SealJob(id, kind, sealedBuffer, task);
+    }
+
+    /// <summary>The sealed chunk, once sealing is done; valid until <see cref="Dispose"/>.</summary>
+    public ReadOnlySpan<byte> Wait() => _sealed.AsSpan(0, _task.GetAwaiter().GetResult());
+
+    /// <summary>Returns the sealed buffer, after the sealing has finished with it (failed or not).</summary>
+    public void Dispose()
+    {
+        if (_sealed is null)
+        {
+            return;
+        }
+        try
+        {
+            _task.Wait();
+        }
+        catch (AggregateException)
+        {
+            // Its failure was reported by Wait, or the chunk is being dropped anyway.
+        }
+        ArrayPool<byte>.Shared.Return(_sealed);
+        _sealed = null;
     }
 }
 

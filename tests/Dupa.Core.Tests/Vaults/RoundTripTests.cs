@@ -96,6 +96,68 @@ public sealed class RoundTripTests
     }
 
     [Fact]
+    public async Task Get_ManySmallAndLargeFilesOnFourWorkers_RestoresEveryByteAndLeavesNoTemporaryFile()
+    {
+        using var vault = new TestVault();
+        var random = new SeededRandom(41);
+        var originals = new Dictionary<string, byte[]>();
+        for (var i = 0; i < 120; i++)
+        {
+            // Small files, empty ones, and a few of hundreds of chunks each (the test vault's chunks are 1–16 KiB).
+            var size = i % 40 == 0 ? random.Next(400_000, 900_000) : i % 13 == 0 ? 0 : random.Next(1, 20_000);
+            var relative = $"tree/d{i % 7}/f{i}.bin";
+            originals[relative] = random.NextBytes(size);
+            vault.WriteSource(relative, originals[relative]);
+        }
+        vault.Put(Path.Combine(vault.Source, "tree"));
+
+        using (var opened = vault.Open())
+        {
+            var result = await new FileExporter(opened) { Parallelism = 4 }.ExportAsync(opened.State.Subtree("/tree"), vault.Restore);
+            Assert.Equal(originals.Count, result.Files);
+            Assert.Equal(originals.Values.Sum(c => (long)c.Length), result.Bytes);
+        }
+
+        foreach (var (relative, content) in originals)
+        {
+            Assert.True(content.AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(vault.Restore, relative))), relative);
+        }
+        Assert.Equal(originals.Count, Directory.EnumerateFiles(vault.Restore, "*", SearchOption.AllDirectories).Count());
+    }
+
+    [Fact]
+    public async Task Get_OneChunkDamagedAmongManyFiles_FailsAndLeavesNoPartOfThatFile()
+    {
+        using var vault = new TestVault();
+        var random = new SeededRandom(43);
+        for (var i = 0; i < 40; i++)
+        {
+            vault.WriteSource($"tree/f{i:D2}.bin", random.NextBytes(random.Next(30_000, 200_000)));
+        }
+        vault.Put(Path.Combine(vault.Source, "tree"));
+        // Flip a byte in the middle of every pack: several files lose a chunk, wherever the workers are.
+        foreach (var pack in Directory.EnumerateFiles(Path.Combine(vault.Directory, "packs"), "*.pack", SearchOption.AllDirectories))
+        {
+            var bytes = File.ReadAllBytes(pack);
+            bytes[bytes.Length / 2] ^= 0x01;
+            File.WriteAllBytes(pack, bytes);
+        }
+
+        using (var opened = vault.Open())
+        {
+            await Assert.ThrowsAsync<Errors.IntegrityException>(() => new FileExporter(opened) { Parallelism = 4 }.ExportAsync(opened.State.Subtree("/tree"), vault.Restore));
+        }
+
+        // Whatever was restored is whole and right; nothing half-written is left, under its name or a temporary one.
+        foreach (var restored in Directory.EnumerateFiles(vault.Restore, "*", SearchOption.AllDirectories))
+        {
+            var name = Path.GetFileName(restored);
+            Assert.False(name.EndsWith(".tmp", StringComparison.Ordinal), $"temporary file {name} left behind");
+            Assert.Equal(File.ReadAllBytes(Path.Combine(vault.Source, "tree", name)), File.ReadAllBytes(restored));
+        }
+    }
+
+    [Fact]
     public void Put_UnchangedSecondTime_AppendsNothingAndReadsNothing()
     {
         using var vault = new TestVault();
