@@ -32,7 +32,7 @@ public static class UserCommand
         var user = new Argument<string>("USER") { Description = "The username whose password you set" };
         var passwordFile = new Option<string?>("--password-file") { Description = "Read the new password from this file (default: $DUPA_NEW_PASSWORD, else a prompt)", HelpName = "FILE" };
         var passwd = Globals.NewCommand("passwd",
-            "Set another user's password. Their sessions and API tokens end; the vaults shared with them must be shared again (their sharing key cannot be carried over); their own vaults still open with their passphrases.",
+            "Set another user's password. Their sessions and API tokens end; the vaults shared with them must be shared again (their sharing key cannot be carried over); their own vaults still open with their passphrases or recovery keys.",
             "DUPA_NEW_PASSWORD='temporary words' dupa user passwd bob --remote home");
         passwd.Add(user);
         passwd.Add(passwordFile);

@@ -66,7 +66,7 @@ public static class UserEndpoints
         }).WithSummary("Set a user's storage quota in bytes; 0 means none (admin)");
 
         users.MapPost("/{id}/password", ResetPassword).Produces<PasswordResetView>()
-            .WithSummary("Set another user's password (admin). Their vault-sharing key cannot be carried over: vaults shared with them must be shared again; their own vaults still open with their passphrases");
+            .WithSummary("Set another user's password (admin). Their vault-sharing key cannot be carried over: vaults shared with them must be shared again; their own vaults still open with their passphrases or recovery keys");
 
         app.MapPost("/api/v1/invites", (CreateInviteRequest request, HttpContext context, NodeDatabase database, TimeProvider time) =>
         {

@@ -93,7 +93,7 @@ function PasswordForm() {
       <h3 id="password-title">Change password</h3>
       <p className="muted">Your password also seals your sharing key, which opens the vaults others share with you. Changing it here makes you a
         new sharing key and moves every vault shared with you to it. If an admin resets your password instead, your old key is lost: vaults
-        shared with you must then be shared again (your own vaults still open with their passphrases).</p>
+        shared with you must then be shared again (your own vaults still open with their passphrases or recovery keys).</p>
       <label>Current password<input type="password" autoComplete="current-password" value={current} onChange={(e) => setCurrent(e.target.value)} required /></label>
       <label>New password, at least 8 characters<input type="password" autoComplete="new-password" minLength={8} value={next} onChange={(e) => setNext(e.target.value)} required /></label>
       <label>Repeat the new password<input type="password" autoComplete="new-password" value={repeat} onChange={(e) => setRepeat(e.target.value)} required /></label>
@@ -289,7 +289,7 @@ function ResetPasswordForm({ user, onReset }: { user: AdminUser; onReset: (resul
   const submit = async (e: React.FormEvent) => {
     e.preventDefault();
     if (!window.confirm(`Reset ${user.username}'s password? Their sessions and API tokens end, and every vault shared with them must be shared `
-      + 'with them again by its owner: their sharing key cannot be carried over. Their own vaults still open with their passphrases.')) return;
+      + 'with them again by its owner: their sharing key cannot be carried over. Their own vaults still open with their passphrases or recovery keys.')) return;
     const result = await action.run(() => admin.resetPassword(user.id, password));
     if (result) {
       setPassword('');

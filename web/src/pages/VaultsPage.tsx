@@ -71,7 +71,7 @@ export function VaultsPage() {
             ) : v.needsReshare ? (
               <p className="notice" role="status">
                 You cannot unlock this vault yourself: it was shared with a sharing key you no longer have, because an admin reset your
-                password. Ask {v.owner} (or a manager of it) to share it with you again. Your own vaults still open with their passphrases.
+                password. Ask {v.owner} (or a manager of it) to share it with you again. Your own vaults still open with their passphrases or recovery keys.
               </p>
             ) : (
               <UnlockForm vault={v.id} name={v.name} onUnlocked={list.reload} shared={v.role !== 'owner'} />
