@@ -22,9 +22,10 @@ public sealed record GetResult(int Files, int Directories, int Symlinks, long By
 /// Chunks are read, authenticated and written by one worker per core, each chunk at its offset in its file, so a
 /// tree of small files and one large file both keep every core busy. Files are not fsynced one by one: a single
 /// syncfs of the destination's file system at the end makes every restored file durable before the get returns
-/// (20,070 fsyncs were most of a 47–121 s full-corpus restore whose CPU time was 23–28 s). A power cut during
-/// a get may leave renamed files whose content never reached the disk; the get was not acknowledged, so it is run
-/// again. A killed process leaves only whole files and temporary names.
+/// (20,070 fsyncs were most of a 47–121 s full-corpus restore whose CPU time was 23–28 s). A file that replaces
+/// an existing one is still fsynced before its rename, so a power cut never loses what was there. A power cut
+/// during a get may leave new renamed files whose content never reached the disk; the get was not acknowledged,
+/// so it is run again. A killed process leaves only whole files and temporary names.
 /// </remarks>
 public sealed class FileExporter
 {
@@ -222,7 +223,9 @@ public sealed class FileExporter
         public void Finish(bool fsync)
         {
             var handle = _handle!;
-            if (fsync)
+            // A file that replaces one already there is made durable before the rename: a power cut must never trade
+            // the user's existing file for one whose content did not reach the disk. New files wait for the syncfs.
+            if (fsync || Path.Exists(localPath))
             {
                 RandomAccess.FlushToDisk(handle);
             }
