@@ -99,7 +99,7 @@ public sealed class ChunkStore : IDisposable
             return false;
         }
         // Authenticates the ciphertext and checks the keyed ID of the plaintext.
-        CheckOpens(id, kind, sealedBlob, "from a peer");
+        CheckOpens(id, kind, sealedBlob, "a peer's answer");
         try
         {
             _writer ??= new PackWriter(_vaultDirectory);
@@ -228,17 +228,20 @@ public sealed class ChunkStore : IDisposable
     {
         var sealedBlob = new byte[location.Length];
         ReadExactly(location, sealedBlob);
-        CheckOpens(id, location.Kind, sealedBlob, $"in pack {location.Pack[..12]}");
+        CheckOpens(id, location.Kind, sealedBlob, $"pack {location.Pack[..12]}");
         return sealedBlob;
     }
 
-    /// <summary>Throws an <see cref="IntegrityException"/> unless the sealed blob opens under this vault's keys as chunk <paramref name="id"/>.</summary>
-    private void CheckOpens(ChunkId id, BlobKind kind, ReadOnlySpan<byte> sealedBlob, string where)
+    /// <summary>
+    /// Throws an <see cref="IntegrityException"/> naming "chunk ID in <paramref name="where"/>" (a pack, a peer's
+    /// answer) unless the sealed blob opens under this vault's keys as chunk <paramref name="id"/>.
+    /// </summary>
+    public void CheckOpens(ChunkId id, BlobKind kind, ReadOnlySpan<byte> sealedBlob, string where)
     {
         var plainLength = ChunkCodec.PlainLength(sealedBlob);
         if (plainLength is < 0 or > 64 * 1024 * 1024)
         {
-            throw new IntegrityException($"chunk {id.Short} {where}", "the blob header is damaged");
+            throw new IntegrityException($"chunk {id.Short} in {where}", "the blob header is damaged");
         }
         var plaintext = ArrayPool<byte>.Shared.Rent(Math.Max(plainLength, 1));
         try

@@ -222,7 +222,7 @@ public sealed class Verifier
                     position += location.Length;
                     try
                     {
-                        CheckOpens(id, location.Kind, sealedBlob, name);
+                        _vault.Chunks.CheckOpens(id, location.Kind, sealedBlob, name);
                     }
                     catch (IntegrityException e)
                     {
@@ -278,25 +278,6 @@ public sealed class Verifier
                 throw new IOException("the pack ended early (it shrank while being read)");
             }
             read += n;
-        }
-    }
-
-    /// <summary>Authenticates and opens one sealed chunk, as a read of it would (<see cref="ChunkStore.Read"/>).</summary>
-    private void CheckOpens(ChunkId id, BlobKind kind, ReadOnlySpan<byte> sealedBlob, string where)
-    {
-        var plainLength = ChunkCodec.PlainLength(sealedBlob);
-        if (plainLength is < 0 or > 64 * 1024 * 1024)
-        {
-            throw new IntegrityException($"chunk {id.Short} in {where}", "the blob header is damaged");
-        }
-        var plaintext = ArrayPool<byte>.Shared.Rent(Math.Max(plainLength, 1));
-        try
-        {
-            _vault.Codec.Open(id, kind, sealedBlob, plaintext, where);
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(plaintext);
         }
     }
 
