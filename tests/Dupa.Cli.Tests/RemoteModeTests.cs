@@ -232,16 +232,11 @@ public sealed class RemoteModeTests
     public async Task AMemberKilledMidPull_ResumesAndEndsIdentical()
     {
         using var root = new TempDirectory();
-        var ports = Enumerable.Range(0, 4).Select(_ => Waiting.FreePort()).ToArray();
-        using var a = await StartNodeAsync(root, ports[0], "a", ports[1]);
-        var b = await StartNodeAsync(root, ports[2], "b", ports[3]);
-        var environment = new Dictionary<string, string?> { ["DUPA_CONFIG"] = root.Combine("config.json"), ["DUPA_PASSWORD"] = "node-password", ["DUPA_PASSPHRASE"] = "vault passphrase" };
+        var pair = await StartPinnedPairAsync(root);
+        using var a = pair.A;
+        var b = pair.B;
+        var (environment, ports, idB) = (pair.Environment, pair.Ports, pair.IdB);
         DupaRun Run(params string[] args) => DupaProcess.Run(args, environment, root.Path);
-        Assert.Equal(0, Run("login", $"https://127.0.0.1:{ports[0]}", "--name", "a", "--user", "admin").ExitCode);
-        Assert.Equal(0, Run("login", $"https://127.0.0.1:{ports[2]}", "--name", "b", "--user", "admin").ExitCode);
-        var (idA, idB) = (Run("id", "--remote", "a").Stdout.Trim(), Run("id", "--remote", "b").Stdout.Trim());
-        Assert.Equal(0, Run("peer", "add", idB, "--address", $"127.0.0.1:{ports[3]}", "--remote", "a").ExitCode);
-        Assert.Equal(0, Run("peer", "add", idA, "--address", $"127.0.0.1:{ports[1]}", "--remote", "b").ExitCode);
         Assert.Equal(0, Run("init", "--remote", "a", "--vault", "photos").ExitCode);
         var random = new SeededRandom(17);
         Directory.CreateDirectory(root.Combine("src"));
@@ -292,16 +287,11 @@ public sealed class RemoteModeTests
     public async Task RecoverFromAReplica_OnANewMachine_OnceTheReplicaAllowsIt()
     {
         using var root = new TempDirectory();
-        var ports = Enumerable.Range(0, 4).Select(_ => Waiting.FreePort()).ToArray();
-        var a = await StartNodeAsync(root, ports[0], "a", ports[1]);
-        using var b = await StartNodeAsync(root, ports[2], "b", ports[3]);
-        var environment = new Dictionary<string, string?> { ["DUPA_CONFIG"] = root.Combine("config.json"), ["DUPA_PASSWORD"] = "node-password", ["DUPA_PASSPHRASE"] = "vault passphrase" };
+        var pair = await StartPinnedPairAsync(root);
+        var a = pair.A;
+        using var b = pair.B;
+        var (environment, ports, idB) = (pair.Environment, pair.Ports, pair.IdB);
         DupaRun Run(params string[] args) => DupaProcess.Run(args, environment, root.Path);
-        Assert.Equal(0, Run("login", $"https://127.0.0.1:{ports[0]}", "--name", "a", "--user", "admin").ExitCode);
-        Assert.Equal(0, Run("login", $"https://127.0.0.1:{ports[2]}", "--name", "b", "--user", "admin").ExitCode);
-        var (idA, idB) = (Run("id", "--remote", "a").Stdout.Trim(), Run("id", "--remote", "b").Stdout.Trim());
-        Assert.Equal(0, Run("peer", "add", idB, "--address", $"127.0.0.1:{ports[3]}", "--remote", "a").ExitCode);
-        Assert.Equal(0, Run("peer", "add", idA, "--address", $"127.0.0.1:{ports[1]}", "--remote", "b").ExitCode);
         Assert.Equal(0, Run("init", "--remote", "a", "--vault", "photos").ExitCode);
         var random = new SeededRandom(9);
         Directory.CreateDirectory(root.Combine("src", "album"));
@@ -337,6 +327,37 @@ public sealed class RemoteModeTests
         Assert.Equal(0, DupaProcess.Run(["put", root.Combine("after.txt")], local, root.Path).ExitCode);
         Assert.Equal(0, DupaProcess.Run(["verify"], local, root.Path).ExitCode);
     }
+
+    /// <summary>
+    /// Two node processes, "a" and "b", that pin each other, with the CLI logged in to both (config in the test's
+    /// root) and the vault passphrase in its environment.
+    /// </summary>
+    private static async Task<PinnedPair> StartPinnedPairAsync(TempDirectory root)
+    {
+        var ports = Enumerable.Range(0, 4).Select(_ => Waiting.FreePort()).ToArray();
+        var a = await StartNodeAsync(root, ports[0], "a", ports[1]);
+        RunningNode b;
+        try
+        {
+            b = await StartNodeAsync(root, ports[2], "b", ports[3]);
+        }
+        catch
+        {
+            a.Dispose();
+            throw;
+        }
+        var environment = new Dictionary<string, string?> { ["DUPA_CONFIG"] = root.Combine("config.json"), ["DUPA_PASSWORD"] = "node-password", ["DUPA_PASSPHRASE"] = "vault passphrase" };
+        DupaRun Run(params string[] args) => DupaProcess.Run(args, environment, root.Path);
+        Assert.Equal(0, Run("login", $"https://127.0.0.1:{ports[0]}", "--name", "a", "--user", "admin").ExitCode);
+        Assert.Equal(0, Run("login", $"https://127.0.0.1:{ports[2]}", "--name", "b", "--user", "admin").ExitCode);
+        var (idA, idB) = (Run("id", "--remote", "a").Stdout.Trim(), Run("id", "--remote", "b").Stdout.Trim());
+        Assert.Equal(0, Run("peer", "add", idB, "--address", $"127.0.0.1:{ports[3]}", "--remote", "a").ExitCode);
+        Assert.Equal(0, Run("peer", "add", idA, "--address", $"127.0.0.1:{ports[1]}", "--remote", "b").ExitCode);
+        return new PinnedPair(a, b, ports, environment, idA, idB);
+    }
+
+    /// <summary>Nodes a and b; ports: a's API, a's peer port, b's API, b's peer port.</summary>
+    private sealed record PinnedPair(RunningNode A, RunningNode B, int[] Ports, Dictionary<string, string?> Environment, string IdA, string IdB);
 
     private sealed class RunningNode(Process process, string fingerprint) : IDisposable
     {
