@@ -35,20 +35,6 @@ internal static class MultipartForm
     /// <summary>A section's body whose malformed or cut-short end is a bad-input error (400), not a server error.</summary>
     public static Stream Body(MultipartSection section) => new MalformedIsBadInput(section.Body);
 
-    /// <summary>A section's body that fails with a quota error once more than <paramref name="allowed"/> bytes have been read.</summary>
-    public static Stream Limited(Stream body, long allowed, string why)
-    {
-        long read = 0;
-        return new Metrics.CountingStream(body, n =>
-        {
-            read += n;
-            if (read > allowed)
-            {
-                throw new DupaException(ErrorCode.QuotaExceeded, why);
-            }
-        });
-    }
-
     private sealed class MalformedIsBadInput(Stream inner) : Stream
     {
         public override bool CanRead => true;

@@ -6,6 +6,7 @@ using Dupa.Core.Manifest;
 using Dupa.Node.Data;
 using Dupa.Node.Security;
 using Dupa.Node.Sharing;
+using Dupa.Node.Uploads;
 using Dupa.Node.Vaults;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -171,7 +172,7 @@ public static class PublicLinkEndpoints
     }
 
     private static async Task<IResult> Upload(string secret, HttpContext context, NodeDatabase database, VaultSessions sessions, LinkSecrets secrets,
-        LoginThrottle throttle, VaultActivity activity, TimeProvider time)
+        LoginThrottle throttle, VaultActivity activity, UploadSessions uploads, TimeProvider time)
     {
         var (resolved, problem) = await ResolveAsync(secret, context, database, sessions, secrets, throttle, time, kind: "drop");
         if (resolved is null)
@@ -183,7 +184,14 @@ public static class PublicLinkEndpoints
         {
             return ProblemMapping.Problem(StatusCodes.Status415UnsupportedMediaType, "unsupported_media_type", "send multipart/form-data");
         }
-        sessions.CheckQuota(CurrentUser.OwnerOf(database, link.VaultId), context.Request.ContentLength ?? 0);
+        // An anonymous visitor may send a body of any length (chunked): it is cut off at the owner's quota.
+        const string OverQuota = "this upload would exceed the vault owner's quota";
+        var owner = CurrentUser.OwnerOf(database, link.VaultId);
+        var allowed = owner.QuotaBytes > 0 ? Math.Max(0, owner.QuotaBytes - sessions.BytesUsedBy(owner)) : long.MaxValue;
+        if ((context.Request.ContentLength ?? 0) > allowed)
+        {
+            throw new DupaException(ErrorCode.QuotaExceeded, OverQuota);
+        }
         if (!database.TryUseLink(link.Id, time.GetUtcNow()))
         {
             return Exhausted();
@@ -194,9 +202,6 @@ public static class PublicLinkEndpoints
         }
         var reader = MultipartForm.Reader(context.Request);
         var stored = new List<string>();
-        // An anonymous visitor may send a body of any length (chunked): it is cut off at the owner's quota.
-        var owner = CurrentUser.OwnerOf(database, link.VaultId);
-        var allowed = owner.QuotaBytes > 0 ? Math.Max(0, owner.QuotaBytes - sessions.BytesUsedBy(owner)) : long.MaxValue;
         while (await MultipartForm.NextAsync(reader, context.RequestAborted) is { } section)
         {
             if (!Microsoft.Net.Http.Headers.ContentDispositionHeaderValue.TryParse(section.ContentDisposition, out var disposition) || !disposition.IsFileDisposition())
@@ -207,13 +212,25 @@ public static class PublicLinkEndpoints
             var name = (disposition.FileNameStar.Value ?? disposition.FileName.Value ?? "").Replace('\\', '/');
             name = name[(name.LastIndexOf('/') + 1)..];
             VaultPath.CheckComponent("the uploaded file's name", name);
-            var (target, size) = await session.WithVaultAsync(async vault =>
+            // Received whole (sealed, on disk) before the vault's turn is taken: a visitor who trickles bytes holds no
+            // lock that the vault's users, other visitors or member sync wait on.
+            var received = await uploads.ReceiveWholeAsync(link.VaultId, MultipartForm.Body(section), allowed, OverQuota, context.RequestAborted);
+            (string Target, long Size) put;
+            try
             {
-                var free = FreeName(vault.State, root, name);
-                var version = await ContentWriter.PutAsync(vault, free, MultipartForm.Limited(MultipartForm.Body(section), allowed, "this upload would exceed the vault owner's quota"),
-                    time.GetUtcNow(), cancellationToken: context.RequestAborted);
-                return (free, version.Size);
-            }, context.RequestAborted);
+                put = await session.WithVaultAsync(async vault =>
+                {
+                    var free = FreeName(vault.State, root, name);
+                    await using var content = UploadSessions.OpenReceived(received);
+                    var version = await ContentWriter.PutAsync(vault, free, content, time.GetUtcNow(), cancellationToken: context.RequestAborted);
+                    return (free, version.Size);
+                }, context.RequestAborted);
+            }
+            finally
+            {
+                uploads.Remove(received);
+            }
+            var (target, size) = put;
             allowed -= size;
             activity.Changed(link.VaultId, null, "link:" + link.Id, "file.added", target);
             // The visitor's own name back, never the stored one: "report (2).txt" would tell that "report.txt" exists.

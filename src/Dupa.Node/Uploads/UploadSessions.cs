@@ -104,41 +104,69 @@ public sealed class UploadSessions
                 throw new DupaException(ErrorCode.InvalidInput, $"the upload stands at offset {session.Offset}, not {offset}");
             }
             await using var part = new FileStream(session.PartFile, FileMode.Append, FileAccess.Write, FileShare.None);
-            var buffer = new byte[SegmentSize];
-            var filled = 0;
-            try
-            {
-                int n;
-                while ((n = await body.ReadAsync(buffer.AsMemory(filled), CancellationToken.None)) > 0)
-                {
-                    filled += n;
-                    if (session.Offset + filled > session.Length)
-                    {
-                        throw new DupaException(ErrorCode.InvalidInput, "more bytes than the upload's declared length");
-                    }
-                    if (filled == buffer.Length)
-                    {
-                        WriteSegment(session, part, buffer.AsSpan(0, filled));
-                        filled = 0;
-                    }
-                }
-            }
-            catch (Exception e) when (e is IOException or OperationCanceledException or Microsoft.AspNetCore.Http.BadHttpRequestException)
-            {
-                // The connection dropped: keep what arrived.
-            }
-            finally
-            {
-                if (filled > 0 && session.Offset + filled <= session.Length)
-                {
-                    WriteSegment(session, part, buffer.AsSpan(0, filled));
-                }
-                await part.FlushAsync(CancellationToken.None);
-            }
+            await ReceiveAsync(session, part, body, ErrorCode.InvalidInput, "more bytes than the upload's declared length", keepOnDrop: true, cancellationToken);
         }
         finally
         {
             session.Gate.Release();
+        }
+    }
+
+    /// <summary>
+    /// Receives a whole body of at most <paramref name="limit"/> bytes into a sealed part file, before anything takes
+    /// the vault's turn, so a slow sender (an anonymous file drop) holds no lock while it trickles. Unlike an append,
+    /// a dropped connection is an error and nothing of it is kept. Store it with <see cref="OpenReceived"/>, then
+    /// <see cref="Remove"/> it.
+    /// </summary>
+    public async Task<UploadSession> ReceiveWholeAsync(string vaultId, Stream body, long limit, string tooLarge, CancellationToken cancellationToken)
+    {
+        var session = Create("", vaultId, "/", limit, _time.GetUtcNow());
+        try
+        {
+            await using var part = new FileStream(session.PartFile, FileMode.Append, FileAccess.Write, FileShare.None);
+            await ReceiveAsync(session, part, body, ErrorCode.QuotaExceeded, tooLarge, keepOnDrop: false, cancellationToken);
+            return session;
+        }
+        catch
+        {
+            Remove(session);
+            throw;
+        }
+    }
+
+    /// <summary>Reads the body into sealed segments, up to the session's length; a drop either keeps what arrived or throws.</summary>
+    private static async Task ReceiveAsync(UploadSession session, FileStream part, Stream body, ErrorCode tooMany, string tooManyMessage, bool keepOnDrop, CancellationToken cancellationToken)
+    {
+        var buffer = new byte[SegmentSize];
+        var filled = 0;
+        try
+        {
+            int n;
+            while ((n = await body.ReadAsync(buffer.AsMemory(filled), keepOnDrop ? CancellationToken.None : cancellationToken)) > 0)
+            {
+                filled += n;
+                if (session.Offset + filled > session.Length)
+                {
+                    throw new DupaException(tooMany, tooManyMessage);
+                }
+                if (filled == buffer.Length)
+                {
+                    WriteSegment(session, part, buffer.AsSpan(0, filled));
+                    filled = 0;
+                }
+            }
+        }
+        catch (Exception e) when (keepOnDrop && e is IOException or OperationCanceledException or Microsoft.AspNetCore.Http.BadHttpRequestException)
+        {
+            // The connection dropped: keep what arrived.
+        }
+        finally
+        {
+            if (filled > 0 && session.Offset + filled <= session.Length)
+            {
+                WriteSegment(session, part, buffer.AsSpan(0, filled));
+            }
+            await part.FlushAsync(CancellationToken.None);
         }
     }
 

@@ -259,6 +259,79 @@ public sealed class LinkTests
     }
 
     [Fact]
+    public async Task ADropThatTrickles_HoldsNoLockOnTheVault_WhileItsBytesArrive()
+    {
+        await using var node = await TestNode.StartAsync();
+        using var owner = node.Client(await node.LoginAsync());
+        var vault = await TestNode.CreateVaultAsync(owner);
+        await owner.PutAsync($"/api/v1/vaults/{vault}/files/Inbox/first.txt", new StringContent("first"));
+        var (_, secret) = await CreateLinkAsync(owner, vault, new { path = "/Inbox", kind = "drop" });
+        using var anonymous = node.Client();
+
+        // A visitor sends the start of a file, then stalls.
+        var release = new TaskCompletionSource();
+        using var form = new MultipartFormDataContent { { new StreamContent(new StallingStream("the first half, "u8.ToArray(), "then the rest"u8.ToArray(), release.Task)), "files", "slow.txt" } };
+        var upload = anonymous.PostAsync($"/api/v1/links/{secret}/upload", form);
+
+        // Meanwhile the owner writes and lists: the vault is not waiting on the visitor.
+        var write = owner.PutAsync($"/api/v1/vaults/{vault}/files/Inbox/mine.txt", new StringContent("mine"));
+        Assert.Same(write, await Task.WhenAny(write, upload, Task.Delay(TimeSpan.FromSeconds(60))));
+        Assert.Equal(HttpStatusCode.Created, (await write).StatusCode);
+
+        release.SetResult();
+        await JsonAsync(await upload);
+        Assert.Equal("the first half, then the rest", await owner.GetStringAsync($"/api/v1/vaults/{vault}/files/Inbox/slow.txt"));
+    }
+
+    /// <summary>A body that gives its first part, waits for <paramref name="release"/>, then gives the rest.</summary>
+    private sealed class StallingStream(byte[] first, byte[] rest, Task release) : Stream
+    {
+        private int _part;
+
+        public override bool CanRead => true;
+        public override bool CanSeek => false;
+        public override bool CanWrite => false;
+        public override long Length => throw new NotSupportedException();
+
+        public override long Position
+        {
+            get => throw new NotSupportedException();
+            set => throw new NotSupportedException();
+        }
+
+        public override int Read(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+
+        public override async ValueTask<int> ReadAsync(Memory<byte> buffer, CancellationToken cancellationToken = default)
+        {
+            switch (_part++)
+            {
+                case 0:
+                    first.CopyTo(buffer);
+                    return first.Length;
+                case 1:
+                    await release.WaitAsync(cancellationToken);
+                    rest.CopyTo(buffer);
+                    return rest.Length;
+                default:
+                    return 0;
+            }
+        }
+
+        public override Task<int> ReadAsync(byte[] buffer, int offset, int count, CancellationToken cancellationToken) =>
+            ReadAsync(buffer.AsMemory(offset, count), cancellationToken).AsTask();
+
+        public override void Flush()
+        {
+        }
+
+        public override long Seek(long offset, SeekOrigin origin) => throw new NotSupportedException();
+
+        public override void SetLength(long value) => throw new NotSupportedException();
+
+        public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
+    }
+
+    [Fact]
     public async Task ALinkDies_WhenItsMakerLosesTheRightToShare_AndBadRequestsAre4xx()
     {
         await using var node = await TestNode.StartAsync();
