@@ -134,16 +134,7 @@ public sealed class VaultSessions(NodeOptions options, NodeDatabase database, Ti
         }
     }
 
-    public void Unlock(string vaultId, string passphrase)
-    {
-        if (IsUnlocked(vaultId))
-        {
-            // Already open: still check the passphrase, so unlock never says yes to a wrong one.
-            Vault.CheckSecret(DirectoryOf(vaultId), VaultSecret.Passphrase(passphrase));
-            return;
-        }
-        Open(vaultId, VaultSecret.Passphrase(passphrase));
-    }
+    public void Unlock(string vaultId, string passphrase) => UnlockWith(vaultId, VaultSecret.Passphrase(passphrase));
 
     /// <summary>The vault key of a vault this node is a member of, wrapped to its agreement key by the peer that shared it.</summary>
     public string MemberKeyPath(string vaultId) => Path.Combine(DirectoryOf(vaultId), "member.key");
@@ -173,42 +164,35 @@ public sealed class VaultSessions(NodeOptions options, NodeDatabase database, Ti
     /// <summary>Vaults someone locked on purpose: member sync does not open them again behind their back.</summary>
     private readonly HashSet<string> _lockedByHand = new(StringComparer.Ordinal);
 
+    /// <summary>One at a time per vault: two opens at once would meet at the vault's write lock and one would fail.</summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, Lock> _opening = new(StringComparer.Ordinal);
+
+    /// <summary>Opens the vault with <paramref name="secret"/>; if it is (or has just been) unlocked, the secret is still checked.</summary>
     private void Open(string vaultId, VaultSecret secret)
     {
-        var vault = Vault.Open(DirectoryOf(vaultId), secret, new VaultOpenOptions { Writable = true, Time = time });
-        // The trash period is enforced whenever the vault is written; unlocking is the first chance.
-        Forgetter.ExpireTrash(vault);
-        lock (_gate)
+        lock (_opening.GetOrAdd(vaultId, _ => new Lock()))
         {
-            _lockedByHand.Remove(vaultId);
-            if (!_unlocked.TryAdd(vaultId, new UnlockedVault(vault)))
+            if (IsUnlocked(vaultId))
             {
-                vault.Dispose();
+                Vault.CheckSecret(DirectoryOf(vaultId), secret);
+                return;
+            }
+            var vault = Vault.Open(DirectoryOf(vaultId), secret, new VaultOpenOptions { Writable = true, Time = time });
+            // The trash period is enforced whenever the vault is written; unlocking is the first chance.
+            Forgetter.ExpireTrash(vault);
+            lock (_gate)
+            {
+                _lockedByHand.Remove(vaultId);
+                _unlocked[vaultId] = new UnlockedVault(vault);
             }
         }
     }
 
     /// <summary>
-    /// Unlocks a vault with any <see cref="VaultSecret"/> (a user's wrapped copy of the key, docs/sharing.md); if it is
-    /// already unlocked the secret is still checked, so this never says yes to a wrong one.
+    /// Unlocks a vault with any <see cref="VaultSecret"/> (its passphrase, a user's wrapped copy of the key,
+    /// docs/sharing.md); if it is already unlocked the secret is still checked, so this never says yes to a wrong one.
     /// </summary>
-    public void UnlockWith(string vaultId, VaultSecret secret)
-    {
-        if (IsUnlocked(vaultId))
-        {
-            Vault.CheckSecret(DirectoryOf(vaultId), secret);
-            return;
-        }
-        var vault = Vault.Open(DirectoryOf(vaultId), secret, new VaultOpenOptions { Writable = true, Time = time });
-        Forgetter.ExpireTrash(vault);
-        lock (_gate)
-        {
-            if (!_unlocked.TryAdd(vaultId, new UnlockedVault(vault)))
-            {
-                vault.Dispose();
-            }
-        }
-    }
+    public void UnlockWith(string vaultId, VaultSecret secret) => Open(vaultId, secret);
 
     /// <summary>The unlocked vault, or null when it is locked.</summary>
     public UnlockedVault? TryGet(string vaultId)
@@ -246,16 +230,16 @@ public sealed class VaultSessions(NodeOptions options, NodeDatabase database, Ti
     /// </summary>
     public async Task<int> RotateKeyAsync(string vaultId, string passphrase, CancellationToken cancellationToken)
     {
-        Vault.CheckSecret(DirectoryOf(vaultId), VaultSecret.Passphrase(passphrase));
+        var secret = VaultSecret.Passphrase(passphrase);
         if (TryGet(vaultId) is { Vault.HoldsRootKey: false })
         {
-            // Opened with a user's copy of the key: open it again with the passphrase.
+            // Opened with a user's copy of the key: the passphrase is checked before that session is closed, and the
+            // vault opened again with the root key.
+            Vault.CheckSecret(DirectoryOf(vaultId), secret);
             Close(vaultId);
         }
-        if (!IsUnlocked(vaultId))
-        {
-            Open(vaultId, VaultSecret.Passphrase(passphrase));
-        }
+        // Opens it, or checks the passphrase against the session that holds the root key already: one key derivation.
+        Open(vaultId, secret);
         return await Get(vaultId).WithVaultAsync(vault =>
         {
             var epoch = vault.RotateKey();
