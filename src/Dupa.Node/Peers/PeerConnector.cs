@@ -154,6 +154,21 @@ public sealed partial class PeerConnector(NodeIdentity identity, PeerRegistry pe
     /// </summary>
     private async Task HeartbeatAsync(PeerState peer, CancellationToken cancellationToken)
     {
+        try
+        {
+            await HeartbeatWithAsync(peer, cancellationToken);
+        }
+        catch (Exception e) when (!cancellationToken.IsCancellationRequested)
+        {
+            // Anything unforeseen with one peer (a vault's files, a bug) fails that peer's round, not the rounds with
+            // the others, and not the node: an exception leaving this service would stop the host.
+            peers.Failed(DeviceId.FromHex(peer.Record.DeviceId), e.Message);
+            LogRoundCrashed(logger, peer.Record.Name, e);
+        }
+    }
+
+    private async Task HeartbeatWithAsync(PeerState peer, CancellationToken cancellationToken)
+    {
         var id = DeviceId.FromHex(peer.Record.DeviceId);
         var failures = new List<string>();
         if (peer.DialAddress is { } address)
@@ -275,6 +290,9 @@ public sealed partial class PeerConnector(NodeIdentity identity, PeerRegistry pe
         // The pin is the only trust anchor: chain and host-name errors are expected for self-signed peers.
         RemoteCertificateValidationCallback = (_, certificate, _, _) => certificate is not null && NodeIdentity.DeviceIdOf(certificate) == expected,
     };
+
+    [LoggerMessage(Level = LogLevel.Error, Message = "peer {Peer}: the round failed unexpectedly")]
+    private static partial void LogRoundCrashed(ILogger logger, string peer, Exception exception);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "peer {Peer}: the change notice did not arrive ({Error}); it pulls at its next heartbeat")]
     private static partial void LogNudgeFailed(ILogger logger, DeviceId peer, string error);
