@@ -100,8 +100,6 @@ public sealed partial class NodeDatabase
         return command;
     }
 
-    public void DeleteUserKey(string userId) => Execute("DELETE FROM user_keys WHERE user_id = $u", ("$u", userId));
-
     public void SaveMember(VaultMember member) => Execute("""
         INSERT INTO vault_members (vault_id, user_id, role, wrapped_key, added_by, added_at, key_id) VALUES ($v, $u, $r, $k, $b, $t, $i)
         ON CONFLICT(vault_id, user_id) DO UPDATE SET role = $r, wrapped_key = $k, key_id = $i
@@ -206,9 +204,6 @@ public sealed partial class NodeDatabase
             return command.ExecuteNonQuery() == 1;
         }
     }
-
-    /// <summary>Notes that a link was looked at (listing, preview) without counting a use.</summary>
-    public void TouchLink(string id, DateTimeOffset now) => Execute("UPDATE links SET last_used_at = $now WHERE id = $id", ("$id", id), ("$now", Time(now)));
 
     public bool RevokeLink(string id)
     {

@@ -44,7 +44,10 @@ public sealed partial class Replicator(NodeOptions options, Members members, Tim
 
     public IReadOnlyList<ReplicaState> All() => [.. _states.Values.OrderBy(s => s.VaultId, StringComparer.Ordinal)];
 
-    public string DirectoryOf(string vaultId) => Path.Combine(options.Data, "replicas", vaultId);
+    /// <summary>Where a replica lives; a vault ID a peer sent is checked here, once, before it becomes a path.</summary>
+    public string DirectoryOf(string vaultId) => IsId(vaultId)
+        ? Path.Combine(options.Data, "replicas", vaultId)
+        : throw new DupaException(ErrorCode.NotFound, "no such vault");
 
     public async Task SyncAsync(HttpClient client, string address, DeviceId from, CancellationToken cancellationToken)
     {
