@@ -53,11 +53,14 @@ public sealed partial class RelayHub(NodeOptions options, NodeIdentity identity,
         Unlimit(context);
         using var socket = await context.WebSockets.AcceptWebSocketAsync();
         var listener = new Listener(socket);
-        if (_listeners.TryGetValue(caller.Hex, out var previous))
+        // A device listens once: a newer listen replaces an older one, which is closed (even when two arrive at once).
+        Listener? previous = null;
+        _listeners.AddOrUpdate(caller.Hex, listener, (_, old) =>
         {
-            previous.Close();
-        }
-        _listeners[caller.Hex] = listener;
+            previous = old;
+            return listener;
+        });
+        previous?.Close();
         LogListening(logger, caller);
         try
         {
