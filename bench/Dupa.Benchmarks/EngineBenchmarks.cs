@@ -35,7 +35,7 @@ public class EngineBenchmarks
         _chunkId = _codec.ComputeId(_chunk);
         _sealed = new byte[ChunkCodec.MaxSealedSize(_chunk.Length)];
         _opened = new byte[_chunk.Length];
-        _sealedLength = _codec.Seal(_chunkId, BlobKind.Data, _chunk, _sealed);
+        _sealedLength = Seal();
     }
 
     [Benchmark(Description = "FastCDC cut, 64 MiB")]
@@ -60,8 +60,13 @@ public class EngineBenchmarks
         return last;
     }
 
+    /// <summary>Sealing is in place: the copy into the buffer (a memcpy of 1 MiB) is part of what is measured.</summary>
     [Benchmark(Description = "seal 1 MiB incompressible chunk")]
-    public int Seal() => _codec.Seal(_chunkId, BlobKind.Data, _chunk, _sealed);
+    public int Seal()
+    {
+        _chunk.CopyTo(_sealed.AsSpan(ChunkCodec.PlaintextOffset));
+        return _codec.Seal(_chunkId, BlobKind.Data, _sealed, _chunk.Length);
+    }
 
     [Benchmark(Description = "open 1 MiB chunk")]
     public int Open() => _codec.Open(_chunkId, BlobKind.Data, _sealed.AsSpan(0, _sealedLength), _opened, "bench");

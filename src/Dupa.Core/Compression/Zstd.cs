@@ -42,6 +42,33 @@ public static unsafe class Zstd
     }
 
     /// <summary>
+    /// Compresses <paramref name="source"/> into one frame if it fits in <paramref name="destination"/>; false (and
+    /// nothing to use in the destination) when it does not, which is how a caller asks "does it shrink this much?".
+    /// </summary>
+    public static bool TryCompress(ReadOnlySpan<byte> source, Span<byte> destination, int level, out int written)
+    {
+        EnsureLoaded();
+        nuint result;
+        byte empty = 0;
+        fixed (byte* s = source)
+        fixed (byte* d = destination)
+        {
+            result = ZstdNative.Compress(destination.IsEmpty ? &empty : d, (nuint)destination.Length, source.IsEmpty ? &empty : s, (nuint)source.Length, level);
+        }
+        if (ZstdNative.IsError(result) != 0)
+        {
+            if (ZstdNative.GetErrorCode(result) != ZstdNative.DestinationTooSmall)
+            {
+                ThrowCompressFailed(result);
+            }
+            written = 0;
+            return false;
+        }
+        written = (int)result;
+        return true;
+    }
+
+    /// <summary>
     /// Decompresses <paramref name="source"/> into <paramref name="destination"/>, which must hold the whole
     /// content, and returns the bytes written (callers compare it with the length they expect). Corrupt input or a
     /// destination too small throws <see cref="InvalidDataException"/> with zstd's error name.

@@ -35,6 +35,15 @@ public static class ContentWriter
                 onChunk?.Invoke(chunk.Length);
             }
         }
+        return Complete(vault, op, chunks, size, mime);
+    }
+
+    /// <summary>
+    /// The content fields of a file put whose chunks are stored (or being written): inline, or a chunk-list blob
+    /// when there are more than <see cref="ChunkList.MaxInline"/>.
+    /// </summary>
+    internal static PutOp Complete(Vault vault, PutOp op, List<(ChunkId Id, int Length)> chunks, long size, string? mime)
+    {
         op = op with { Type = NodeType.File, Size = size, Mime = mime ?? MediaType.Empty };
         if (chunks.Count > ChunkList.MaxInline)
         {

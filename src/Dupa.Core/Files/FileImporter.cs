@@ -4,6 +4,7 @@ using Dupa.Core.Errors;
 using Dupa.Core.Index;
 using Dupa.Core.Manifest;
 using Dupa.Core.Native;
+using Dupa.Core.Storage;
 using Dupa.Core.Vaults;
 
 namespace Dupa.Core.Files;
@@ -15,16 +16,31 @@ namespace Dupa.Core.Files;
 /// Modes, mtimes, symlinks and empty directories are kept. Changes are appended in batches, each after the packs
 /// holding its chunks are durable, so a put that is stopped keeps every batch it finished.
 /// </summary>
+/// <remarks>
+/// The tree is walked first, one lstat per entry. Then files are read, cut and sealed several at a time ahead of
+/// the one writer (<see cref="FileReadAhead"/>), which appends their chunks to packs and their changes to the log
+/// in the walk's order. Reading one file at a time left a core idle on trees of small files: 20,000 files of
+/// 1–32 KiB took 3.7 s with the put's threads waiting on each other most of that time.
+/// </remarks>
 public sealed class FileImporter
 {
-    private const int SIfMt = 0xF000;
-    private const int SIfReg = 0x8000;
+    /// <summary>
+    /// Files read at once, the writer's included, while together they are no larger than <see cref="BytesAhead"/>:
+    /// many small files, or one large one, whose chunks are sealed on the thread pool while it is read.
+    /// </summary>
+    private static readonly int FilesAhead = 2 * Environment.ProcessorCount;
+
+    private const long BytesAhead = 16 * 1024 * 1024;
+
+    /// <summary>Items whose checks are made ahead of the writer: directories and unchanged files need no reading.</summary>
+    private const int ItemsAhead = 256;
 
     private readonly Vault _vault;
     private readonly PutOptions _options;
     private readonly List<(PutOp Op, byte[]? SeenKey, SeenFile? Seen)> _pending = [];
     private readonly List<string> _errors = [];
     private readonly List<string> _warnings = [];
+    private readonly Dictionary<int, (byte[] Key, SeenFile? Seen)> _seenAhead = [];
     private int _added, _changed, _unchanged, _directories, _symlinks, _filesDone, _filesTotal;
     private long _bytesRead, _bytesTotal;
 
@@ -38,7 +54,24 @@ public sealed class FileImporter
         _options = options ?? new PutOptions();
     }
 
-    private sealed record Item(string Source, string Target, NodeType Type, long Size);
+    /// <summary>An entry found by the walk, with what its one lstat said; <paramref name="Inode"/> is null where it is unknown.</summary>
+    private sealed record Item(string Source, string Target, NodeType Type, long Size, long MtimeNs, int Mode, ulong? Inode);
+
+    /// <summary>An item checked ahead of the writer: a file being read, or one to skip (unchanged, or refused with an error).</summary>
+    private sealed class Planned(Item item)
+    {
+        public Item Item => item;
+
+        public TreeNode? Existing;
+
+        public byte[]? SeenKey;
+
+        public bool Unchanged;
+
+        public string? Error;
+
+        public FileReadAhead? Reading;
+    }
 
     /// <summary>Adds each source under <paramref name="targetDirectory"/> (a vault path), keeping its own name.</summary>
     public async Task<PutResult> ImportAsync(IReadOnlyList<string> sources, string targetDirectory, CancellationToken cancellationToken = default)
@@ -60,11 +93,32 @@ public sealed class FileImporter
 
         var startBytes = _vault.Chunks.BytesWritten;
         var startChunks = _vault.Chunks.ChunksWritten;
+        var window = new Queue<Planned>();
         try
         {
-            foreach (var item in items)
+            var planned = 0;
+            var reading = 0;
+            var readingBytes = 0L;
+            while (planned < items.Count || window.Count > 0)
             {
                 cancellationToken.ThrowIfCancellationRequested();
+                while (planned < items.Count && window.Count < ItemsAhead
+                    && (reading == 0 || (reading < FilesAhead && readingBytes + items[planned].Size <= BytesAhead)))
+                {
+                    var next = Plan(items, planned++, cancellationToken);
+                    window.Enqueue(next);
+                    if (next.Reading is not null)
+                    {
+                        reading++;
+                        readingBytes += next.Item.Size;
+                    }
+                }
+                var item = window.Dequeue();
+                if (item.Reading is not null)
+                {
+                    reading--;
+                    readingBytes -= item.Item.Size;
+                }
                 await ImportItemAsync(item, cancellationToken);
                 if (_pending.Count >= _options.BatchSize)
                 {
@@ -73,16 +127,21 @@ public sealed class FileImporter
             }
             Commit();
         }
-        catch (OperationCanceledException)
+        catch
         {
-            // Keep the batches already committed; the rest, and the file being read, are not added.
+            // Keep the batches already committed; the rest, and the files being read, are not added.
             _vault.Chunks.RollBack();
             throw;
         }
-        catch
+        finally
         {
-            _vault.Chunks.RollBack();
-            throw;
+            foreach (var item in window)
+            {
+                if (item.Reading is { } left)
+                {
+                    await left.DisposeAsync();
+                }
+            }
         }
         // Chunks of files that failed to read and were never committed.
         _vault.Chunks.RollBack();
@@ -120,24 +179,15 @@ public sealed class FileImporter
 
     private void Scan(string source, string target, string relative, List<Item> items)
     {
-        var stat = Posix.Stat(source);
-        FileSystemInfo info = Directory.Exists(source) ? new DirectoryInfo(source) : new FileInfo(source);
-        if (info.LinkTarget is not null)
+        if (Describe(source, target) is not { } item)
         {
-            items.Add(new Item(source, target, NodeType.Symlink, 0));
             return;
         }
-        if (info is FileInfo file)
+        items.Add(item);
+        if (item.Type != NodeType.Directory)
         {
-            if (stat is { } s && (s.Mode & SIfMt) != SIfReg)
-            {
-                _warnings.Add($"{source}: skipped (not a regular file, directory or symlink)");
-                return;
-            }
-            items.Add(new Item(source, target, NodeType.File, file.Length));
             return;
         }
-        items.Add(new Item(source, target, NodeType.Directory, 0));
         IEnumerable<string> children;
         try
         {
@@ -168,40 +218,106 @@ public sealed class FileImporter
         }
     }
 
-    private async Task ImportItemAsync(Item item, CancellationToken cancellationToken)
+    /// <summary>The walk's item for a path, from one lstat; null (with a warning or an error) for what put skips.</summary>
+    private Item? Describe(string source, string target)
     {
+        if (OperatingSystem.IsLinux())
+        {
+            if (Posix.Stat(source) is not { } stat)
+            {
+                _errors.Add($"{source}: cannot read its metadata (it was removed, or permission is denied)");
+                return null;
+            }
+            if (stat.IsSymlink)
+            {
+                return new Item(source, target, NodeType.Symlink, 0, stat.MtimeNs, 0x1FF, stat.Inode);
+            }
+            if (!stat.IsDirectory && !stat.IsRegularFile)
+            {
+                _warnings.Add($"{source}: skipped (not a regular file, directory or symlink)");
+                return null;
+            }
+            return new Item(source, target, stat.IsDirectory ? NodeType.Directory : NodeType.File, stat.IsDirectory ? 0 : stat.Size, stat.MtimeNs, stat.Permissions, stat.Inode);
+        }
+        // Elsewhere: no inode, so a file is read again on every put.
+        FileSystemInfo info = Directory.Exists(source) ? new DirectoryInfo(source) : new FileInfo(source);
+        var mtime = (info.LastWriteTimeUtc.Ticks - DateTime.UnixEpoch.Ticks) * 100;
+        if (info.LinkTarget is not null)
+        {
+            return new Item(source, target, NodeType.Symlink, 0, mtime, 0x1FF, null);
+        }
+        var mode = OperatingSystem.IsWindows() ? 0x1FF : (int)info.UnixFileMode;
+        return info is FileInfo file
+            ? new Item(source, target, NodeType.File, file.Length, mtime, mode, null)
+            : new Item(source, target, NodeType.Directory, 0, mtime, mode, null);
+    }
+
+    /// <summary>
+    /// Checks an item ahead of the writer: for a file, whether it changed since the last put and may be put where it
+    /// goes; a file to read starts being read at once.
+    /// </summary>
+    private Planned Plan(List<Item> items, int index, CancellationToken cancellationToken)
+    {
+        var item = items[index];
+        var planned = new Planned(item) { Existing = _vault.State.Get(item.Target) };
+        if (item.Type != NodeType.File)
+        {
+            return planned;
+        }
+        (planned.SeenKey, var lastSeen) = SeenOf(items, index);
+        if (item.Inode is { } inode && lastSeen is { } seen
+            && seen.Size == item.Size && seen.MtimeNs == item.MtimeNs && seen.Inode == inode
+            && planned.Existing is { Type: NodeType.File } && planned.Existing.Current.Ref.ToString() == seen.Version)
+        {
+            planned.Unchanged = true;
+            return planned;
+        }
         try
         {
-            var existing = _vault.State.Get(item.Target);
+            _vault.State.CheckPut(item.Target, NodeType.File, _vault.NowMs);
+        }
+        catch (DupaException e) when (e.Code == ErrorCode.WriteOnce)
+        {
+            planned.Error = e.Message;
+            return planned;
+        }
+        planned.Reading = FileReadAhead.Start(_vault, item.Source, item.Size, cancellationToken);
+        return planned;
+    }
+
+    private async Task ImportItemAsync(Planned planned, CancellationToken cancellationToken)
+    {
+        var item = planned.Item;
+        var existing = planned.Existing;
+        try
+        {
             switch (item.Type)
             {
                 case NodeType.Directory:
                     {
-                        var (mode, mtime) = Metadata(item.Source);
-                        if (existing is not null && existing.Type == NodeType.Directory && existing.Current.Mode == mode && existing.Current.MtimeNs == mtime)
+                        if (existing is not null && existing.Type == NodeType.Directory && existing.Current.Mode == item.Mode && existing.Current.MtimeNs == item.MtimeNs)
                         {
                             return;
                         }
                         _vault.State.CheckPut(item.Target, NodeType.Directory, _vault.NowMs);
-                        _pending.Add((new PutOp(item.Target, NodeType.Directory, 0, mtime, mode), null, null));
+                        _pending.Add((new PutOp(item.Target, NodeType.Directory, 0, item.MtimeNs, item.Mode), null, null));
                         _directories++;
                         return;
                     }
                 case NodeType.Symlink:
                     {
                         var target = new FileInfo(item.Source).LinkTarget!;
-                        var (_, mtime) = Metadata(item.Source, isSymlink: true);
                         if (existing is not null && existing.Type == NodeType.Symlink && existing.Current.Target == target)
                         {
                             return;
                         }
                         _vault.State.CheckPut(item.Target, NodeType.Symlink, _vault.NowMs);
-                        _pending.Add((new PutOp(item.Target, NodeType.Symlink, 0, mtime, 0x1FF) { Target = target, Base = ContentWriter.BaseOf(_vault, item.Target, NodeType.Symlink) }, null, null));
+                        _pending.Add((new PutOp(item.Target, NodeType.Symlink, 0, item.MtimeNs, 0x1FF) { Target = target, Base = ContentWriter.BaseOf(_vault, item.Target, NodeType.Symlink) }, null, null));
                         _symlinks++;
                         return;
                     }
                 default:
-                    await ImportFileAsync(item, existing, cancellationToken);
+                    await ImportFileAsync(planned, cancellationToken);
                     return;
             }
         }
@@ -217,14 +333,15 @@ public sealed class FileImporter
         }
     }
 
-    private async Task ImportFileAsync(Item item, TreeNode? existing, CancellationToken cancellationToken)
+    private async Task ImportFileAsync(Planned planned, CancellationToken cancellationToken)
     {
-        var stat = Posix.Stat(item.Source);
-        var (mode, mtime) = Metadata(item.Source);
-        var seenKey = SeenKey(item.Source, item.Target);
-        if (stat is { } s && _vault.Index.TryGetSeen(seenKey) is { } seen
-            && seen.Size == item.Size && seen.MtimeNs == s.MtimeNs && seen.Inode == s.Inode
-            && existing is { Type: NodeType.File } && existing.Current.Ref.ToString() == seen.Version)
+        var item = planned.Item;
+        if (planned.Error is { } error)
+        {
+            _errors.Add($"{item.Source}: {error}");
+            return;
+        }
+        if (planned.Unchanged)
         {
             _unchanged++;
             _filesDone++;
@@ -233,19 +350,28 @@ public sealed class FileImporter
             return;
         }
 
-        _vault.State.CheckPut(item.Target, NodeType.File, _vault.NowMs);
-        PutOp op;
-        await using (var stream = new FileStream(item.Source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0, FileOptions.SequentialScan))
+        var chunks = new List<(ChunkId Id, int Length)>();
+        long size = 0;
+        await using (var reading = planned.Reading!)
         {
-            op = await ContentWriter.WriteAsync(_vault, stream, new PutOp(item.Target, NodeType.File, 0, mtime, mode) { Base = ContentWriter.BaseOf(_vault, item.Target, NodeType.File) }, length =>
+            await foreach (var chunk in reading.ReadAllAsync(cancellationToken))
             {
-                _bytesRead += length;
+                if (chunk.Job is { } job)
+                {
+                    _vault.Chunks.Write(job);
+                }
+                chunks.Add((chunk.Id, chunk.Length));
+                size += chunk.Length;
+                _bytesRead += chunk.Length;
                 Report(item.Source);
-            }, cancellationToken);
+            }
+            reading.ThrowIfFailed();
+            var op = ContentWriter.Complete(_vault, new PutOp(item.Target, NodeType.File, 0, item.MtimeNs, item.Mode) { Base = ContentWriter.BaseOf(_vault, item.Target, NodeType.File) },
+                chunks, size, reading.Mime);
+            var seenNow = item.Inode is { } inode ? new SeenFile(item.Size, item.MtimeNs, inode, "") : (SeenFile?)null;
+            _pending.Add((op, planned.SeenKey, seenNow));
         }
-        var seenNow = stat is { } st ? new SeenFile(op.Size, st.MtimeNs, st.Inode, "") : (SeenFile?)null;
-        _pending.Add((op, seenKey, seenNow));
-        if (existing is { Type: NodeType.File })
+        if (planned.Existing is { Type: NodeType.File })
         {
             _changed++;
         }
@@ -276,15 +402,26 @@ public sealed class FileImporter
         _pending.Clear();
     }
 
+    /// <summary>What the last put saw of file <paramref name="index"/>, looked up with the files after it in one query.</summary>
+    private (byte[] Key, SeenFile? Seen) SeenOf(List<Item> items, int index)
+    {
+        if (!_seenAhead.Remove(index, out var found))
+        {
+            _seenAhead.Clear();
+            var files = Enumerable.Range(index, Math.Min(ItemsAhead, items.Count - index)).Where(i => items[i].Type == NodeType.File).ToList();
+            var keys = files.Select(i => SeenKey(items[i].Source, items[i].Target)).ToList();
+            var seen = _vault.Index.TryGetSeen(keys);
+            for (var i = 0; i < files.Count; i++)
+            {
+                _seenAhead[files[i]] = (keys[i], seen[i]);
+            }
+            _seenAhead.Remove(index, out found);
+        }
+        return found;
+    }
+
     private byte[] SeenKey(string source, string target) =>
         HMACSHA256.HashData(_vault.Keys.Index, Encoding.UTF8.GetBytes(source + "\0" + target));
-
-    private static (int Mode, long MtimeNs) Metadata(string path, bool isSymlink = false)
-    {
-        var mtime = Posix.Stat(path)?.MtimeNs ?? (File.GetLastWriteTimeUtc(path).Ticks - DateTime.UnixEpoch.Ticks) * 100;
-        var mode = isSymlink || OperatingSystem.IsWindows() ? 0x1FF : (int)File.GetUnixFileMode(path);
-        return (mode, mtime);
-    }
 
     private void Report(string current) =>
         _options.Progress?.Report(new PutProgress(_bytesRead, _bytesTotal, _filesDone, _filesTotal, current));

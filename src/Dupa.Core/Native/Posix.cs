@@ -83,8 +83,11 @@ internal static partial class Posix
         }
     }
 
-    /// <summary>The inode, mtime and file type bits of a path without following a final symlink, or null where statx is missing.</summary>
-    public static (ulong Inode, long MtimeNs, int Mode)? Stat(string path)
+    /// <summary>
+    /// A path's type, permissions, size, inode and mtime without following a final symlink, in one system call; null
+    /// where statx is missing (not Linux) or the path cannot be stat'ed (gone, or no permission).
+    /// </summary>
+    public static FileStat? Stat(string path)
     {
         if (!OperatingSystem.IsLinux())
         {
@@ -102,7 +105,7 @@ internal static partial class Posix
         {
             return null;
         }
-        return (buffer.Ino, (buffer.MtimeSec * 1_000_000_000L) + buffer.MtimeNsec, buffer.Mode);
+        return new FileStat(buffer.Ino, (buffer.MtimeSec * 1_000_000_000L) + buffer.MtimeNsec, buffer.Mode, buffer.Size);
     }
 
     // struct statx from <linux/stat.h>: 256 bytes, fixed layout on all architectures.
@@ -111,7 +114,23 @@ internal static partial class Posix
     {
         [FieldOffset(28)] public ushort Mode;
         [FieldOffset(32)] public ulong Ino;
+        [FieldOffset(40)] public long Size;
         [FieldOffset(112)] public long MtimeSec;
         [FieldOffset(120)] public uint MtimeNsec;
     }
+}
+
+/// <summary>What <see cref="Posix.Stat"/> reads: <paramref name="Mode"/> holds the file type and permission bits.</summary>
+internal readonly record struct FileStat(ulong Inode, long MtimeNs, int Mode, long Size)
+{
+    private const int TypeMask = 0xF000;
+
+    public bool IsDirectory => (Mode & TypeMask) == 0x4000;
+
+    public bool IsRegularFile => (Mode & TypeMask) == 0x8000;
+
+    public bool IsSymlink => (Mode & TypeMask) == 0xA000;
+
+    /// <summary>The permission bits, set-ID and sticky bits (07777), as <see cref="File.GetUnixFileMode(string)"/> gives them.</summary>
+    public int Permissions => Mode & 0xFFF;
 }

@@ -22,6 +22,12 @@ internal static unsafe partial class ZstdNative
     [LibraryImport(Library, EntryPoint = "ZSTD_decompress")]
     public static partial nuint Decompress(byte* destination, nuint destinationCapacity, byte* source, nuint compressedSize);
 
+    /// <summary>ZSTD_error_dstSize_tooSmall, as ZSTD_getErrorCode gives it (zstd_errors.h; stable across versions).</summary>
+    public const int DestinationTooSmall = 70;
+
+    [LibraryImport(Library, EntryPoint = "ZSTD_getErrorCode")]
+    public static partial int GetErrorCode(nuint code);
+
     [LibraryImport(Library, EntryPoint = "ZSTD_isError")]
     public static partial uint IsError(nuint code);
 

@@ -42,44 +42,56 @@ public sealed class ChunkCodec
     /// <summary>A destination of this size always holds the sealed form of a plaintext of <paramref name="plainLength"/> bytes.</summary>
     public static int MaxSealedSize(int plainLength) => Overhead + plainLength;
 
-    /// <summary>Seals a plaintext into <paramref name="destination"/> and returns the sealed length.</summary>
-    public int Seal(ChunkId id, BlobKind kind, ReadOnlySpan<byte> plaintext, Span<byte> destination)
+    /// <summary>Where <see cref="Seal"/> expects the plaintext in its buffer: after the header, where the body goes.</summary>
+    public const int PlaintextOffset = HeaderSize;
+
+    /// <summary>
+    /// Seals in place: <paramref name="buffer"/> (at least <see cref="MaxSealedSize"/>) holds the plaintext at
+    /// <see cref="PlaintextOffset"/> and ends up holding the sealed chunk from its start; returns the sealed length.
+    /// zstd writes into a pooled scratch buffer, copied back only where compression pays, and AES-GCM encrypts in
+    /// place, so a chunk waiting to be written costs one buffer, not three.
+    /// </summary>
+    public int Seal(ChunkId id, BlobKind kind, Span<byte> buffer, int plainLength)
     {
-        var scratch = ArrayPool<byte>.Shared.Rent(Zstd.CompressBound(plaintext.Length));
-        try
+        var body = buffer.Slice(PlaintextOffset, plainLength);
+        var bodyLength = plainLength;
+        var compression = NoCompression;
+        if (plainLength >= 64)
         {
-            var body = plaintext;
-            var compression = NoCompression;
-            if (plaintext.Length >= 64)
+            // Keep compression only where it saves at least 1/32 (3%): below that it costs reads for nothing. Given no
+            // more room than that, zstd gives up on the rest (random bytes, media) by itself.
+            var room = plainLength - (plainLength / 32);
+            var scratch = ChunkBuffers.Pool.Rent(room);
+            try
             {
-                var compressed = Zstd.Compress(plaintext, scratch, CompressionLevel);
-                // Keep compression only where it saves at least 1/32 (3%): below that it costs reads for nothing.
-                if (compressed <= plaintext.Length - (plaintext.Length / 32))
+                if (Zstd.TryCompress(body, scratch.AsSpan(0, room), CompressionLevel, out var compressed))
                 {
-                    body = scratch.AsSpan(0, compressed);
+                    scratch.AsSpan(0, compressed).CopyTo(body);
+                    bodyLength = compressed;
                     compression = ZstdCompression;
                 }
             }
-            var header = destination[..HeaderSize];
-            header[0] = Version;
-            header[1] = (byte)kind;
-            header[2] = compression;
-            header[3] = (byte)_keys.Epoch;
-            BinaryPrimitives.WriteInt32LittleEndian(header[4..], plaintext.Length);
-            RandomNumberGenerator.Fill(header.Slice(8, 12));
+            finally
+            {
+                ChunkBuffers.Pool.Return(scratch);
+            }
+        }
+        body = body[..bodyLength];
+        var header = buffer[..HeaderSize];
+        header[0] = Version;
+        header[1] = (byte)kind;
+        header[2] = compression;
+        header[3] = (byte)_keys.Epoch;
+        BinaryPrimitives.WriteInt32LittleEndian(header[4..], plainLength);
+        RandomNumberGenerator.Fill(header.Slice(8, 12));
 
-            Span<byte> key = stackalloc byte[KeyRing.KeySize];
-            Span<byte> ad = stackalloc byte[HeaderSize + ChunkId.Size];
-            DeriveKeyAndAd(id, header, key, ad);
-            using var aes = new AesGcm(key, TagSize);
-            aes.Encrypt(header.Slice(8, 12), body, destination.Slice(HeaderSize, body.Length), destination.Slice(HeaderSize + body.Length, TagSize), ad);
-            CryptographicOperations.ZeroMemory(key);
-            return HeaderSize + body.Length + TagSize;
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(scratch);
-        }
+        Span<byte> key = stackalloc byte[KeyRing.KeySize];
+        Span<byte> ad = stackalloc byte[HeaderSize + ChunkId.Size];
+        DeriveKeyAndAd(id, header, key, ad);
+        using var aes = new AesGcm(key, TagSize);
+        aes.Encrypt(header.Slice(8, 12), body, body, buffer.Slice(HeaderSize + bodyLength, TagSize), ad);
+        CryptographicOperations.ZeroMemory(key);
+        return HeaderSize + bodyLength + TagSize;
     }
 
     /// <summary>The plaintext length a sealed blob declares (checked when it is opened).</summary>

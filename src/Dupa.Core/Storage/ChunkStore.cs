@@ -19,7 +19,10 @@ public sealed class ChunkStore : IDisposable
     private readonly VaultIndex _index;
     private readonly ChunkCodec _codec;
     private readonly long _packSize;
+    private readonly Lock _gate = new();
+    // Both guarded by _gate: chunks written since the last commit, and chunks being sealed, by ID.
     private readonly Dictionary<ChunkId, BlobKind> _pending = [];
+    private readonly Dictionary<ChunkId, SealJob> _inFlight = [];
     private readonly Dictionary<string, OpenPack> _openPacks = new(StringComparer.Ordinal);
     private readonly Lock _readGate = new();
     private readonly List<string> _uncommittedPacks = [];
@@ -42,7 +45,18 @@ public sealed class ChunkStore : IDisposable
 
     public int ChunksWritten { get; private set; }
 
-    public bool Contains(ChunkId id) => _pending.ContainsKey(id) || _index.Contains(id);
+    /// <summary>Whether the store holds the chunk: in the index, or written since the last commit. Thread-safe.</summary>
+    public bool Contains(ChunkId id)
+    {
+        lock (_gate)
+        {
+            if (_pending.ContainsKey(id))
+            {
+                return true;
+            }
+        }
+        return _index.Contains(id);
+    }
 
     /// <summary>
     /// Seals and stores a chunk unless the store already holds it. Returns true if it was new. Sealing (zstd and
@@ -50,19 +64,91 @@ public sealed class ChunkStore : IDisposable
     /// writer, which appends them in the order they were added; the caller meanwhile cuts and hashes the next ones.
     /// The plaintext is copied, so the caller may reuse its buffer at once.
     /// </summary>
-    public bool Add(ChunkId id, BlobKind kind, ReadOnlySpan<byte> plaintext)
+    public bool Add(ChunkId id, BlobKind kind, ReadOnlySpan<byte> plaintext) =>
+        StartSeal(id, kind, plaintext, onThisThread: false) is { } job && Write(job);
+
+    /// <summary>
+    /// Starts sealing a chunk for a later <see cref="Write"/>, unless the store already holds it (null). Thread-safe:
+    /// readers of several files call it at once, ahead of the one writer. A chunk already being sealed for another
+    /// file gives that same job, so a duplicate is sealed once. <paramref name="onThisThread"/> seals before
+    /// returning (for small chunks, where a hand-off costs more than the work); otherwise the plaintext is copied
+    /// and sealed on the thread pool. The caller owns the job it gets: it passes it to <see cref="Write"/> or
+    /// disposes it.
+    /// </summary>
+    internal SealJob? StartSeal(ChunkId id, BlobKind kind, ReadOnlySpan<byte> plaintext, bool onThisThread)
     {
         if (Contains(id))
         {
-            return false;
+            return null;
         }
-        _pending[id] = kind;
-        _sealing.Enqueue(SealJob.Start(_codec, id, kind, plaintext));
+        var buffer = ChunkBuffers.Pool.Rent(ChunkCodec.MaxSealedSize(plaintext.Length));
+        plaintext.CopyTo(buffer.AsSpan(ChunkCodec.PlaintextOffset));
+        SealJob? job = null;
+        lock (_gate)
+        {
+            if (!_pending.ContainsKey(id))
+            {
+                if (_inFlight.TryGetValue(id, out var shared) && shared.TryAddReference())
+                {
+                    job = shared;
+                }
+                else
+                {
+                    job = new SealJob(this, _codec, id, kind, buffer, plaintext.Length);
+                    _inFlight[id] = job;
+                    buffer = null;
+                }
+            }
+        }
+        if (buffer is not null)
+        {
+            // Stored or being sealed already.
+            ChunkBuffers.Pool.Return(buffer);
+            return job;
+        }
+        job!.Start(onThisThread);
+        return job;
+    }
+
+    /// <summary>
+    /// Appends a chunk started by <see cref="StartSeal"/> to the open pack, in the order of the calls (the one writer
+    /// only), unless the store holds it by now; takes over the caller's job. Returns true if it was new. The pack
+    /// writer runs up to two chunks per core behind, waiting for their sealing only when it must.
+    /// </summary>
+    internal bool Write(SealJob job)
+    {
+        lock (_gate)
+        {
+            if (_pending.ContainsKey(job.Id))
+            {
+                job.Dispose();
+                return false;
+            }
+            _pending[job.Id] = job.Kind;
+        }
+        _sealing.Enqueue(job);
         while (_sealing.Count > _maxSealing)
         {
             WriteOldestSealed();
         }
         return true;
+    }
+
+    /// <summary>Lets go of one holder's reference to a job; true for the last, which a later chunk with its ID no longer finds.</summary>
+    internal bool Release(SealJob job)
+    {
+        lock (_gate)
+        {
+            if (!job.ReleaseReference())
+            {
+                return false;
+            }
+            if (_inFlight.TryGetValue(job.Id, out var current) && current == job)
+            {
+                _inFlight.Remove(job.Id);
+            }
+            return true;
+        }
     }
 
     /// <summary>Waits for the oldest chunk being sealed and appends it to the open pack.</summary>
@@ -104,7 +190,10 @@ public sealed class ChunkStore : IDisposable
         {
             _writer ??= new PackWriter(_vaultDirectory);
             _writer.Add(id, kind, sealedBlob);
-            _pending[id] = kind;
+            lock (_gate)
+            {
+                _pending[id] = kind;
+            }
             BytesWritten += sealedBlob.Length;
             ChunksWritten++;
         }
@@ -141,9 +230,13 @@ public sealed class ChunkStore : IDisposable
             var pack = _writer.Finish();
             _index.AddPack(pack);
             _uncommittedPacks.Add(pack.Hash);
-            foreach (var entry in pack.Entries)
+            // In the index first, then no longer pending: a concurrent Contains always finds the chunk in one.
+            lock (_gate)
             {
-                _pending.Remove(entry.Id);
+                foreach (var entry in pack.Entries)
+                {
+                    _pending.Remove(entry.Id);
+                }
             }
         }
         catch
@@ -185,7 +278,10 @@ public sealed class ChunkStore : IDisposable
         }
         _writer?.Dispose();
         _writer = null;
-        _pending.Clear();
+        lock (_gate)
+        {
+            _pending.Clear();
+        }
     }
 
     /// <summary>Reads, authenticates and opens a chunk into a buffer rented from the shared pool; return it after use.</summary>
@@ -353,64 +449,83 @@ public sealed class ChunkStore : IDisposable
     }
 }
 
-/// <summary>One chunk being sealed on the thread pool, from a pooled copy of its plaintext into a pooled buffer.</summary>
+/// <summary>
+/// One chunk being sealed into a pooled buffer, on the thread pool or on the thread that started it, and shared by
+/// every file that holds the chunk until the writer appends it (<see cref="ChunkStore.StartSeal"/>). Each holder
+/// disposes its reference; the last one returns the buffer.
+/// </summary>
 internal sealed class SealJob : IDisposable
 {
-    private readonly Task<int> _task;
-    private byte[]? _sealed;
+    private readonly ChunkStore _store;
+    private readonly Task<int> _sealing;
+    private byte[]? _buffer;
+    private int _references = 1;
 
-    private SealJob(ChunkId id, BlobKind kind, byte[] sealedBuffer, Task<int> task)
+    /// <summary>A job ready to seal, in place, the plaintext in <paramref name="buffer"/> (pooled; returned by the last holder).</summary>
+    internal SealJob(ChunkStore store, ChunkCodec codec, ChunkId id, BlobKind kind, byte[] buffer, int plainLength)
     {
+        _store = store;
         Id = id;
         Kind = kind;
-        _sealed = sealedBuffer;
-        _task = task;
+        _buffer = buffer;
+        _sealing = new Task<int>(() => codec.Seal(id, kind, buffer, plainLength));
     }
 
     public ChunkId Id { get; }
 
     public BlobKind Kind { get; }
 
-    public static SealJob Start(ChunkCodec codec, ChunkId id, BlobKind kind, ReadOnlySpan<byte> plaintext)
+    /// <summary>
+    /// Seals on this thread or the thread pool. A thread that waits for a job the pool has not started yet runs it
+    /// itself, so a busy pool never stalls the writer.
+    /// </summary>
+    internal void Start(bool onThisThread)
     {
-        var length = plaintext.Length;
-        var copy = ArrayPool<byte>.Shared.Rent(Math.Max(length, 1));
-        plaintext.CopyTo(copy);
-        var sealedBuffer = ArrayPool<byte>.Shared.Rent(ChunkCodec.MaxSealedSize(length));
-        var task = Task.Run(() =>
+        if (onThisThread)
         {
-            try
-            {
-                return codec.Seal(id, kind, copy.AsSpan(0, length), sealedBuffer);
-            }
-            finally
-            {
-                ArrayPool<byte>.Shared.Return(copy);
-            }
-        });
-        return new SealJob(id, kind, sealedBuffer, task);
+            _sealing.RunSynchronously(TaskScheduler.Default);
+        }
+        else
+        {
+            _sealing.Start(TaskScheduler.Default);
+        }
     }
 
-    /// <summary>The sealed chunk, once sealing is done; valid until <see cref="Dispose"/>.</summary>
-    public ReadOnlySpan<byte> Wait() => _sealed.AsSpan(0, _task.GetAwaiter().GetResult());
+    /// <summary>Another file holds the same chunk; false once the last holder let go. Under the store's lock.</summary>
+    internal bool TryAddReference()
+    {
+        if (_references == 0)
+        {
+            return false;
+        }
+        _references++;
+        return true;
+    }
 
-    /// <summary>Returns the sealed buffer, after the sealing has finished with it (failed or not).</summary>
+    /// <summary>True when this was the last reference. Under the store's lock.</summary>
+    internal bool ReleaseReference() => --_references == 0;
+
+    /// <summary>The sealed chunk, once sealing is done; valid until <see cref="Dispose"/>.</summary>
+    public ReadOnlySpan<byte> Wait() => _buffer.AsSpan(0, _sealing.GetAwaiter().GetResult());
+
+    /// <summary>Lets go of this holder's reference; the last returns the buffer, after the sealing has finished with it.</summary>
     public void Dispose()
     {
-        if (_sealed is null)
+        if (!_store.Release(this))
         {
             return;
         }
         try
         {
-            _task.Wait();
+            // Sealing may still write into the buffer: wait for it, failed or not.
+            _sealing.Wait();
         }
         catch (AggregateException)
         {
             // Its failure was reported by Wait, or the chunk is being dropped anyway.
         }
-        ArrayPool<byte>.Shared.Return(_sealed);
-        _sealed = null;
+        ChunkBuffers.Pool.Return(_buffer!);
+        _buffer = null;
     }
 }
 

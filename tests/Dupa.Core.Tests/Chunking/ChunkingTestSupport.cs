@@ -125,4 +125,6 @@ internal sealed class TricklingStream(byte[] data, SeededRandom random, int larg
         }
         return await base.ReadAsync(buffer[..Math.Min(buffer.Length, random.Next(1, largestRead + 1))], cancellationToken);
     }
+
+    public override int Read(Span<byte> buffer) => base.Read(buffer[..Math.Min(buffer.Length, random.Next(1, largestRead + 1))]);
 }
