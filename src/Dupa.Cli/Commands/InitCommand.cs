@@ -11,8 +11,9 @@ public static class InitCommand
 {
     public static Command Build()
     {
-        var iterations = new Option<int>("--kdf-iterations") { Description = "Argon2id passes (default 3)", DefaultValueFactory = _ => 3 };
-        var memory = new Option<int>("--kdf-memory") { Description = "Argon2id memory in MiB (default 256)", HelpName = "MIB", DefaultValueFactory = _ => 256 };
+        var kdf = new VaultCreateOptions().Kdf;
+        var iterations = new Option<int>("--kdf-iterations") { Description = $"Argon2id passes (default {kdf.Iterations})", DefaultValueFactory = _ => kdf.Iterations };
+        var memory = new Option<int>("--kdf-memory") { Description = $"Argon2id memory in MiB (default {kdf.MemoryKiB / 1024})", HelpName = "MIB", DefaultValueFactory = _ => kdf.MemoryKiB / 1024 };
         var chunkAverage = new Option<int>("--chunk-avg") { Description = "Average chunk size in KiB, a power of two (default 1024; min is 1/4, max 4x)", HelpName = "KIB", DefaultValueFactory = _ => 1024 };
         var packSize = new Option<int>("--pack-size") { Description = "Pack file size in MiB (default 32)", HelpName = "MIB", DefaultValueFactory = _ => 32 };
         var command = Globals.NewCommand("init", "Create a new vault and print its recovery key (shown once).", "DUPA_VAULT=/tmp/v dupa init");
