@@ -214,7 +214,9 @@ public sealed class FileExporter
                 if (_handle is null)
                 {
                     _temporary = Path.Combine(Path.GetDirectoryName(localPath)!, $".{Path.GetFileName(localPath)}.dupa-{Guid.NewGuid():N}.tmp");
-                    _handle = File.OpenHandle(_temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+                    _handle = OperatingSystem.IsLinux()
+                        ? Posix.CreateNew(_temporary)
+                        : File.OpenHandle(_temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None);
                 }
                 return _handle;
             }
@@ -223,19 +225,31 @@ public sealed class FileExporter
         public void Finish(bool fsync)
         {
             var handle = _handle!;
-            // A file that replaces one already there is made durable before the rename: a power cut must never trade
-            // the user's existing file for one whose content did not reach the disk. New files wait for the syncfs.
-            if (fsync || Path.Exists(localPath))
-            {
-                RandomAccess.FlushToDisk(handle);
-            }
             if (!OperatingSystem.IsWindows() && version.Mode != 0)
             {
                 File.SetUnixFileMode(handle, (UnixFileMode)(version.Mode & 0xFFF));
             }
-            File.SetLastWriteTimeUtc(handle, ToDateTime(version.MtimeNs));
+            if (OperatingSystem.IsLinux())
+            {
+                Posix.SetModifiedTime(handle, version.MtimeNs);
+            }
+            else
+            {
+                File.SetLastWriteTimeUtc(handle, ToDateTime(version.MtimeNs));
+            }
+            // A new name is taken in one rename that refuses to replace, and the file waits for the syncfs. A file
+            // that replaces one already there is made durable before the rename: a power cut must never trade the
+            // user's existing file for one whose content did not reach the disk.
+            var renamed = !fsync && Posix.TryRenameNoReplace(_temporary!, localPath);
+            if (!renamed)
+            {
+                RandomAccess.FlushToDisk(handle);
+            }
             handle.Dispose();
-            File.Move(_temporary!, localPath, overwrite: true);
+            if (!renamed)
+            {
+                File.Move(_temporary!, localPath, overwrite: true);
+            }
             _finished = true;
         }
 
