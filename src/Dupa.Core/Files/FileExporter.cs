@@ -26,6 +26,11 @@ public sealed record GetResult(int Files, int Directories, int Symlinks, long By
 /// an existing one is still fsynced before its rename, so a power cut never loses what was there. A power cut
 /// during a get may leave new renamed files whose content never reached the disk; the get was not acknowledged,
 /// so it is run again. A killed process leaves only whole files and temporary names.
+/// On Linux a small file costs open(O_EXCL), a pwrite per chunk, fchmod, futimens, renameat2(RENAME_NOREPLACE)
+/// and close (<see cref="Posix"/>); .NET's file API added two flocks, an fstat before the time, an lstat of each
+/// name before the rename, and our own lstat to see whether a file was being replaced, which the refused rename
+/// now tells. Starting each file's writeback early (sync_file_range) so that the final syncfs had less to do was
+/// measured and dropped: it took more CPU (6.1 against 4.4 s) and more wall time on the full corpus.
 /// </remarks>
 public sealed class FileExporter
 {
