@@ -26,6 +26,11 @@ public sealed record GetResult(int Files, int Directories, int Symlinks, long By
 /// an existing one is still fsynced before its rename, so a power cut never loses what was there. A power cut
 /// during a get may leave new renamed files whose content never reached the disk; the get was not acknowledged,
 /// so it is run again. A killed process leaves only whole files and temporary names.
+/// On Linux a small file costs open(O_EXCL), a pwrite per chunk, fchmod, futimens, renameat2(RENAME_NOREPLACE)
+/// and close (<see cref="Posix"/>); .NET's file API added two flocks, an fstat before the time, an lstat of each
+/// name before the rename, and our own lstat to see whether a file was being replaced, which the refused rename
+/// now tells. Starting each file's writeback early (sync_file_range) so that the final syncfs had less to do was
+/// measured and dropped: it took more CPU (6.1 against 4.4 s) and more wall time on the full corpus.
 /// </remarks>
 public sealed class FileExporter
 {
@@ -214,7 +219,9 @@ public sealed class FileExporter
                 if (_handle is null)
                 {
                     _temporary = Path.Combine(Path.GetDirectoryName(localPath)!, $".{Path.GetFileName(localPath)}.dupa-{Guid.NewGuid():N}.tmp");
-                    _handle = File.OpenHandle(_temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+                    _handle = OperatingSystem.IsLinux()
+                        ? Posix.CreateNew(_temporary)
+                        : File.OpenHandle(_temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None);
                 }
                 return _handle;
             }
@@ -223,19 +230,31 @@ public sealed class FileExporter
         public void Finish(bool fsync)
         {
             var handle = _handle!;
-            // A file that replaces one already there is made durable before the rename: a power cut must never trade
-            // the user's existing file for one whose content did not reach the disk. New files wait for the syncfs.
-            if (fsync || Path.Exists(localPath))
-            {
-                RandomAccess.FlushToDisk(handle);
-            }
             if (!OperatingSystem.IsWindows() && version.Mode != 0)
             {
                 File.SetUnixFileMode(handle, (UnixFileMode)(version.Mode & 0xFFF));
             }
-            File.SetLastWriteTimeUtc(handle, ToDateTime(version.MtimeNs));
+            if (OperatingSystem.IsLinux())
+            {
+                Posix.SetModifiedTime(handle, version.MtimeNs);
+            }
+            else
+            {
+                File.SetLastWriteTimeUtc(handle, ToDateTime(version.MtimeNs));
+            }
+            // A new name is taken in one rename that refuses to replace, and the file waits for the syncfs. A file
+            // that replaces one already there is made durable before the rename: a power cut must never trade the
+            // user's existing file for one whose content did not reach the disk.
+            var renamed = !fsync && Posix.TryRenameNoReplace(_temporary!, localPath);
+            if (!renamed)
+            {
+                RandomAccess.FlushToDisk(handle);
+            }
             handle.Dispose();
-            File.Move(_temporary!, localPath, overwrite: true);
+            if (!renamed)
+            {
+                File.Move(_temporary!, localPath, overwrite: true);
+            }
             _finished = true;
         }
 

@@ -1,12 +1,15 @@
 using System.Runtime.InteropServices;
+using Microsoft.Win32.SafeHandles;
 
 namespace Dupa.Core.Native;
 
 /// <summary>
 /// The few libc calls .NET does not expose: fsync of a directory (so a rename is durable), syncfs (one flush at
-/// the end of a restore) and statx (for the inode and nanosecond mtime that change detection needs). statx's
-/// layout is the same on every Linux architecture, unlike struct stat, so one binding serves x86-64 and the
-/// Raspberry Pi's arm64 alike.
+/// the end of a restore), statx (for the inode and nanosecond mtime that change detection needs), and the calls a
+/// restore makes per file (create, set the mtime, rename unless the name is taken) in fewer system calls than
+/// .NET's (which lock the file with flock, stat before setting a time and lstat both names before a rename).
+/// statx's layout is the same on every Linux architecture, unlike struct stat, so one binding serves x86-64 and
+/// the Raspberry Pi's arm64 alike; so are the open flags used here.
 /// </summary>
 internal static partial class Posix
 {
@@ -15,9 +18,22 @@ internal static partial class Posix
     private const int AtFdCwd = -100;
     private const int AtSymlinkNoFollow = 0x100;
     private const uint StatxBasicStats = 0x7ff;
+    private const int OWrOnlyCreateExclusive = 0x1 | 0x40 | 0x80 | 0x80000; // O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC
+    private const uint RenameNoReplace = 1;
+    private const int EExist = 17, EInval = 22, ENoSys = 38;
+    private const long UtimeOmit = (1L << 30) - 2;
 
     [LibraryImport(Libc, EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int Open(string path, int flags);
+
+    [LibraryImport(Libc, EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int Open(string path, int flags, uint mode);
+
+    [LibraryImport(Libc, EntryPoint = "futimens", SetLastError = true)]
+    private static partial int FuTimeNs(SafeFileHandle fd, ReadOnlySpan<Timespec> times);
+
+    [LibraryImport(Libc, EntryPoint = "renameat2", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
+    private static partial int RenameAt2(int oldDirFd, string oldPath, int newDirFd, string newPath, uint flags);
 
     [LibraryImport(Libc, EntryPoint = "fsync", SetLastError = true)]
     private static partial int FSync(int fd);
@@ -84,6 +100,57 @@ internal static partial class Posix
     }
 
     /// <summary>
+    /// Creates <paramref name="path"/>, which must not exist, for writing (mode 0666 less the umask, as .NET
+    /// creates files), without the advisory lock .NET's <c>File.OpenHandle</c> takes. Linux only.
+    /// </summary>
+    public static SafeFileHandle CreateNew(string path)
+    {
+        var fd = Open(path, OWrOnlyCreateExclusive, 0x1B6);
+        if (fd < 0)
+        {
+            throw LastError($"cannot create '{path}'");
+        }
+        return new SafeFileHandle(fd, ownsHandle: true);
+    }
+
+    /// <summary>Sets a file's mtime to the nanosecond and leaves its atime as it is. Linux only.</summary>
+    public static void SetModifiedTime(SafeFileHandle file, long unixNs)
+    {
+        var seconds = unixNs / 1_000_000_000L;
+        var nanoseconds = unixNs % 1_000_000_000L;
+        if (nanoseconds < 0)
+        {
+            seconds--;
+            nanoseconds += 1_000_000_000L;
+        }
+        ReadOnlySpan<Timespec> times = [new Timespec(0, (nint)UtimeOmit), new Timespec((nint)seconds, (nint)nanoseconds)];
+        if (FuTimeNs(file, times) != 0)
+        {
+            throw LastError("cannot set a restored file's time");
+        }
+    }
+
+    /// <summary>
+    /// Renames <paramref name="from"/> to <paramref name="to"/> unless something is already there: false if the
+    /// name is taken or the file system cannot rename without replacing, and nothing was renamed. Linux only.
+    /// </summary>
+    public static bool TryRenameNoReplace(string from, string to)
+    {
+        if (RenameAt2(AtFdCwd, from, AtFdCwd, to, RenameNoReplace) == 0)
+        {
+            return true;
+        }
+        // EEXIST: the name is taken. EINVAL or ENOSYS: no RENAME_NOREPLACE here. Either way the caller replaces.
+        if (Marshal.GetLastPInvokeError() is EExist or EInval or ENoSys)
+        {
+            return false;
+        }
+        throw LastError($"cannot rename '{from}' to '{to}'");
+    }
+
+    private static IOException LastError(string what) => new($"{what}: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
+
+    /// <summary>
     /// A path's type, permissions, size, inode and mtime without following a final symlink, in one system call; null
     /// where statx is missing (not Linux) or the path cannot be stat'ed (gone, or no permission).
     /// </summary>
@@ -107,6 +174,10 @@ internal static partial class Posix
         }
         return new FileStat(buffer.Ino, (buffer.MtimeSec * 1_000_000_000L) + buffer.MtimeNsec, buffer.Mode, buffer.Size);
     }
+
+    // struct timespec: two C longs, which nint matches on 64- and 32-bit Linux.
+    [StructLayout(LayoutKind.Sequential)]
+    private readonly record struct Timespec(nint Seconds, nint Nanoseconds);
 
     // struct statx from <linux/stat.h>: 256 bytes, fixed layout on all architectures.
     [StructLayout(LayoutKind.Explicit, Size = 256)]

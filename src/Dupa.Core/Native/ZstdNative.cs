@@ -16,11 +16,25 @@ internal static unsafe partial class ZstdNative
     [LibraryImport(Library, EntryPoint = "ZSTD_compressBound")]
     public static partial nuint CompressBound(nuint sourceSize);
 
-    [LibraryImport(Library, EntryPoint = "ZSTD_compress")]
-    public static partial nuint Compress(byte* destination, nuint destinationCapacity, byte* source, nuint sourceSize, int level);
+    /// <summary>A compression context (ZSTD_CCtx*), or 0 when out of memory; free it with <see cref="FreeCCtx"/>.</summary>
+    [LibraryImport(Library, EntryPoint = "ZSTD_createCCtx")]
+    public static partial nint CreateCCtx();
 
-    [LibraryImport(Library, EntryPoint = "ZSTD_decompress")]
-    public static partial nuint Decompress(byte* destination, nuint destinationCapacity, byte* source, nuint compressedSize);
+    [LibraryImport(Library, EntryPoint = "ZSTD_freeCCtx")]
+    public static partial nuint FreeCCtx(nint context);
+
+    [LibraryImport(Library, EntryPoint = "ZSTD_compressCCtx")]
+    public static partial nuint CompressCCtx(nint context, byte* destination, nuint destinationCapacity, byte* source, nuint sourceSize, int level);
+
+    /// <summary>A decompression context (ZSTD_DCtx*), or 0 when out of memory; free it with <see cref="FreeDCtx"/>.</summary>
+    [LibraryImport(Library, EntryPoint = "ZSTD_createDCtx")]
+    public static partial nint CreateDCtx();
+
+    [LibraryImport(Library, EntryPoint = "ZSTD_freeDCtx")]
+    public static partial nuint FreeDCtx(nint context);
+
+    [LibraryImport(Library, EntryPoint = "ZSTD_decompressDCtx")]
+    public static partial nuint DecompressDCtx(nint context, byte* destination, nuint destinationCapacity, byte* source, nuint compressedSize);
 
     /// <summary>ZSTD_error_dstSize_tooSmall, as ZSTD_getErrorCode gives it (zstd_errors.h; stable across versions).</summary>
     public const int DestinationTooSmall = 70;

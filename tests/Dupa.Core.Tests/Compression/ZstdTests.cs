@@ -165,6 +165,70 @@ public sealed class ZstdTests
         Assert.Contains("the frame declares 1000 bytes, the destination holds 999", error.Message);
     }
 
+    [Fact]
+    public void Compress_AfterOtherCallsOnTheSameThread_GivesTheSameFrameAsAFreshThread()
+    {
+        // The thread's context is reused: what an earlier call left in it (another level, other data, a failure)
+        // must not change the next frame.
+        var data = CompressibleText(50_000, 1);
+        var fresh = RunOnNewThread(() => CompressToArray(data, 3));
+
+        CompressToArray(CompressibleText(200_000, 2), 1);
+        Assert.Throws<InvalidOperationException>(() => Zstd.Compress(data, new byte[100], 3));
+        var reused = CompressToArray(data, 3);
+
+        Assert.Equal(fresh, reused);
+    }
+
+    [Fact]
+    public void Decompress_AfterAFailureOnTheSameThread_StillDecompresses()
+    {
+        var data = CompressibleText(50_000, 3);
+        var frame = CompressToArray(data, 3);
+        var output = new byte[data.Length];
+
+        Assert.Throws<InvalidDataException>(() => Zstd.Decompress(frame.AsSpan(0, frame.Length / 2), output));
+        Assert.Throws<InvalidDataException>(() => Zstd.Decompress(frame, new byte[10]));
+
+        Assert.Equal(data.Length, Zstd.Decompress(frame, output));
+        Assert.Equal(data, output);
+    }
+
+    [Fact]
+    public void CompressThenDecompress_ManyThreadsAtOnce_EachRoundTrips()
+    {
+        Parallel.For(0, 64, new ParallelOptions { MaxDegreeOfParallelism = 8 }, i =>
+        {
+            var data = CompressibleText(10_000 + (i * 1_000), (ulong)i);
+            AssertRoundTrips(data, 1 + (i % 5));
+        });
+    }
+
+    private static byte[] CompressibleText(int length, ulong seed)
+    {
+        var data = new SeededRandom(0x7E47_0000 + seed).NextBytes(length);
+        for (var i = 0; i < data.Length; i++)
+        {
+            data[i] = (byte)('a' + (data[i] & 7));
+        }
+        return data;
+    }
+
+    private static byte[] CompressToArray(byte[] data, int level)
+    {
+        var compressed = new byte[Zstd.CompressBound(data.Length)];
+        return compressed.AsSpan(0, Zstd.Compress(data, compressed, level)).ToArray();
+    }
+
+    private static T RunOnNewThread<T>(Func<T> work)
+    {
+        T result = default!;
+        var thread = new Thread(() => result = work());
+        thread.Start();
+        thread.Join();
+        return result;
+    }
+
     private static int AssertRoundTrips(byte[] data, int level)
     {
         var compressed = new byte[Zstd.CompressBound(data.Length)];

@@ -126,6 +126,41 @@ public sealed class RoundTripTests
     }
 
     [Fact]
+    public async Task Get_OverAnEarlierRestore_ReplacesChangedFilesAddsNewOnesAndKeepsModesAndMtimes()
+    {
+        using var vault = new TestVault();
+        var random = new SeededRandom(47);
+        vault.WriteSource("tree/same.txt", random.NextBytes(5_000));
+        vault.WriteSource("tree/changed.bin", random.NextBytes(70_000));
+        vault.Put(Path.Combine(vault.Source, "tree"));
+        using (var opened = vault.Open())
+        {
+            await new FileExporter(opened).ExportAsync(opened.State.Subtree("/tree"), vault.Restore);
+        }
+        var changed = vault.WriteSource("tree/changed.bin", random.NextBytes(3_000));
+        File.SetUnixFileMode(changed, UnixFileMode.UserRead);
+        var mtime = new DateTime(2021, 3, 4, 5, 6, 7, DateTimeKind.Utc).AddTicks(1234567);
+        File.SetLastWriteTimeUtc(changed, mtime);
+        vault.WriteSource("tree/new/added.txt", random.NextBytes(9_000));
+        vault.Put(Path.Combine(vault.Source, "tree"));
+
+        using (var opened = vault.Open())
+        {
+            var result = await new FileExporter(opened).ExportAsync(opened.State.Subtree("/tree"), vault.Restore);
+            Assert.Equal(3, result.Files);
+        }
+
+        foreach (var relative in new[] { "same.txt", "changed.bin", "new/added.txt" })
+        {
+            Assert.Equal(File.ReadAllBytes(Path.Combine(vault.Source, "tree", relative)), File.ReadAllBytes(Path.Combine(vault.Restore, "tree", relative)));
+        }
+        var restored = Path.Combine(vault.Restore, "tree", "changed.bin");
+        Assert.Equal(UnixFileMode.UserRead, File.GetUnixFileMode(restored));
+        Assert.Equal(mtime, File.GetLastWriteTimeUtc(restored));
+        Assert.Equal(3, Directory.EnumerateFiles(vault.Restore, "*", SearchOption.AllDirectories).Count());
+    }
+
+    [Fact]
     public async Task Get_OneChunkDamagedAmongManyFiles_FailsAndLeavesNoPartOfThatFile()
     {
         using var vault = new TestVault();
