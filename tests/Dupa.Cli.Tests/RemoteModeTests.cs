@@ -35,14 +35,21 @@ public sealed class RemoteModeTests
 
         Assert.Equal(0, Run("init", "--remote", "home", "--vault", "photos").ExitCode);
         var random = new SeededRandom(77);
-        var big = random.NextBytes(3_000_000);
+        var big = random.NextBytes(5_000_000);
         Directory.CreateDirectory(root.Combine("src", "Photos", "2026"));
         await File.WriteAllBytesAsync(root.Combine("src", "Photos", "2026", "beach.jpg"), big);
         await File.WriteAllTextAsync(root.Combine("src", "Photos", "notes.txt"), "hello");
+        await File.WriteAllTextAsync(root.Combine("src", "Photos", "todo.txt"), "swim");
         var put = Run("put", root.Combine("src", "Photos"), "--remote", "home", "--json");
         Assert.True(put.ExitCode == 0, put.ToString());
-        Assert.Equal(2, JsonDocument.Parse(put.Stdout).RootElement.GetProperty("filesAdded").GetInt32());
-        Assert.Equal(2, JsonDocument.Parse(Run("put", root.Combine("src", "Photos"), "--remote", "home", "--json").Stdout).RootElement.GetProperty("filesUnchanged").GetInt32());
+        Assert.Equal(3, JsonDocument.Parse(put.Stdout).RootElement.GetProperty("filesAdded").GetInt32());
+        Assert.Equal(3, JsonDocument.Parse(Run("put", root.Combine("src", "Photos"), "--remote", "home", "--json").Stdout).RootElement.GetProperty("filesUnchanged").GetInt32());
+        // The large file went first, on its own; the small ones after it, together as one commit (newest first here).
+        var puts = JsonDocument.Parse(Run("log", "--remote", "home", "--json").Stdout).RootElement.EnumerateArray()
+            .Select(r => (Entry: r.GetProperty("sequence").GetInt64(), Paths: r.GetProperty("paths").EnumerateArray().Select(p => p.GetString()!).ToList()))
+            .Where(r => r.Paths.Any(p => p.StartsWith("/Photos/", StringComparison.Ordinal)))
+            .GroupBy(r => r.Entry).Select(g => g.SelectMany(r => r.Paths).Order(StringComparer.Ordinal).ToList()).ToList();
+        Assert.Equal([["/Photos/notes.txt", "/Photos/todo.txt"], ["/Photos/2026/beach.jpg"]], puts);
 
         Assert.Contains("2026/", Run("ls", "/Photos", "--remote", "home").Stdout, StringComparison.Ordinal);
         var get = Run("get", "/Photos", "--to", root.Combine("back"), "--remote", "home");

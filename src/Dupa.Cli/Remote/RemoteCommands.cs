@@ -201,8 +201,15 @@ public static class RemoteCommands
             }
             void Count(bool existed) => _ = existed ? changed++ : added++;
 
-            // Small files go many to a request, which the node stores as one commit (shared packs, one log entry);
-            // large ones go one by one. A batch the node refuses is sent again file by file, to say which file it was.
+            // Large files go first, one by one; small ones then go many to a request, which the node stores as one
+            // commit (shared packs, one log entry). In that order a replica fetches the large files' packs while the
+            // node stores the small ones, and the commit the put ends with is a small one: on the corpus the other
+            // order left the replica a 160 MiB file's packs to fetch after the put had ended. A batch the node
+            // refuses is sent again file by file, to say which file it was.
+            foreach (var upload in pending.Where(u => u.Size > BatchFileLimit))
+            {
+                done += await PutOneAsync(upload.Source, upload.Target, upload.Size, upload.Modified, upload.Existed);
+            }
             foreach (var batch in Batches(pending.Where(u => u.Size <= BatchFileLimit).ToList(), u => u.Size))
             {
                 try
@@ -229,10 +236,6 @@ public static class RemoteCommands
                         done += await PutOneAsync(upload.Source, upload.Target, upload.Size, upload.Modified, upload.Existed);
                     }
                 }
-            }
-            foreach (var upload in pending.Where(u => u.Size > BatchFileLimit))
-            {
-                done += await PutOneAsync(upload.Source, upload.Target, upload.Size, upload.Modified, upload.Existed);
             }
 
             async Task<long> PutOneAsync(string source, string target, long size, DateTimeOffset modified, bool existed)
@@ -495,7 +498,17 @@ public static class RemoteCommands
     /// <summary>Files at most this large are sent in batches.</summary>
     private const long BatchFileLimit = 4 * 1024 * 1024;
 
-    /// <summary>Groups of at most 256 files and 16 MiB, in order.</summary>
+    /// <summary>Files per batch at most.</summary>
+    private const int BatchFiles = 2048;
+
+    /// <summary>Bytes per batch at most: one pack (a vault's default pack size), held in memory while it is sent.</summary>
+    private const long BatchBytes = 32 * 1024 * 1024;
+
+    /// <summary>
+    /// Groups of at most <see cref="BatchFiles"/> files and <see cref="BatchBytes"/>, in order. Each batch is a commit
+    /// on the node (a pack fsynced, a log entry, an index transaction) and a round of replication for each replica:
+    /// the corpus's 20,000 small files in batches of 256 were 84 commits and as many packs of about 3 MiB to fetch (13 now).
+    /// </summary>
     private static IEnumerable<List<T>> Batches<T>(List<T> files, Func<T, long> sizeOf)
     {
         var batch = new List<T>();
@@ -503,7 +516,7 @@ public static class RemoteCommands
         foreach (var file in files)
         {
             var size = sizeOf(file);
-            if (batch.Count > 0 && (batch.Count == 256 || bytes + size > 16 * 1024 * 1024))
+            if (batch.Count > 0 && (batch.Count == BatchFiles || bytes + size > BatchBytes))
             {
                 yield return batch;
                 batch = [];

@@ -160,6 +160,7 @@ public static class FileEndpoints
         var stored = await session.WithVaultAsync(async vault =>
         {
             var ops = new List<PutOp>();
+            var paths = new HashSet<string>(StringComparer.Ordinal);
             try
             {
                 while (await MultipartForm.NextAsync(reader, context.RequestAborted) is { } section)
@@ -171,7 +172,7 @@ public static class FileEndpoints
                     // Browsers send folder uploads with relative paths in the file name ("Photos/2024/a.jpg").
                     var name = disposition.FileNameStar.Value ?? disposition.FileName.Value ?? "";
                     var target = VaultPath.Parse(VaultPath.Combine(directory, name.Replace('\\', '/')));
-                    if (ops.Any(o => o.Path == target))
+                    if (!paths.Add(target))
                     {
                         throw new DupaException(ErrorCode.InvalidInput, $"the form holds '{target}' twice");
                     }
