@@ -53,12 +53,11 @@ public static class WebUiEndpoints
         });
         var index = Path.Combine(root, "index.html");
         var pattern = RoutePatternFactory.Parse("/{**path}", defaults: null, parameterPolicies: new { path = new AppPathConstraint() });
-        // A RequestDelegate, not a Delegate: the request delegate generator cannot intercept Map with a RoutePattern.
-        app.Map(pattern, (RequestDelegate)(context =>
+        app.Map(pattern, (HttpContext context) =>
         {
             context.Response.Headers.CacheControl = "no-cache";
-            return Results.File(index, "text/html; charset=utf-8").ExecuteAsync(context);
-        }))
+            return Results.File(index, "text/html; charset=utf-8");
+        })
             .WithMetadata(new HttpMethodMetadata(["GET", "HEAD"]))
             .ExcludeFromDescription()
             .AllowAnonymous()
