@@ -21,6 +21,7 @@ using Microsoft.AspNetCore.Hosting.Server.Features;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
 namespace Dupa.Node;
@@ -48,7 +49,9 @@ public static class NodeHost
     {
         console ??= Console.Out;
         time ??= TimeProvider.System;
-        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = [] });
+        // The node reads its options once, at start, so watching appsettings.json for changes (a file system watcher
+        // and its thread) bought nothing.
+        var builder = WebApplication.CreateSlimBuilder(new WebApplicationOptions { Args = ["--hostBuilder:reloadConfigOnChange=false"] });
         builder.Configuration.AddJsonFile("dupa.json", optional: true);
         builder.Configuration.AddEnvironmentVariables();
         builder.Configuration.AddCommandLine(args, SwitchMappings);
@@ -109,7 +112,12 @@ public static class NodeHost
         services.AddHostedService(provider => provider.GetRequiredService<PeerConnector>());
         services.AddHostedService<LocalDiscovery>();
         services.AddSingleton<PortMapper>();
-        services.AddHostedService(provider => provider.GetRequiredService<PortMapper>());
+        if (options.PortMapping is { } mapping && !mapping.Equals("none", StringComparison.OrdinalIgnoreCase) && options.PeerListen is not null)
+        {
+            // Only when port mapping is asked for (PortMapper does nothing otherwise): started anyway, its loop loaded
+            // the HTTP client and the XML reader (UPnP) into every idle node, about 4 MiB resident.
+            services.AddHostedService(provider => provider.GetRequiredService<PortMapper>());
+        }
         services.AddSingleton(new PasswordHasher(new Argon2Parameters(options.PasswordHashIterations, options.PasswordHashMemoryKiB)));
         services.AddSingleton<TokenService>();
         services.AddSingleton<LoginThrottle>();
@@ -152,6 +160,15 @@ public static class NodeHost
         services.AddExceptionHandler<ProblemMapping>();
         services.AddAuthentication(DupaAuthenticationHandler.SchemeName)
             .AddScheme<AuthenticationSchemeOptions, DupaAuthenticationHandler>(DupaAuthenticationHandler.SchemeName, null);
+        // Nothing in the node protects data with ASP.NET Core's data protection (its tokens are its own), but
+        // AddAuthentication registers it, and its hosted service read (on a first start, wrote) the XML key ring at
+        // every start: System.Private.Xml and its types, about 4 MiB of an idle node. The key ring still loads on
+        // first use, from the same directory, should anything ever ask for it.
+        if (services.FirstOrDefault(descriptor => descriptor.ServiceType == typeof(IHostedService)
+            && descriptor.ImplementationType?.FullName == "Microsoft.AspNetCore.DataProtection.Internal.DataProtectionHostedService") is { } keyRingLoader)
+        {
+            services.Remove(keyRingLoader);
+        }
         services.AddAuthorizationBuilder()
             .AddPolicy(Scopes.Read, p => p.RequireAuthenticatedUser().RequireClaim("scope", Scopes.Read))
             .AddPolicy(Scopes.Write, p => p.RequireAuthenticatedUser().RequireClaim("scope", Scopes.Write))

@@ -15,8 +15,8 @@ public sealed class TokenService
 {
     public const string Issuer = "dupa";
     public const string ApiTokenPrefix = "dupa_";
-    private readonly SymmetricSecurityKey _key;
-    private readonly JsonWebTokenHandler _handler = new();
+    private readonly byte[] _keyBytes;
+    private Jwt? _jwt;
     private readonly NodeOptions _options;
     private readonly NodeDatabase _database;
     private readonly TimeProvider _time;
@@ -26,15 +26,27 @@ public sealed class TokenService
         _options = options;
         _database = database;
         _time = time;
-        _key = new SymmetricSecurityKey(LoadOrCreateKey(Path.Combine(options.Data, "jwt.key")));
+        _keyBytes = LoadOrCreateKey(Path.Combine(options.Data, "jwt.key"));
     }
+
+    /// <summary>
+    /// The JWT machinery, made at the first token rather than with the service: the authentication handler takes this
+    /// service on every request, and an idle node that only answers /healthz need not load Microsoft.IdentityModel.
+    /// </summary>
+    private sealed class Jwt(byte[] key)
+    {
+        public SymmetricSecurityKey Key { get; } = new(key);
+        public JsonWebTokenHandler Handler { get; } = new();
+    }
+
+    private Jwt Signing => LazyInitializer.EnsureInitialized(ref _jwt, () => new Jwt(_keyBytes));
 
     public TimeSpan AccessLifetime => TimeSpan.FromMinutes(_options.AccessTokenMinutes);
 
     public string CreateAccessToken(User user)
     {
         var now = _time.GetUtcNow().UtcDateTime;
-        return _handler.CreateToken(new SecurityTokenDescriptor
+        return Signing.Handler.CreateToken(new SecurityTokenDescriptor
         {
             Issuer = Issuer,
             Audience = Issuer,
@@ -42,17 +54,17 @@ public sealed class TokenService
             NotBefore = now,
             Expires = now + AccessLifetime,
             Subject = new ClaimsIdentity([new Claim("sub", user.Id), new Claim("name", user.Username), new Claim("role", user.Role)]),
-            SigningCredentials = new SigningCredentials(_key, SecurityAlgorithms.HmacSha256),
+            SigningCredentials = new SigningCredentials(Signing.Key, SecurityAlgorithms.HmacSha256),
         });
     }
 
     public async Task<ClaimsIdentity?> ValidateAccessTokenAsync(string token)
     {
-        var result = await _handler.ValidateTokenAsync(token, new TokenValidationParameters
+        var result = await Signing.Handler.ValidateTokenAsync(token, new TokenValidationParameters
         {
             ValidIssuer = Issuer,
             ValidAudience = Issuer,
-            IssuerSigningKey = _key,
+            IssuerSigningKey = Signing.Key,
             ValidAlgorithms = [SecurityAlgorithms.HmacSha256],
             ClockSkew = TimeSpan.FromSeconds(5),
             LifetimeValidator = (notBefore, expires, _, _) =>
