@@ -129,19 +129,11 @@ public sealed class FileImporter
         }
         catch
         {
-            // Keep the batches already committed; the rest, and the files being read, are not added.
+            // Keep the batches already committed; the rest, and the files being read, are not added. The readers stop
+            // first, so that none starts sealing while the store rolls back.
+            await StopReadingAsync(window);
             _vault.Chunks.RollBack();
             throw;
-        }
-        finally
-        {
-            foreach (var item in window)
-            {
-                if (item.Reading is { } left)
-                {
-                    await left.DisposeAsync();
-                }
-            }
         }
         // Chunks of files that failed to read and were never committed.
         _vault.Chunks.RollBack();
@@ -158,6 +150,17 @@ public sealed class FileImporter
             Errors = _errors,
             Warnings = _warnings,
         };
+    }
+
+    private static async Task StopReadingAsync(Queue<Planned> window)
+    {
+        while (window.TryDequeue(out var item))
+        {
+            if (item.Reading is { } reading)
+            {
+                await reading.DisposeAsync();
+            }
+        }
     }
 
     private static (string Source, string Target) ResolveSource(string source, string targetDirectory)
