@@ -25,6 +25,7 @@ while [[ $# -gt 0 ]]; do
 done
 
 repo_root=$(cd "$(dirname "$0")/.." && pwd)
+. "$repo_root/bench/common.sh"
 load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 missing=()
 for tool in restic borg zstd dd diff dotnet /usr/bin/time; do
@@ -35,17 +36,10 @@ if [[ ${#missing[@]} -gt 0 ]]; then
   exit 2
 fi
 
-log() { echo "[$(date +%T)] $*" >&2; }
-
-# dupa is measured as it ships: the self-contained, ReadyToRun executable of 'dotnet publish' (README, A single
-# executable), not the JIT build of 'dotnet build', whose compiling was a sixth of a short command's CPU time.
 rm -rf "$data"
 mkdir -p "$data"
-case $(uname -m) in aarch64|arm64) rid=linux-arm64 ;; *) rid=linux-x64 ;; esac
-log "publishing dupa ($rid) and building the corpus tool (Release)"
-dotnet publish -c Release -r "$rid" "$repo_root/src/Dupa.Cli" -o "$data/dupa-bin" -v q -nologo >/dev/null
+publish_dupa "$data/dupa-bin"
 dotnet build -c Release "$repo_root/bench/Dupa.Corpus" -v q -nologo >/dev/null
-dupa=$data/dupa-bin/dupa
 corpus_tool=$repo_root/bench/Dupa.Corpus/bin/Release/net10.0/Dupa.Corpus
 corpus=$data/corpus restore=$data/restore run=$data/run
 mkdir -p "$run"

@@ -22,10 +22,8 @@ while [[ $# -gt 0 ]]; do
 done
 
 repo_root=$(cd "$(dirname "$0")/.." && pwd)
-# dupa as it ships, as compare.sh measures it: the self-contained ReadyToRun executable.
-case $(uname -m) in aarch64|arm64) rid=linux-arm64 ;; *) rid=linux-x64 ;; esac
-dotnet publish -c Release -r "$rid" "$repo_root/src/Dupa.Cli" -o "$data/dupa-bin" -v q -nologo >/dev/null
-dupa=$data/dupa-bin/dupa
+. "$repo_root/bench/common.sh"
+publish_dupa "$data/dupa-bin"
 export DUPA_PASSPHRASE='bench passphrase one'
 
 largest=0

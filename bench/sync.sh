@@ -28,26 +28,22 @@ while [[ $# -gt 0 ]]; do
 done
 
 repo_root=$(cd "$(dirname "$0")/.." && pwd)
+. "$repo_root/bench/common.sh"
 for tool in curl python3 dotnet diff; do
   command -v "$tool" >/dev/null || { echo "sync.sh: missing $tool" >&2; exit 2; }
 done
 if [[ $skip_syncthing == 0 ]] && ! command -v syncthing >/dev/null; then
   echo "sync.sh: missing syncthing (Debian: apt-get install syncthing), or pass --skip-syncthing" >&2; exit 2
 fi
-log() { echo "[$(date +%T)] $*" >&2; }
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.1f", b - a }'; }
 json() { python3 -c "import json, sys; d = json.load(sys.stdin); print($1)"; }
 
-# dupa is measured as it ships, as in compare.sh: the self-contained, ReadyToRun executable of 'dotnet publish'. The
-# JIT build of 'dotnet build' spent a third of each node's CPU time during the corpus sync compiling (perf: 6.7 of
-# node A's 21 s, 5.1 of node B's 10 s), on the two cores the nodes and the CLI share.
+# The JIT build spent a third of each node's CPU time during the corpus sync compiling (perf: 6.7 of node A's
+# 21 s, 5.1 of node B's 10 s), hence the published one (bench/common.sh).
 rm -rf "$data"; mkdir -p "$data"
-case $(uname -m) in aarch64|arm64) rid=linux-arm64 ;; *) rid=linux-x64 ;; esac
-log "publishing dupa ($rid) and building the corpus tool (Release)"
-dotnet publish -c Release -r "$rid" "$repo_root/src/Dupa.Cli" -o "$data/dupa-bin" -v q -nologo >/dev/null
+publish_dupa "$data/dupa-bin"
 dotnet build -c Release "$repo_root/bench/Dupa.Corpus" -v q -nologo >/dev/null
-dupa=$data/dupa-bin/dupa
 corpus_tool=$repo_root/bench/Dupa.Corpus/bin/Release/net10.0/Dupa.Corpus
 pids=()
 cleanup() { for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done; }
