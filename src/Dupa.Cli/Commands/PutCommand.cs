@@ -27,6 +27,8 @@ public static class PutCommand
                     return await RemoteCommands.PutAsync(remote, result.GetValue(sources)!, result.GetValue(to)!, filter, json, cancellationToken);
                 }
             }
+            // The walk of the sources needs no vault: it runs while the vault opens (key derivation, the log's fold).
+            var walk = SourceWalk.Start(result.GetValue(sources)!, result.GetValue(to)!, filter);
             using var vault = Globals.Open(result, writable: true);
             var put = await Output.WithProgress(Output.ShowProgress(json), "put", report =>
             {
@@ -35,7 +37,7 @@ public static class PutCommand
                     Exclude = filter,
                     Progress = new Progress(p => report(p.BytesDone, p.BytesTotal, $"{p.FilesDone}/{p.FilesTotal} files")),
                 };
-                return new FileImporter(vault, options).ImportAsync(result.GetValue(sources)!, result.GetValue(to)!, cancellationToken);
+                return new FileImporter(vault, options).ImportAsync(walk, cancellationToken);
             });
             // The policy's trash period is enforced by every command that writes, not only by forget.
             Forgetter.ExpireTrash(vault);

@@ -3,7 +3,6 @@ using System.Text;
 using Dupa.Core.Errors;
 using Dupa.Core.Index;
 using Dupa.Core.Manifest;
-using Dupa.Core.Native;
 using Dupa.Core.Storage;
 using Dupa.Core.Vaults;
 
@@ -17,7 +16,7 @@ namespace Dupa.Core.Files;
 /// holding its chunks are durable, so a put that is stopped keeps every batch it finished.
 /// </summary>
 /// <remarks>
-/// The tree is walked first, one lstat per entry. Then files are read, cut and sealed several at a time ahead of
+/// The tree is walked first (<see cref="SourceWalk"/>, one lstat per entry). Then files are read, cut and sealed several at a time ahead of
 /// the one writer (<see cref="FileReadAhead"/>), which appends their chunks to packs and their changes to the log
 /// in the walk's order. Reading one file at a time left a core idle on trees of small files: 20,000 files of
 /// 1–32 KiB took 3.7 s with the put's threads waiting on each other most of that time.
@@ -56,13 +55,10 @@ public sealed class FileImporter
         _options = options ?? new PutOptions();
     }
 
-    /// <summary>An entry found by the walk, with what its one lstat said; <paramref name="Inode"/> is null where it is unknown.</summary>
-    private sealed record Item(string Source, string Target, NodeType Type, long Size, long MtimeNs, int Mode, ulong? Inode);
-
     /// <summary>An item checked ahead of the writer: a file being read, or one to skip (unchanged, or refused with an error).</summary>
-    private sealed class Planned(Item item)
+    private sealed class Planned(SourceWalk.Item item)
     {
-        public Item Item => item;
+        public SourceWalk.Item Item => item;
 
         public TreeNode? Existing;
 
@@ -76,20 +72,19 @@ public sealed class FileImporter
     }
 
     /// <summary>Adds each source under <paramref name="targetDirectory"/> (a vault path), keeping its own name.</summary>
-    public async Task<PutResult> ImportAsync(IReadOnlyList<string> sources, string targetDirectory, CancellationToken cancellationToken = default)
+    public Task<PutResult> ImportAsync(IReadOnlyList<string> sources, string targetDirectory, CancellationToken cancellationToken = default) =>
+        ImportAsync(SourceWalk.Start(sources, targetDirectory, _options.Exclude), cancellationToken);
+
+    /// <summary>Adds what <paramref name="walk"/> finds (started with this put's <see cref="PutOptions.Exclude"/>).</summary>
+    public async Task<PutResult> ImportAsync(SourceWalk walk, CancellationToken cancellationToken = default)
     {
-        targetDirectory = VaultPath.Parse(targetDirectory);
-        var existingTarget = _vault.State.Get(targetDirectory);
-        if (existingTarget is not null && existingTarget.Type != NodeType.Directory)
+        if (_vault.State.Get(walk.TargetDirectory) is { Type: not NodeType.Directory })
         {
-            throw new DupaException(ErrorCode.InvalidInput, $"'{targetDirectory}' is a file in the vault, not a directory");
+            throw new DupaException(ErrorCode.InvalidInput, $"'{walk.TargetDirectory}' is a file in the vault, not a directory");
         }
-        var roots = sources.Select(s => ResolveSource(s, targetDirectory)).ToList();
-        var items = new List<Item>();
-        foreach (var (source, target) in roots)
-        {
-            Scan(source, target, "", items);
-        }
+        var (items, errors, warnings) = await walk.FoundAsync();
+        _errors.AddRange(errors);
+        _warnings.AddRange(warnings);
         _filesTotal = items.Count(i => i.Type == NodeType.File);
         _bytesTotal = items.Sum(i => i.Size);
 
@@ -165,103 +160,11 @@ public sealed class FileImporter
         }
     }
 
-    private static (string Source, string Target) ResolveSource(string source, string targetDirectory)
-    {
-        var full = Path.TrimEndingDirectorySeparator(Path.GetFullPath(source));
-        var info = new FileInfo(full);
-        if (!info.Exists && !Directory.Exists(full) && info.LinkTarget is null)
-        {
-            throw new DupaException(ErrorCode.NotFound, $"'{source}': no such file or directory");
-        }
-        var name = Path.GetFileName(full);
-        if (name.Length == 0)
-        {
-            throw new DupaException(ErrorCode.InvalidInput, $"'{source}' has no name to store it under; put the directories inside it instead");
-        }
-        VaultPath.CheckComponent(source, name);
-        return (full, VaultPath.Combine(targetDirectory, name));
-    }
-
-    private void Scan(string source, string target, string relative, List<Item> items)
-    {
-        if (Describe(source, target) is not { } item)
-        {
-            return;
-        }
-        items.Add(item);
-        if (item.Type != NodeType.Directory)
-        {
-            return;
-        }
-        IEnumerable<string> children;
-        try
-        {
-            children = Directory.EnumerateFileSystemEntries(source).Select(Path.GetFileName).Order(StringComparer.Ordinal).ToList()!;
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
-        {
-            _errors.Add($"{source}: cannot list the directory: {e.Message}");
-            return;
-        }
-        foreach (var name in children)
-        {
-            var childRelative = relative.Length == 0 ? name : relative + "/" + name;
-            if (_options.Exclude.IsExcluded(childRelative))
-            {
-                continue;
-            }
-            try
-            {
-                VaultPath.CheckComponent(childRelative, name);
-            }
-            catch (DupaException e)
-            {
-                _warnings.Add($"{Path.Combine(source, name)}: skipped ({e.Message})");
-                continue;
-            }
-            Scan(Path.Combine(source, name), VaultPath.Combine(target, name), childRelative, items);
-        }
-    }
-
-    /// <summary>The walk's item for a path, from one lstat; null (with a warning or an error) for what put skips.</summary>
-    private Item? Describe(string source, string target)
-    {
-        if (OperatingSystem.IsLinux())
-        {
-            if (Posix.Stat(source) is not { } stat)
-            {
-                _errors.Add($"{source}: cannot read its metadata (it was removed, or permission is denied)");
-                return null;
-            }
-            if (stat.IsSymlink)
-            {
-                return new Item(source, target, NodeType.Symlink, 0, stat.MtimeNs, 0x1FF, stat.Inode);
-            }
-            if (!stat.IsDirectory && !stat.IsRegularFile)
-            {
-                _warnings.Add($"{source}: skipped (not a regular file, directory or symlink)");
-                return null;
-            }
-            return new Item(source, target, stat.IsDirectory ? NodeType.Directory : NodeType.File, stat.IsDirectory ? 0 : stat.Size, stat.MtimeNs, stat.Permissions, stat.Inode);
-        }
-        // Elsewhere: no inode, so a file is read again on every put.
-        FileSystemInfo info = Directory.Exists(source) ? new DirectoryInfo(source) : new FileInfo(source);
-        var mtime = (info.LastWriteTimeUtc.Ticks - DateTime.UnixEpoch.Ticks) * 100;
-        if (info.LinkTarget is not null)
-        {
-            return new Item(source, target, NodeType.Symlink, 0, mtime, 0x1FF, null);
-        }
-        var mode = OperatingSystem.IsWindows() ? 0x1FF : (int)info.UnixFileMode;
-        return info is FileInfo file
-            ? new Item(source, target, NodeType.File, file.Length, mtime, mode, null)
-            : new Item(source, target, NodeType.Directory, 0, mtime, mode, null);
-    }
-
     /// <summary>
     /// Checks an item ahead of the writer: for a file, whether it changed since the last put and may be put where it
     /// goes; a file to read starts being read at once.
     /// </summary>
-    private Planned Plan(List<Item> items, int index, CancellationToken cancellationToken)
+    private Planned Plan(List<SourceWalk.Item> items, int index, CancellationToken cancellationToken)
     {
         var item = items[index];
         var planned = new Planned(item) { Existing = _vault.State.Get(item.Target) };
@@ -408,7 +311,7 @@ public sealed class FileImporter
     }
 
     /// <summary>What the last put saw of file <paramref name="index"/>, looked up with the files after it in one query.</summary>
-    private (byte[] Key, SeenFile? Seen) SeenOf(List<Item> items, int index)
+    private (byte[] Key, SeenFile? Seen) SeenOf(List<SourceWalk.Item> items, int index)
     {
         if (!_seenAhead.Remove(index, out var found))
         {
