@@ -350,26 +350,39 @@ public sealed partial class Vault : IDisposable
         return read.CompleteLength;
     }
 
-    /// <summary>Opens entries' payloads in order, up to the first that does not open (returned as damage).</summary>
-    private static (List<FoldEntry> Opened, IntegrityException? Damage) OpenEntries(IEnumerable<LogEntry> entries, KeyRing keys)
+    /// <summary>
+    /// Opens entries' payloads, up to the first that does not open (returned as damage). Entries are decrypted and
+    /// decoded on all cores: decoding the 20 entries of a 20,000-file put took 0.15–0.2 s of every command's start.
+    /// </summary>
+    private static (List<FoldEntry> Opened, IntegrityException? Damage) OpenEntries(IReadOnlyList<LogEntry> entries, KeyRing keys)
     {
-        var opened = new List<FoldEntry>();
-        foreach (var entry in entries)
+        var opened = new FoldEntry?[entries.Count];
+        var failures = new Exception?[entries.Count];
+        Parallel.For(0, entries.Count, i =>
         {
+            var entry = entries[i];
             try
             {
-                opened.Add(new FoldEntry(entry.Device, entry.Sequence, entry.Clock, Payload.Decode(entry.OpenPayload(keys)).Ops));
+                opened[i] = new FoldEntry(entry.Device, entry.Sequence, entry.Clock, Payload.Decode(entry.OpenPayload(keys)).Ops);
             }
-            catch (IntegrityException e)
+            catch (Exception e)
             {
-                return (opened, e);
+                failures[i] = e;
             }
-            catch (JsonException e)
-            {
-                return (opened, new IntegrityException(entry.Name, "the payload is malformed", e));
-            }
+        });
+        var first = Array.FindIndex(failures, f => f is not null);
+        if (first < 0)
+        {
+            return ([.. opened.Select(e => e!)], null);
         }
-        return (opened, null);
+        // As if opened one after the other: the first failure decides, and what follows it is not used.
+        var before = opened.Take(first).Select(e => e!).ToList();
+        return failures[first] switch
+        {
+            IntegrityException e => (before, e),
+            JsonException e => (before, new IntegrityException(entries[first].Name, "the payload is malformed", e)),
+            var e => throw e!,
+        };
     }
 
     /// <summary>

@@ -160,6 +160,34 @@ public sealed class IntegrityTests
     }
 
     [Fact]
+    public void Open_ASignedEntryWhosePayloadDoesNotDecode_EndsThatLogThere_AndSaysSo()
+    {
+        using var vault = new TestVault();
+        using (var writer = vault.Open(writable: true))
+        {
+            for (var i = 0; i < 6; i++)
+            {
+                writer.Append([new PutOp($"/d{i}", NodeType.Directory, 0, 0, 0x1ED)]);
+            }
+            // A device that signs garbage (buggy or hostile): a payload that is not JSON, then a good entry after it.
+            var device = writer.Device!;
+            var path = Path.Combine(writer.Directory, LogFile.RelativePath(device.Id));
+            var log = LogFile.Read(path, device, writer.Header.VaultIdBytes);
+            var last = log.Last!;
+            var bad = LogEntry.Create(writer.Header.VaultIdBytes, device, last.Sequence + 1, last.Hash, last.Clock with { Counter = last.Clock.Counter + 1 }, "not json"u8, writer.Keys);
+            var good = LogEntry.Create(writer.Header.VaultIdBytes, device, bad.Sequence + 1, bad.Hash, bad.Clock with { Counter = bad.Clock.Counter + 1 },
+                new Payload([new PutOp("/after", NodeType.Directory, 0, 0, 0x1ED)]).Encode(), writer.Keys);
+            LogFile.Append(path, log.CompleteLength, [bad, good]);
+        }
+
+        var e = Assert.Throws<IntegrityException>(() => vault.Open());
+        Assert.Contains("malformed", e.Message, StringComparison.Ordinal);
+        using var tolerant = vault.Open(tolerateDamage: true);
+        Assert.Equal(["/d0", "/d1", "/d2", "/d3", "/d4", "/d5"], tolerant.State.Children("/").Select(n => n.Path));
+        Assert.Contains(tolerant.LogDamage, d => d.Message.Contains("malformed", StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Open_WrongPassphrase_FailsAndChangesNothing()
     {
         using var vault = new TestVault();
