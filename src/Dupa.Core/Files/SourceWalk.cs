@@ -1,4 +1,3 @@
-using System.Collections.Concurrent;
 using System.Runtime.ExceptionServices;
 using Dupa.Core.Errors;
 using Dupa.Core.Manifest;
@@ -89,41 +88,49 @@ public sealed class SourceWalk
         {
             return;
         }
-        using var queue = new BlockingCollection<Listing>();
+        // Directories waiting to be listed, and how many are waiting or being listed: the walk ends when none are.
+        var waiting = new Queue<Listing>(roots);
         var outstanding = roots.Count;
         Exception? failure = null;
-        foreach (var root in roots)
+        void Lister()
         {
-            queue.Add(root);
-        }
-        var workers = Enumerable.Range(0, Listers).Select(_ => new Thread(() =>
-        {
-            foreach (var listing in queue.GetConsumingEnumerable())
+            while (true)
             {
+                Listing listing;
+                lock (waiting)
+                {
+                    while (waiting.Count == 0 && outstanding > 0)
+                    {
+                        Monitor.Wait(waiting);
+                    }
+                    if (outstanding == 0)
+                    {
+                        return;
+                    }
+                    listing = waiting.Dequeue();
+                }
+                List<Listing> subdirectories = [];
+                Exception? error = null;
                 try
                 {
-                    var subdirectories = listing.List(exclude);
-                    Interlocked.Add(ref outstanding, subdirectories.Count);
-                    foreach (var subdirectory in subdirectories)
-                    {
-                        queue.Add(subdirectory);
-                    }
+                    subdirectories = listing.List(exclude);
                 }
                 catch (Exception e)
                 {
-                    Interlocked.CompareExchange(ref failure, e, null);
-                    queue.CompleteAdding();
-                    return;
+                    error = e;
                 }
-                if (Interlocked.Decrement(ref outstanding) == 0)
+                lock (waiting)
                 {
-                    queue.CompleteAdding();
+                    failure ??= error;
+                    subdirectories.ForEach(waiting.Enqueue);
+                    outstanding = failure is null ? outstanding - 1 + subdirectories.Count : 0;
+                    Monitor.PulseAll(waiting);
                 }
             }
-        })
-        { IsBackground = true, Name = "dupa walk" }).ToList();
-        workers.ForEach(w => w.Start());
-        workers.ForEach(w => w.Join());
+        }
+        var listers = Enumerable.Range(0, Listers).Select(_ => new Thread(Lister) { IsBackground = true, Name = "dupa walk" }).ToList();
+        listers.ForEach(t => t.Start());
+        listers.ForEach(t => t.Join());
         if (failure is not null)
         {
             ExceptionDispatchInfo.Throw(failure);
