@@ -36,6 +36,9 @@ public sealed class FileImporter
     /// <summary>Items whose checks are made ahead of the writer: directories and unchanged files need no reading.</summary>
     private const int ItemsAhead = 256;
 
+    /// <summary>Files whose seen records are looked up at once (see <see cref="VaultIndex.TryGetSeen"/>).</summary>
+    private const int SeenAhead = 16384;
+
     private readonly Vault _vault;
     private readonly PutOptions _options;
     private readonly List<(PutOp Op, byte[]? SeenKey, SeenFile? Seen)> _pending = [];
@@ -310,13 +313,16 @@ public sealed class FileImporter
         _pending.Clear();
     }
 
-    /// <summary>What the last put saw of file <paramref name="index"/>, looked up with the files after it in one query.</summary>
+    /// <summary>
+    /// What the last put saw of file <paramref name="index"/>, looked up with the files after it: up to
+    /// <see cref="SeenAhead"/> of them at once, so that the index may read its table once rather than search it per file.
+    /// </summary>
     private (byte[] Key, SeenFile? Seen) SeenOf(List<SourceWalk.Item> items, int index)
     {
         if (!_seenAhead.Remove(index, out var found))
         {
             _seenAhead.Clear();
-            var files = Enumerable.Range(index, Math.Min(ItemsAhead, items.Count - index)).Where(i => items[i].Type == NodeType.File).ToList();
+            var files = Enumerable.Range(index, Math.Min(SeenAhead, items.Count - index)).Where(i => items[i].Type == NodeType.File).ToList();
             var keys = files.Select(i => SeenKey(items[i].Source, items[i].Target)).ToList();
             var seen = _vault.Index.TryGetSeen(keys);
             for (var i = 0; i < files.Count; i++)
