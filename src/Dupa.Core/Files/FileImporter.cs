@@ -81,11 +81,13 @@ public sealed class FileImporter
     /// <summary>Adds what <paramref name="walk"/> finds (started with this put's <see cref="PutOptions.Exclude"/>).</summary>
     public async Task<PutResult> ImportAsync(SourceWalk walk, CancellationToken cancellationToken = default)
     {
+        var (items, errors, warnings) = await walk.FoundAsync();
+        // The index first: the vault may still be folding its logs (Vault.State waits for that).
+        FetchSeen(items, 0);
         if (_vault.State.Get(walk.TargetDirectory) is { Type: not NodeType.Directory })
         {
             throw new DupaException(ErrorCode.InvalidInput, $"'{walk.TargetDirectory}' is a file in the vault, not a directory");
         }
-        var (items, errors, warnings) = await walk.FoundAsync();
         _errors.AddRange(errors);
         _warnings.AddRange(warnings);
         _filesTotal = items.Count(i => i.Type == NodeType.File);
@@ -313,29 +315,40 @@ public sealed class FileImporter
         _pending.Clear();
     }
 
-    /// <summary>
-    /// What the last put saw of file <paramref name="index"/>, looked up with the files after it: up to
-    /// <see cref="SeenAhead"/> of them at once, so that the index may read its table once rather than search it per file.
-    /// </summary>
+    /// <summary>What the last put saw of file <paramref name="index"/>, looked up with the files after it.</summary>
     private (byte[] Key, SeenFile? Seen) SeenOf(List<SourceWalk.Item> items, int index)
     {
         if (!_seenAhead.Remove(index, out var found))
         {
-            _seenAhead.Clear();
-            var files = Enumerable.Range(index, Math.Min(SeenAhead, items.Count - index)).Where(i => items[i].Type == NodeType.File).ToList();
-            var keys = files.Select(i => SeenKey(items[i].Source, items[i].Target)).ToList();
-            var seen = _vault.Index.TryGetSeen(keys);
-            for (var i = 0; i < files.Count; i++)
-            {
-                _seenAhead[files[i]] = (keys[i], seen[i]);
-            }
+            FetchSeen(items, index);
             _seenAhead.Remove(index, out found);
         }
         return found;
     }
 
-    private byte[] SeenKey(string source, string target) =>
-        HMACSHA256.HashData(_vault.Keys.Index, Encoding.UTF8.GetBytes(source + "\0" + target));
+    /// <summary>
+    /// Looks up what the last put saw of the files from <paramref name="index"/> on: up to <see cref="SeenAhead"/> of
+    /// them at once, so that the index may read its table once rather than search it per file.
+    /// </summary>
+    private void FetchSeen(List<SourceWalk.Item> items, int index)
+    {
+        _seenAhead.Clear();
+        var files = Enumerable.Range(index, Math.Min(SeenAhead, items.Count - index)).Where(i => items[i].Type == NodeType.File).ToList();
+        // One HMAC context for them all: a new one per file cost about 5 µs, 0.1 s for 20,000 files.
+        using var hmac = IncrementalHash.CreateHMAC(HashAlgorithmName.SHA256, _vault.Keys.Index);
+        var keys = files.Select(i => SeenKey(hmac, items[i].Source, items[i].Target)).ToList();
+        var seen = _vault.Index.TryGetSeen(keys);
+        for (var i = 0; i < files.Count; i++)
+        {
+            _seenAhead[files[i]] = (keys[i], seen[i]);
+        }
+    }
+
+    private static byte[] SeenKey(IncrementalHash hmac, string source, string target)
+    {
+        hmac.AppendData(Encoding.UTF8.GetBytes(source + "\0" + target));
+        return hmac.GetHashAndReset();
+    }
 
     private void Report(string current) =>
         _options.Progress?.Report(new PutProgress(_bytesRead, _bytesTotal, _filesDone, _filesTotal, current));

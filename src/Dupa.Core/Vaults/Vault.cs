@@ -28,6 +28,8 @@ public sealed partial class Vault : IDisposable
     private readonly Dictionary<DeviceId, long> _heads;
     private readonly VaultOpenOptions _options;
     private readonly FileStream? _lock;
+    private readonly Task<VaultState> _folding;
+    private VaultState? _state;
     private LogHead _ownHead;
     private long _lastCheckpointSequence;
     private FastCdc? _chunker;
@@ -47,8 +49,11 @@ public sealed partial class Vault : IDisposable
         LogDamage = logs.Damage;
         _entries = logs.Entries;
         _heads = logs.Heads;
-        State = VaultState.Fold(_entries);
-        _lastCheckpointSequence = State.Checkpoints.Where(c => c.Entry.Device == device?.Id).Select(c => c.Entry.Sequence).DefaultIfEmpty(0).Max();
+        // The fold runs beside what the caller does next until it needs the state: put looks up the files it walked
+        // in the index meanwhile (0.1-0.15 s each for 20,000 files).
+        FoldEntry[] folded = [.. _entries];
+        _folding = Task.Run(() => VaultState.Fold(folded));
+        _lastCheckpointSequence = _entries.Where(e => e.Device == device?.Id && e.Ops.Any(o => o is CheckpointOp)).Select(e => e.Sequence).DefaultIfEmpty(0).Max();
         if (device is not null && logs.Results.FirstOrDefault(r => r.Device == device.Id) is { } own)
         {
             _ownHead = own.Last is { } last ? new LogHead(last.Sequence, last.Hash, own.CompleteLength) : new LogHead(0, new byte[32], 0);
@@ -78,7 +83,11 @@ public sealed partial class Vault : IDisposable
     public TimeProvider Time => _options.Time;
 
     /// <summary>The current state, folded from every log.</summary>
-    public VaultState State { get; private set; }
+    public VaultState State
+    {
+        get => _state ??= _folding.GetAwaiter().GetResult();
+        private set => _state = value;
+    }
 
     /// <summary>Every decoded entry, for folds at another time and for verify.</summary>
     public IReadOnlyList<FoldEntry> Entries => _entries;
