@@ -51,15 +51,16 @@ internal static partial class Posix
     private static partial int Statx(int dirfd, string path, int flags, uint mask, ref StatxBuffer buffer);
 
     /// <summary>
-    /// Asks the kernel to start reading a whole file into the page cache now (POSIX_FADV_WILLNEED), without waiting:
-    /// so that a reader working through one file finds the next one read. Only a hint; failures are ignored.
+    /// Asks the kernel to start reading a file (or <paramref name="length"/> bytes of it from <paramref name="offset"/>;
+    /// 0 for all) into the page cache now (POSIX_FADV_WILLNEED), without waiting: so that a reader finds what it
+    /// reads next already read. Only a hint; failures are ignored.
     /// </summary>
-    public static void WillNeed(SafeFileHandle handle)
+    public static void WillNeed(SafeFileHandle handle, long offset = 0, long length = 0)
     {
         const int willNeed = 3;
         if (OperatingSystem.IsLinux())
         {
-            _ = FAdvise(handle, 0, 0, willNeed);
+            _ = FAdvise(handle, offset, length, willNeed);
         }
     }
 

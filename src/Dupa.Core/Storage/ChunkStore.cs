@@ -291,6 +291,15 @@ public sealed class ChunkStore : IDisposable
         {
             throw new IntegrityException($"chunk {id.Short}", "missing from the store");
         }
+        return Read(id, location, kind);
+    }
+
+    /// <summary>
+    /// <see cref="Read(ChunkId, BlobKind)"/> at a location already looked up (<see cref="Locate"/>): a restore looks up
+    /// all its chunks at once instead of one index query per chunk.
+    /// </summary>
+    public RentedChunk Read(ChunkId id, ChunkLocation location, BlobKind kind)
+    {
         var sealedBlob = ArrayPool<byte>.Shared.Rent(location.Length);
         try
         {
@@ -316,6 +325,63 @@ public sealed class ChunkStore : IDisposable
         finally
         {
             ArrayPool<byte>.Shared.Return(sealedBlob);
+        }
+    }
+
+    /// <summary>
+    /// The locations of <paramref name="ids"/>, null for a chunk the store lacks. Many chunks (a restore of a tree)
+    /// are found in one pass over the index rather than one query each: the per-chunk query, serialized under the
+    /// index's lock, was a tenth of a 1.1 GiB restore's CPU time.
+    /// </summary>
+    public ChunkLocation?[] Locate(IReadOnlyList<ChunkId> ids)
+    {
+        var found = new ChunkLocation?[ids.Count];
+        if (ids.Count >= 1024)
+        {
+            var all = new Dictionary<ChunkId, ChunkLocation>();
+            foreach (var (id, location) in _index.Chunks())
+            {
+                all[id] = location;
+            }
+            for (var i = 0; i < ids.Count; i++)
+            {
+                found[i] = all.TryGetValue(ids[i], out var location) ? location : null;
+            }
+            return found;
+        }
+        for (var i = 0; i < ids.Count; i++)
+        {
+            found[i] = _index.TryGetChunk(ids[i], out var location) ? location : null;
+        }
+        return found;
+    }
+
+    /// <summary>Asks the kernel to start reading a chunk's bytes from its pack, for a <see cref="Read(ChunkId, ChunkLocation, BlobKind)"/> soon after.</summary>
+    public void Prefetch(ChunkLocation location)
+    {
+        OpenPack pack;
+        lock (_readGate)
+        {
+            try
+            {
+                pack = Acquire(location.Pack);
+            }
+            catch (IntegrityException)
+            {
+                return; // The read reports the missing pack.
+            }
+        }
+        try
+        {
+            Native.Posix.WillNeed(pack.Handle, location.Offset, location.Length);
+        }
+        finally
+        {
+            lock (_readGate)
+            {
+                pack.Readers--;
+                pack.CloseIfUnused();
+            }
         }
     }
 
