@@ -201,6 +201,7 @@ public sealed class FileExporter
     private void Prefetch(List<Piece> pieces, CancellationToken cancellationToken)
     {
         long ahead = 0;
+        using var prefetch = _vault.Chunks.Prefetcher();
         foreach (var piece in pieces)
         {
             if (piece.Chunk < 0 || _locations![piece.Chunk] is not { } location)
@@ -219,7 +220,7 @@ public sealed class FileExporter
             {
                 return;
             }
-            _vault.Chunks.Prefetch(location);
+            prefetch.Chunk(location);
             ahead += piece.Length;
         }
     }

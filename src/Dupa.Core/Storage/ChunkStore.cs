@@ -356,34 +356,12 @@ public sealed class ChunkStore : IDisposable
         return found;
     }
 
-    /// <summary>Asks the kernel to start reading a chunk's bytes from its pack, for a <see cref="Read(ChunkId, ChunkLocation, BlobKind)"/> soon after.</summary>
-    public void Prefetch(ChunkLocation location)
-    {
-        OpenPack pack;
-        lock (_readGate)
-        {
-            try
-            {
-                pack = Acquire(location.Pack);
-            }
-            catch (IntegrityException)
-            {
-                return; // The read reports the missing pack.
-            }
-        }
-        try
-        {
-            Native.Posix.WillNeed(pack.Handle, location.Offset, location.Length);
-        }
-        finally
-        {
-            lock (_readGate)
-            {
-                pack.Readers--;
-                pack.CloseIfUnused();
-            }
-        }
-    }
+    /// <summary>
+    /// A reader-ahead for one thread: asks the kernel to start reading chunks' bytes from their packs, for reads soon
+    /// after. It keeps pack handles of its own: taking them from the readers' cache made it and the readers evict
+    /// each other's packs and wait for the cache's lock.
+    /// </summary>
+    public ChunkPrefetch Prefetcher() => new(_vaultDirectory);
 
     /// <summary>A chunk's sealed bytes as stored, after checking that they open: what gc copies into a new pack.</summary>
     public byte[] ReadSealed(ChunkId id, ChunkLocation location)
@@ -592,6 +570,42 @@ internal sealed class SealJob : IDisposable
         }
         ChunkBuffers.Pool.Return(_buffer!);
         _buffer = null;
+    }
+}
+
+/// <summary>Asks the kernel to read chunks ahead of their reads (<see cref="ChunkStore.Prefetcher"/>); for one thread.</summary>
+public sealed class ChunkPrefetch(string vaultDirectory) : IDisposable
+{
+    private readonly Dictionary<string, SafeFileHandle?> _packs = new(StringComparer.Ordinal);
+
+    /// <summary>Starts reading the chunk's bytes into the page cache, without waiting; a pack that cannot be opened is left to the read to report.</summary>
+    public void Chunk(ChunkLocation location)
+    {
+        if (!_packs.TryGetValue(location.Pack, out var handle))
+        {
+            try
+            {
+                handle = File.OpenHandle(Path.Combine(vaultDirectory, PackFormat.RelativePath(location.Pack)), FileMode.Open, FileAccess.Read, FileShare.Read);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                handle = null;
+            }
+            _packs[location.Pack] = handle;
+        }
+        if (handle is not null)
+        {
+            Native.Posix.WillNeed(handle, location.Offset, location.Length);
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var handle in _packs.Values)
+        {
+            handle?.Dispose();
+        }
+        _packs.Clear();
     }
 }
 
