@@ -35,8 +35,11 @@ public static class VerifyCommand
                 }
             }
             var json = result.GetValue(Globals.Json);
+            // A full verify hashes the packs on another core while this one opens the vault (the key derivation and
+            // the logs): half a second of a 1.1 GiB vault's verify had one core idle.
+            using var hashedAhead = result.GetValue(quick) ? null : PackHashing.Start(Globals.VaultDirectory(result));
             using var vault = Globals.Open(result, writable: false, tolerateDamage: true);
-            var report = new Verifier(vault).Run(result.GetValue(quick), cancellationToken);
+            var report = new Verifier(vault, hashedAhead: hashedAhead).Run(result.GetValue(quick), cancellationToken);
             if (json)
             {
                 Output.Json(new { clean = report.IsClean, problems = report.Problems, notes = report.Notes, report.Entries, report.Packs, report.Chunks, report.BytesRead });

@@ -41,11 +41,28 @@ internal static partial class Posix
     [LibraryImport(Libc, EntryPoint = "syncfs", SetLastError = true)]
     private static partial int SyncFs(int fd);
 
+    [LibraryImport(Libc, EntryPoint = "posix_fadvise")]
+    private static partial int FAdvise(SafeFileHandle fd, long offset, long length, int advice);
+
     [LibraryImport(Libc, EntryPoint = "close")]
     private static partial int Close(int fd);
 
     [LibraryImport(Libc, EntryPoint = "statx", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int Statx(int dirfd, string path, int flags, uint mask, ref StatxBuffer buffer);
+
+    /// <summary>
+    /// Asks the kernel to start reading a file (or <paramref name="length"/> bytes of it from <paramref name="offset"/>;
+    /// 0 for all) into the page cache now (POSIX_FADV_WILLNEED), without waiting: so that a reader finds what it
+    /// reads next already read. Only a hint; failures are ignored.
+    /// </summary>
+    public static void WillNeed(SafeFileHandle handle, long offset = 0, long length = 0)
+    {
+        const int willNeed = 3;
+        if (OperatingSystem.IsLinux())
+        {
+            _ = FAdvise(handle, offset, length, willNeed);
+        }
+    }
 
     /// <summary>fsync a directory; errors are ignored where the file system cannot sync directories.</summary>
     public static void SyncDirectory(string directory)

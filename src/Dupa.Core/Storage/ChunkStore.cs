@@ -291,6 +291,15 @@ public sealed class ChunkStore : IDisposable
         {
             throw new IntegrityException($"chunk {id.Short}", "missing from the store");
         }
+        return Read(id, location, kind);
+    }
+
+    /// <summary>
+    /// <see cref="Read(ChunkId, BlobKind)"/> at a location already looked up (<see cref="Locate"/>): a restore looks up
+    /// all its chunks at once instead of one index query per chunk.
+    /// </summary>
+    public RentedChunk Read(ChunkId id, ChunkLocation location, BlobKind kind)
+    {
         var sealedBlob = ArrayPool<byte>.Shared.Rent(location.Length);
         try
         {
@@ -318,6 +327,41 @@ public sealed class ChunkStore : IDisposable
             ArrayPool<byte>.Shared.Return(sealedBlob);
         }
     }
+
+    /// <summary>
+    /// The locations of <paramref name="ids"/>, null for a chunk the store lacks. Many chunks (a restore of a tree)
+    /// are found in one pass over the index rather than one query each: the per-chunk query, serialized under the
+    /// index's lock, was a tenth of a 1.1 GiB restore's CPU time.
+    /// </summary>
+    public ChunkLocation?[] Locate(IReadOnlyList<ChunkId> ids)
+    {
+        var found = new ChunkLocation?[ids.Count];
+        if (ids.Count >= 1024)
+        {
+            var all = new Dictionary<ChunkId, ChunkLocation>();
+            foreach (var (id, location) in _index.Chunks())
+            {
+                all[id] = location;
+            }
+            for (var i = 0; i < ids.Count; i++)
+            {
+                found[i] = all.TryGetValue(ids[i], out var location) ? location : null;
+            }
+            return found;
+        }
+        for (var i = 0; i < ids.Count; i++)
+        {
+            found[i] = _index.TryGetChunk(ids[i], out var location) ? location : null;
+        }
+        return found;
+    }
+
+    /// <summary>
+    /// A reader-ahead for one thread: asks the kernel to start reading chunks' bytes from their packs, for reads soon
+    /// after. It keeps pack handles of its own: taking them from the readers' cache made it and the readers evict
+    /// each other's packs and wait for the cache's lock.
+    /// </summary>
+    public ChunkPrefetch Prefetcher() => new(_vaultDirectory);
 
     /// <summary>A chunk's sealed bytes as stored, after checking that they open: what gc copies into a new pack.</summary>
     public byte[] ReadSealed(ChunkId id, ChunkLocation location)
@@ -526,6 +570,42 @@ internal sealed class SealJob : IDisposable
         }
         ChunkBuffers.Pool.Return(_buffer!);
         _buffer = null;
+    }
+}
+
+/// <summary>Asks the kernel to read chunks ahead of their reads (<see cref="ChunkStore.Prefetcher"/>); for one thread.</summary>
+public sealed class ChunkPrefetch(string vaultDirectory) : IDisposable
+{
+    private readonly Dictionary<string, SafeFileHandle?> _packs = new(StringComparer.Ordinal);
+
+    /// <summary>Starts reading the chunk's bytes into the page cache, without waiting; a pack that cannot be opened is left to the read to report.</summary>
+    public void Chunk(ChunkLocation location)
+    {
+        if (!_packs.TryGetValue(location.Pack, out var handle))
+        {
+            try
+            {
+                handle = File.OpenHandle(Path.Combine(vaultDirectory, PackFormat.RelativePath(location.Pack)), FileMode.Open, FileAccess.Read, FileShare.Read);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                handle = null;
+            }
+            _packs[location.Pack] = handle;
+        }
+        if (handle is not null)
+        {
+            Native.Posix.WillNeed(handle, location.Offset, location.Length);
+        }
+    }
+
+    public void Dispose()
+    {
+        foreach (var handle in _packs.Values)
+        {
+            handle?.Dispose();
+        }
+        _packs.Clear();
     }
 }
 

@@ -1,5 +1,6 @@
 using System.Buffers.Binary;
 using Dupa.Core.Errors;
+using Microsoft.Win32.SafeHandles;
 
 namespace Dupa.Core.Storage;
 
@@ -40,6 +41,12 @@ public static class PackFormat
     public static List<PackEntry> ReadTrailer(string packPath, string name)
     {
         using var handle = File.OpenHandle(packPath, FileMode.Open, FileAccess.Read, FileShare.Read);
+        return ReadTrailer(handle, name);
+    }
+
+    /// <summary>Reads and checks the trailer of a pack already open (verify reads the blobs through the same handle).</summary>
+    public static List<PackEntry> ReadTrailer(SafeFileHandle handle, string name)
+    {
         var length = RandomAccess.GetLength(handle);
         Span<byte> fixedPart = stackalloc byte[HeaderSize];
         if (length < HeaderSize + FooterSize || RandomAccess.Read(handle, fixedPart, 0) != HeaderSize || !fixedPart[..8].SequenceEqual(Magic))
