@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Node-to-node sync: two `dupa serve` nodes and two Syncthing instances on 127.0.0.1 (issue 8; bench/README.md).
 #
-#   bench/sync.sh [--scale S] [--data DIR] [--seed N] [--skip-syncthing] [--skip-dupa]
+#   bench/sync.sh [--scale S] [--data DIR] [--seed N] [--skip-syncthing] [--skip-dupa] [--dupa EXE]
 #
+# --dupa EXE runs that dupa executable instead of publishing this tree's (to compare two builds in turn).
 # D.U.P.A: node A holds a vault shared with node B as a replica. Timed from the start of `dupa put --remote a`
 # until B reports 0 bytes behind in a sync that ended after the put; then the same for the change set (put of
 # the changed corpus plus `dupa rm` of the deleted files). Syncthing: one folder shared by two instances with
@@ -14,7 +15,7 @@
 set -euo pipefail
 
 arguments="$*"
-scale=1 seed=8 data=/work/benchdata/sync skip_syncthing=0 skip_dupa=0
+scale=1 seed=8 data=/work/benchdata/sync skip_syncthing=0 skip_dupa=0 dupa_exe=
 while [[ $# -gt 0 ]]; do
   case "$1" in
     --scale) scale=$2; shift 2 ;;
@@ -22,7 +23,8 @@ while [[ $# -gt 0 ]]; do
     --seed) seed=$2; shift 2 ;;
     --skip-syncthing) skip_syncthing=1; shift ;;
     --skip-dupa) skip_dupa=1; shift ;;
-    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
+    --dupa) dupa_exe=$(realpath "$2"); shift 2 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "sync.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
@@ -42,7 +44,7 @@ json() { python3 -c "import json, sys; d = json.load(sys.stdin); print($1)"; }
 # The JIT build spent a third of each node's CPU time during the corpus sync compiling (perf: 6.7 of node A's
 # 21 s, 5.1 of node B's 10 s), hence the published one (bench/common.sh).
 rm -rf "$data"; mkdir -p "$data"
-publish_dupa "$data/dupa-bin"
+if [[ -n $dupa_exe ]]; then dupa=$dupa_exe; else publish_dupa "$data/dupa-bin"; fi
 dotnet build -c Release "$repo_root/bench/Dupa.Corpus" -v q -nologo >/dev/null
 corpus_tool=$repo_root/bench/Dupa.Corpus/bin/Release/net10.0/Dupa.Corpus
 pids=()
@@ -77,6 +79,14 @@ if [[ $skip_dupa == 0 ]]; then
     echo "sync.sh: node $1 did not start:" >&2; tail -n 20 "$data/node-$1.log" >&2; exit 1
   }
   rss_mib() { awk '/VmRSS/ { printf "%.0f", $2 / 1024 }' "/proc/$1/status"; }
+  # CPU seconds (user + system) a process has used so far, and the CLI's of each timed step (bash's time).
+  ticks=$(getconf CLK_TCK)
+  cpu_s() { awk -v t="$ticks" '{ sub(/^.*\) /, ""); printf "%.1f", ($12 + $13) / t }' "/proc/$1/stat"; }
+  cpu_note() { # NODE_A_BEFORE NODE_B_BEFORE CLI_SECONDS
+    echo "CPU: CLI $3 s, node A $(awk -v a="$(cpu_s "$pid_a")" -v b="$1" 'BEGIN { printf "%.1f", a - b }') s, node B $(awk -v a="$(cpu_s "$pid_b")" -v b="$2" 'BEGIN { printf "%.1f", a - b }') s; load $(cut -d' ' -f1 /proc/loadavg)"
+  }
+  TIMEFORMAT='%U %S'
+  cli_cpu() { awk '{ printf "%.1f", $1 + $2 }' "$data/cli-time"; }
 
   log "D.U.P.A: starting nodes A and B"
   start_node a "${ports[0]}" "${ports[1]}"
@@ -91,46 +101,71 @@ if [[ $skip_dupa == 0 ]]; then
   "$dupa" init --remote a --vault bench >/dev/null
   "$dupa" vault share bench --peer "$id_b" --role replica --remote a >/dev/null
 
-  # wait_replica SINCE: waits until B reports 0 bytes behind in a sync that ended after SINCE (epoch seconds),
-  # then prints the time that sync ended. B counts bytes behind at each heartbeat (every 10 s by default).
+  # replica_stored: prints the newest modification time (epoch seconds) of B's copies of A's logs and packs once B
+  # holds every one of them whole (each log as long as A's, every pack of A's), else 0.
+  replica_stored() {
+    python3 - "$data" <<'EOF'
+import glob, os, sys
+data = sys.argv[1]
+owner, replica = glob.glob(data + "/node-a/vaults/*"), glob.glob(data + "/node-b/replicas/*")
+latest = 0.0
+try:
+    for path in glob.glob(owner[0] + "/logs/*.log") + glob.glob(owner[0] + "/packs/*/*.pack"):
+        copy = os.path.join(replica[0], os.path.relpath(path, owner[0]))
+        if os.path.getsize(copy) != os.path.getsize(path):
+            raise FileNotFoundError(copy)
+        latest = max(latest, os.stat(copy).st_mtime)
+except (FileNotFoundError, IndexError):
+    latest = 0.0
+print(f"{int(latest * 1000) / 1000:.3f}")
+EOF
+  }
+
+  # wait_replica: waits until B holds all of A's logs and packs and reports 0 bytes behind in a sync that ended once
+  # they were stored, then prints the time that sync ended. Waiting instead for a sync that ended after the put's
+  # command exited missed a sync that finished in the milliseconds between the node's commit and the command's exit,
+  # and then counted B's next heartbeat (10 s later): one small file once took 10.8 s with its put 0.8 s.
   wait_replica() {
-    local since=$1 deadline=$(( $(date +%s) + 3600 ))
+    local deadline=$(( $(date +%s) + 3600 ))
     while (( $(date +%s) < deadline )); do
-      local state
+      local state stored
       state=$("$dupa" status --remote b --json | json "
   ' '.join(str(x) for r in d['replicas'] for x in (r['bytesBehind'], __import__('datetime').datetime.fromisoformat(r['lastSync']).timestamp() if r['lastSync'] else 0))" 2>/dev/null || true)
       read -r behind synced <<<"$state"
-      if [[ ${behind:-x} == 0 ]] && awk -v s="$synced" -v t="$since" 'BEGIN { exit !(s > t) }'; then
+      stored=$(replica_stored)
+      if [[ ${behind:-x} == 0 ]] && awk -v s="$synced" -v t="$stored" 'BEGIN { exit !(t > 0 && s >= t) }'; then
         echo "$synced"; return 0
       fi
-      sleep 0.5
+      sleep 0.2
     done
     echo "sync.sh: B's replica did not catch up within an hour" >&2; exit 1
   }
 
   log "D.U.P.A: remote put of the corpus into A, until B's replica is complete"
+  cpu_a=$(cpu_s "$pid_a") cpu_b=$(cpu_s "$pid_b")
   start=$(now)
-  (cd "$data" && DUPA_VAULT=bench "$dupa" put corpus --remote a >/dev/null)
+  { time (cd "$data" && DUPA_VAULT=bench "$dupa" put corpus --remote a >/dev/null); } 2>"$data/cli-time"
   put_end=$(now)
-  synced=$(wait_replica "$put_end")
-  add "D.U.P.A: corpus, put on A until B's replica is complete" "$(elapsed "$start" "$synced") s" "remote put alone $(elapsed "$start" "$put_end") s"
+  synced=$(wait_replica)
+  add "D.U.P.A: corpus, put on A until B's replica is complete" "$(elapsed "$start" "$synced") s" "remote put alone $(elapsed "$start" "$put_end") s; $(cpu_note "$cpu_a" "$cpu_b" "$(cli_cpu)")"
   add "D.U.P.A: peak resident memory of node A during the put" "$(awk '/VmHWM/ { printf "%.0f", $2 / 1024 }' "/proc/$pid_a/status") MiB" "VmHWM"
 
   "$corpus_tool" change "$corpus" --seed "$seed" >"$data/deleted"
   log "D.U.P.A: the change set (put and dupa rm of the deletions), until B's replica is complete"
+  cpu_a=$(cpu_s "$pid_a") cpu_b=$(cpu_s "$pid_b")
   start=$(now)
-  (cd "$data" && DUPA_VAULT=bench "$dupa" put corpus --remote a >/dev/null)
-  sed 's|^|/corpus/|' "$data/deleted" | xargs env DUPA_VAULT=bench "$dupa" rm --remote a >/dev/null
+  { time (cd "$data" && DUPA_VAULT=bench "$dupa" put corpus --remote a >/dev/null
+    sed 's|^|/corpus/|' "$data/deleted" | xargs env DUPA_VAULT=bench "$dupa" rm --remote a >/dev/null); } 2>"$data/cli-time"
   put_end=$(now)
-  synced=$(wait_replica "$put_end")
-  add "D.U.P.A: change set, put on A until B's replica is complete" "$(elapsed "$start" "$synced") s" "put + rm alone $(elapsed "$start" "$put_end") s"
+  synced=$(wait_replica)
+  add "D.U.P.A: change set, put on A until B's replica is complete" "$(elapsed "$start" "$synced") s" "put + rm alone $(elapsed "$start" "$put_end") s; $(cpu_note "$cpu_a" "$cpu_b" "$(cli_cpu)")"
   # One small file changed: how long a single edit takes to reach the other node.
   one=$(find "$corpus/small" -type f -name '*.md' | sort | sed -n 1p)
   echo "one more line" >>"$one"
   start=$(now)
   (cd "$data" && DUPA_VAULT=bench "$dupa" put "corpus/${one#"$corpus"/}" --to "/$(dirname "corpus/${one#"$corpus"/}")" --remote a >/dev/null)
   put_end=$(now)
-  synced=$(wait_replica "$put_end")
+  synced=$(wait_replica)
   add "D.U.P.A: one small file changed, put on A until B's replica is complete" "$(elapsed "$start" "$synced") s" "put alone $(elapsed "$start" "$put_end") s"
   sleep 12
   add "idle dupa serve, resident memory (after the runs)" "$(rss_mib "$pid_a") MiB" "A; B: $(rss_mib "$pid_b") MiB"

@@ -164,22 +164,24 @@ public static class RemoteCommands
                 throw new DupaException(ErrorCode.NotFound, $"'{source}' does not exist");
             }
         }
-        // Files whose size and modification time match the node's current version are not sent again.
-        var known = new Dictionary<string, EntryView>(StringComparer.Ordinal);
-        foreach (var directory in uploads.Select(u => VaultPath.Parent(u.Target)).Distinct())
-        {
-            try
+        // Files whose size and modification time match the node's current version are not sent again. The listings
+        // are asked for several at a time: one by one, the corpus's 200 directories were 200 round trips in a row.
+        var known = new System.Collections.Concurrent.ConcurrentDictionary<string, EntryView>(StringComparer.Ordinal);
+        await Parallel.ForEachAsync(uploads.Select(u => VaultPath.Parent(u.Target)).Distinct(),
+            new ParallelOptions { MaxDegreeOfParallelism = ListingsAtOnce, CancellationToken = cancellationToken }, async (directory, token) =>
             {
-                foreach (var entry in await ListAsync(remote, directory, null, cancellationToken))
+                try
                 {
-                    known[entry.Path] = entry;
+                    foreach (var entry in await ListAsync(remote, directory, null, token))
+                    {
+                        known[entry.Path] = entry;
+                    }
                 }
-            }
-            catch (DupaException e) when (e.Code == ErrorCode.NotFound)
-            {
-                // A new directory: everything in it is new.
-            }
-        }
+                catch (DupaException e) when (e.Code == ErrorCode.NotFound)
+                {
+                    // A new directory: everything in it is new.
+                }
+            });
         int added = 0, changed = 0, unchanged = 0;
         var errors = new List<string>();
         var total = uploads.Sum(u => u.Size);
@@ -199,6 +201,8 @@ public static class RemoteCommands
                 }
                 pending.Add((upload.Source, upload.Target, upload.Size, upload.Modified, existing is not null));
             }
+            // Batches in flight finish on different threads: the counts and the progress bar are updated under this lock.
+            var counting = new Lock();
             void Count(bool existed) => _ = existed ? changed++ : added++;
 
             // Large files go first, one by one; small ones then go many to a request, which the node stores as one
@@ -208,33 +212,72 @@ public static class RemoteCommands
             // refuses is sent again file by file, to say which file it was.
             foreach (var upload in pending.Where(u => u.Size > BatchFileLimit))
             {
-                done += await PutOneAsync(upload.Source, upload.Target, upload.Size, upload.Modified, upload.Existed);
+                Done(await PutOneAsync(upload.Source, upload.Target, upload.Size, upload.Modified, upload.Existed));
             }
+            // Up to two batches in flight, the next one read while they are sent: the node stores one batch while the
+            // next arrives, instead of waiting each time for the CLI to read 2,000 files and for the answer to return.
+            var sending = new Queue<Task>();
             foreach (var batch in Batches(pending.Where(u => u.Size <= BatchFileLimit).ToList(), u => u.Size))
+            {
+                if (sending.Count == BatchesInFlight)
+                {
+                    await sending.Dequeue();
+                }
+                sending.Enqueue(SendBatchAsync(batch, Task.Run(() => ReadBatchAsync(batch), cancellationToken)));
+            }
+            while (sending.Count > 0)
+            {
+                await sending.Dequeue();
+            }
+
+            async Task<List<byte[]>> ReadBatchAsync(List<(string Source, string Target, long Size, DateTimeOffset Modified, bool Existed)> batch)
+            {
+                var contents = new List<byte[]>(batch.Count);
+                foreach (var upload in batch)
+                {
+                    contents.Add(await File.ReadAllBytesAsync(upload.Source, cancellationToken));
+                }
+                return contents;
+            }
+
+            async Task SendBatchAsync(List<(string Source, string Target, long Size, DateTimeOffset Modified, bool Existed)> batch, Task<List<byte[]>> read)
             {
                 try
                 {
                     using var form = new MultipartFormDataContent();
-                    foreach (var upload in batch)
+                    var contents = await read;
+                    for (var i = 0; i < batch.Count; i++)
                     {
-                        var part = new ByteArrayContent(await File.ReadAllBytesAsync(upload.Source, cancellationToken));
-                        part.Headers.Add("X-Dupa-Modified", upload.Modified.ToString("O"));
-                        form.Add(part, "file", upload.Target.TrimStart('/'));
+                        var part = new ByteArrayContent(contents[i]);
+                        part.Headers.Add("X-Dupa-Modified", batch[i].Modified.ToString("O"));
+                        form.Add(part, "file", batch[i].Target.TrimStart('/'));
                     }
                     using var response = await remote.Client.SendAsync(new HttpRequestMessage(HttpMethod.Post, remote.Api("upload") + "?dir=/") { Content = form }, cancellationToken);
-                    foreach (var upload in batch)
+                    lock (counting)
                     {
-                        done += upload.Size;
-                        Count(upload.Existed);
+                        foreach (var upload in batch)
+                        {
+                            done += upload.Size;
+                            Count(upload.Existed);
+                        }
+                        report(done, total, batch[^1].Target);
                     }
-                    report(done, total, batch[^1].Target);
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException or DupaException { Code: ErrorCode.WriteOnce or ErrorCode.AlreadyExists or ErrorCode.InvalidInput })
                 {
+                    // A batch the node refused is sent again file by file, to say which file it was.
                     foreach (var upload in batch)
                     {
-                        done += await PutOneAsync(upload.Source, upload.Target, upload.Size, upload.Modified, upload.Existed);
+                        Done(await PutOneAsync(upload.Source, upload.Target, upload.Size, upload.Modified, upload.Existed));
                     }
+                }
+            }
+
+            void Done(long bytes)
+            {
+                lock (counting)
+                {
+                    done += bytes;
                 }
             }
 
@@ -243,21 +286,40 @@ public static class RemoteCommands
                 try
                 {
                     await using var stream = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
-                    var start = done;
-                    using var content = new StreamContent(new ProgressStream(stream, read => report(start + read, total, target)), 1 << 16);
+                    long start;
+                    lock (counting)
+                    {
+                        start = done;
+                    }
+                    using var content = new StreamContent(new ProgressStream(stream, read =>
+                    {
+                        lock (counting)
+                        {
+                            report(start + read, total, target);
+                        }
+                    }), 1 << 16);
                     content.Headers.ContentLength = size;
                     using var request = new HttpRequestMessage(HttpMethod.Put, remote.Api("files", target)) { Content = content };
                     request.Headers.Add("X-Dupa-Modified", modified.ToString("O"));
                     using var response = await remote.Client.SendAsync(request, cancellationToken);
-                    Count(existed);
+                    lock (counting)
+                    {
+                        Count(existed);
+                    }
                 }
                 catch (Exception e) when (e is IOException or UnauthorizedAccessException)
                 {
-                    errors.Add($"{source}: {e.Message}");
+                    lock (counting)
+                    {
+                        errors.Add($"{source}: {e.Message}");
+                    }
                 }
                 catch (DupaException e) when (e.Code is ErrorCode.WriteOnce or ErrorCode.AlreadyExists or ErrorCode.InvalidInput)
                 {
-                    errors.Add($"{source}: {e.Message}");
+                    lock (counting)
+                    {
+                        errors.Add($"{source}: {e.Message}");
+                    }
                 }
                 return size;
             }
@@ -494,6 +556,12 @@ public static class RemoteCommands
 
         public override void Write(byte[] buffer, int offset, int count) => throw new NotSupportedException();
     }
+
+    /// <summary>Directory listings asked for at once before a put.</summary>
+    private const int ListingsAtOnce = 8;
+
+    /// <summary>Batches sent at once: the node stores one while the next arrives; each is held in memory (<see cref="BatchBytes"/>).</summary>
+    private const int BatchesInFlight = 2;
 
     /// <summary>Files at most this large are sent in batches.</summary>
     private const long BatchFileLimit = 4 * 1024 * 1024;

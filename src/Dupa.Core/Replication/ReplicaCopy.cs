@@ -28,6 +28,15 @@ public sealed class ReplicaCopy(string directory)
 {
     public string Directory { get; } = Path.GetFullPath(directory);
 
+    /// <summary>
+    /// Per device: the log's length when this copy last verified it, and its last entry, so that the bytes appended
+    /// next are checked as a continuation of that entry instead of with the whole log again. Re-reading the whole
+    /// log at each pull made a replica's checks grow with the square of the log (a remote put of the corpus is 25
+    /// pulls of a log that grows to megabytes). Used only while the file is still that long; stored bytes are
+    /// checked again whole by <see cref="Verify"/> and <see cref="Repair"/>.
+    /// </summary>
+    private readonly System.Collections.Concurrent.ConcurrentDictionary<string, (long Length, LogEntry Last)> _verifiedTails = new(StringComparer.Ordinal);
+
     /// <summary>What the vault at <paramref name="vaultDirectory"/> holds, for a replica to fetch (complete files only).</summary>
     public static ReplicaManifest Offer(string vaultDirectory)
     {
@@ -121,22 +130,51 @@ public sealed class ReplicaCopy(string directory)
         {
             throw new IntegrityException($"log {device[..12]}", "no public key for this device");
         }
-        using (var stream = new FileStream(path, FileMode.Append, FileAccess.Write))
+        using var key = DeviceKey.FromPublicKey(File.ReadAllBytes(publicKeyPath));
+        var vaultId = VaultHeader.Read(Directory).VaultIdBytes;
+        // The new bytes are checked before they are written when the log's end is known (it is empty, or this copy
+        // verified it up to here); otherwise they are appended and the whole log is read.
+        LogEntry? after = null;
+        var tailKnown = before == 0 || (_verifiedTails.TryGetValue(device, out var tail) && tail.Length == before && (after = tail.Last) is not null);
+        _verifiedTails.TryRemove(device, out _);
+        LogReadResult read;
+        long complete;
+        if (tailKnown)
         {
-            stream.Write(bytes);
+            read = LogFile.Parse(bytes, key, vaultId, after);
+            if (read.Damage is { } damage)
+            {
+                throw damage;
+            }
+            complete = before + read.CompleteLength;
+            // A torn tail (the owner was mid-append) is not kept: it is fetched whole next time.
+            using var stream = new FileStream(path, FileMode.Append, FileAccess.Write);
+            stream.Write(bytes[..(int)read.CompleteLength]);
             stream.Flush(flushToDisk: true);
         }
-        using var key = DeviceKey.FromPublicKey(File.ReadAllBytes(publicKeyPath));
-        var read = LogFile.Read(path, key, VaultHeader.Read(Directory).VaultIdBytes);
-        if (read.Damage is { } damage)
+        else
         {
-            Truncate(path, before);
-            throw damage;
+            using (var stream = new FileStream(path, FileMode.Append, FileAccess.Write))
+            {
+                stream.Write(bytes);
+                stream.Flush(flushToDisk: true);
+            }
+            read = LogFile.Read(path, key, vaultId);
+            if (read.Damage is { } damage)
+            {
+                Truncate(path, before);
+                throw damage;
+            }
+            complete = read.CompleteLength;
+            // A torn tail (the owner was mid-append) is cut off here and fetched whole next time.
+            if (read.TornTailBytes > 0)
+            {
+                Truncate(path, read.CompleteLength);
+            }
         }
-        // A torn tail (the owner was mid-append) is cut off here and fetched whole next time.
-        if (read.TornTailBytes > 0)
+        if ((read.Last ?? after) is { } last)
         {
-            Truncate(path, read.CompleteLength);
+            _verifiedTails[device] = (complete, last);
         }
     }
 
@@ -194,6 +232,7 @@ public sealed class ReplicaCopy(string directory)
 
     private List<string> Check(bool repair)
     {
+        _verifiedTails.Clear();
         var found = new List<string>();
         var vaultId = VaultHeader.Read(Directory).VaultIdBytes;
         foreach (var pub in System.IO.Directory.EnumerateFiles(Path.Combine(Directory, "devices"), "*.pub"))
@@ -280,7 +319,11 @@ public sealed class ReplicaCopy(string directory)
         IsHash(device) ? Path.Combine(Directory, "logs", device + ".log") : throw new IntegrityException("manifest", "a log named by something other than a device ID");
 
     /// <summary>Cuts a device's log back to <paramref name="length"/> bytes: what a member does with entries it could not open.</summary>
-    public void TruncateLog(string device, long length) => Truncate(LogPath(device), length);
+    public void TruncateLog(string device, long length)
+    {
+        _verifiedTails.TryRemove(device, out _);
+        Truncate(LogPath(device), length);
+    }
 
     private static void Truncate(string path, long length)
     {

@@ -30,6 +30,7 @@ public sealed partial class Replicator(NodeOptions options, Members members, Tim
 {
     private readonly ConcurrentDictionary<string, ReplicaState> _states = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, SemaphoreSlim> _running = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, ReplicaCopy> _copies = new(StringComparer.Ordinal);
 
     /// <summary>
     /// The device a replicated vault comes from, or null if this node does not replicate it: recorded in the replica's
@@ -98,7 +99,8 @@ public sealed partial class Replicator(NodeOptions options, Members members, Tim
         {
             Core.Files.DurableFile.WriteAtomically(Path.Combine(DirectoryOf(vaultId), "source"), System.Text.Encoding.ASCII.GetBytes(from.Hex));
         }
-        var copy = new ReplicaCopy(DirectoryOf(vaultId));
+        // One copy per vault for the node's lifetime: it remembers how far it verified each log (ReplicaCopy).
+        var copy = _copies.GetOrAdd(vaultId, id => new ReplicaCopy(DirectoryOf(id)));
         var now = time.GetUtcNow();
         if (File.Exists(Path.Combine(copy.Directory, Core.Vaults.VaultHeader.FileName))
             && (!_states.TryGetValue(vaultId, out var known) || known.LastCheck is not { } checkedAt || now - checkedAt >= TimeSpan.FromSeconds(options.PeerAuditSeconds)))

@@ -69,6 +69,44 @@ public sealed class ReplicaCopyTests
     }
 
     [Fact]
+    public async Task AcceptLogBytes_ContinuingAVerifiedLog_ChecksOnlyTheNewEntriesAgainstItsEnd()
+    {
+        using var vault = new TestVault();
+        var random = new SeededRandom(21);
+        for (var i = 0; i < 4; i++)
+        {
+            vault.Put(vault.WriteSource($"f{i}.bin", random.NextBytes(3000)));
+        }
+        var manifest = ReplicaCopy.Offer(vault.Directory);
+        var log = Assert.Single(manifest.Logs);
+        var bytes = await File.ReadAllBytesAsync(Path.Combine(vault.Directory, "logs", log.Device + ".log"));
+        var frames = Frames(bytes);
+        using var root = new TempDirectory();
+        var copy = new ReplicaCopy(root.Combine("replica"));
+        copy.AcceptHeaderAndDevices(manifest);
+
+        copy.AcceptLogBytes(log.Device, 0, frames[0]);
+        // One entry at a time after the one verified last; a forged or replayed one is refused and nothing of it kept.
+        var forged = frames[1].ToArray();
+        forged[^10] ^= 1;
+        Assert.Throws<IntegrityException>(() => copy.AcceptLogBytes(log.Device, frames[0].Length, forged));
+        Assert.Throws<IntegrityException>(() => copy.AcceptLogBytes(log.Device, frames[0].Length, frames[0]));
+        Assert.Equal(frames[0].Length, copy.LogLength(log.Device));
+        // A torn entry after the verified end is not kept.
+        copy.AcceptLogBytes(log.Device, frames[0].Length, [.. frames[1], .. frames[2][..10]]);
+        Assert.Equal(frames[0].Length + frames[1].Length, copy.LogLength(log.Device));
+
+        // Another copy of the same directory (a restarted node) knows nothing verified yet and reads the log whole.
+        var restarted = new ReplicaCopy(root.Combine("replica"));
+        var offset = frames[0].Length + frames[1].Length;
+        Assert.Throws<IntegrityException>(() => restarted.AcceptLogBytes(log.Device, offset, frames[1]));
+        Assert.Equal(offset, restarted.LogLength(log.Device));
+        restarted.AcceptLogBytes(log.Device, offset, bytes.AsSpan(offset));
+        Assert.Equal(bytes.Length, restarted.LogLength(log.Device));
+        Assert.Empty(restarted.Verify());
+    }
+
+    [Fact]
     public async Task Repair_RemovesAlteredPacksAndCutsDamagedLogs_SoTheNextPullRestoresThem()
     {
         using var vault = new TestVault();
