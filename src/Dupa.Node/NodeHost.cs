@@ -260,12 +260,13 @@ public static class NodeHost
         LinkEndpoints.Map(app);
         PublicLinkEndpoints.Map(app);
         app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
-        app.UseSwaggerUI(ui =>
-        {
-            ui.RoutePrefix = "api-docs";
-            ui.SwaggerEndpoint("/openapi/v1.json", "D.U.P.A node API v1");
-            ui.DocumentTitle = "D.U.P.A node API";
-        });
+        // The API reference page's middleware (Swagger UI: its embedded files, their provider, its options) is made at
+        // the page's first request, not at every start: 1.3 MiB of an idle node that nobody asked for the page.
+        // The rest of the pipeline (next) is one delegate for every request, so the branch built once can end in it.
+        RequestDelegate? apiDocs = null;
+        app.Use((context, next) => context.Request.Path.StartsWithSegments("/" + ApiDocsPrefix, StringComparison.OrdinalIgnoreCase)
+            ? (apiDocs ??= ApiDocs(((IApplicationBuilder)app).New(), next))(context)
+            : next(context));
 
         var webRoot = WebUi.WebUiEndpoints.Map(app, options);
         // An unattended install's admin is created before the node listens, so a bad password stops the start with a clear error.
@@ -278,6 +279,20 @@ public static class NodeHost
             app.Services.GetRequiredService<NodeDatabase>().Dispose();
         });
         return app;
+    }
+
+    private const string ApiDocsPrefix = "api-docs";
+
+    private static RequestDelegate ApiDocs(IApplicationBuilder branch, RequestDelegate next)
+    {
+        branch.UseSwaggerUI(ui =>
+        {
+            ui.RoutePrefix = ApiDocsPrefix;
+            ui.SwaggerEndpoint("/openapi/v1.json", "D.U.P.A node API v1");
+            ui.DocumentTitle = "D.U.P.A node API";
+        });
+        branch.Run(next);
+        return branch.Build();
     }
 
     private static bool IsLoopback(HttpContext context) => context.Connection.RemoteIpAddress is { } address && IPAddress.IsLoopback(address);

@@ -40,6 +40,9 @@ public sealed class TestNode : IAsyncDisposable
 
     public string DataDirectory => _data.Path;
 
+    /// <summary>The node's services, for tests that inspect how it is wired (its endpoints, say).</summary>
+    public IServiceProvider Services => _app.Services;
+
 
     public static async Task<TestNode> StartAsync(bool withAdmin = true, Action<NodeOptions>? configure = null)
     {

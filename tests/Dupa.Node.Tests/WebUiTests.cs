@@ -1,5 +1,10 @@
 using System.Net;
+using System.Net.Http.Json;
+using System.Text.Json;
 using Dupa.Testing;
+using Microsoft.AspNetCore.Http.Metadata;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Dupa.Node.Tests;
 
@@ -56,6 +61,39 @@ public sealed class WebUiTests
         Assert.Equal("application/problem+json", wrongMethod.Content.Headers.ContentType!.MediaType);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/healthz")).StatusCode);
         Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/openapi/v1.json")).StatusCode);
+    }
+
+    [Fact]
+    public async Task WebUi_ApiGetsWithQueryArrays_StillReachTheirEndpoints()
+    {
+        // The request delegate generator once declared the search's string[] tag a JSON body: with the web UI's
+        // catch-all route mapped, every search without a body then matched nothing and answered 404.
+        using var dist = BuiltUi();
+        await using var node = await TestNode.StartAsync(configure: o => o.WebRoot = dist.Path);
+        using var client = node.Client(await node.LoginAsync());
+        var vault = await TestNode.CreateVaultAsync(client);
+        Assert.Equal(HttpStatusCode.Created, (await client.PutAsync($"/api/v1/vaults/{vault}/files/Photos/beach.jpg", new StringContent("sand"))).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.PostAsJsonAsync($"/api/v1/vaults/{vault}/tags", new { path = "/Photos/beach.jpg", add = new[] { "family" } })).StatusCode);
+
+        // As 'dupa find --remote' asks.
+        var search = await client.GetAsync($"/api/v1/vaults/{vault}/search?q=beach&under=%2F&sort=Path&desc=False&history=False&trash=False&limit=100&offset=0&tag=family&tag=FAMILY");
+        Assert.Equal(HttpStatusCode.OK, search.StatusCode);
+        using var found = JsonDocument.Parse(await search.Content.ReadAsStringAsync());
+        Assert.Equal("/Photos/beach.jpg", found.RootElement.GetProperty("hits")[0].GetProperty("path").GetString());
+    }
+
+    [Fact]
+    public async Task Endpoints_NoGetOrHeadDeclaresARequestBody()
+    {
+        await using var node = await TestNode.StartAsync();
+        var endpoints = node.Services.GetRequiredService<EndpointDataSource>().Endpoints;
+        Assert.Contains(endpoints, e => e.DisplayName?.Contains("/search", StringComparison.Ordinal) == true);
+        var withBody = endpoints
+            .Where(e => e.Metadata.GetMetadata<IHttpMethodMetadata>()?.HttpMethods.Any(m => m is "GET" or "HEAD") == true
+                && e.Metadata.GetMetadata<IAcceptsMetadata>() is not null)
+            .Select(e => e.DisplayName)
+            .ToList();
+        Assert.Empty(withBody);
     }
 
     [Fact]

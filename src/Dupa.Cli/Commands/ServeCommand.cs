@@ -47,6 +47,11 @@ public static class ServeCommand
             Pass("--web-root", result.GetValue(webRoot));
             Pass("--peer-listen", result.GetValue(peerListen));
             var app = NodeHost.Build([.. args]);
+            // Starting leaves a few MiB of garbage (configuration, building the endpoints and the pipeline) in a
+            // GC heap that an idle node then rarely collects: one full collection once it listens hands that memory back
+            // (idle node 83.7 -> 82.0 MiB resident, the same after a minute). Here, not in NodeHost: tests start many
+            // nodes in one process.
+            app.Lifetime.ApplicationStarted.Register(() => GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true));
             // The host handles SIGINT and SIGTERM itself: requests in flight finish, vaults are closed.
             await app.RunAsync();
             return ExitCodes.Ok;

@@ -36,16 +36,10 @@ public sealed class VaultIndex : IDisposable
 
     public static VaultIndex Open(string vaultDirectory, bool readOnly)
     {
-        var builder = new SqliteConnectionStringBuilder
-        {
-            DataSource = Path.Combine(vaultDirectory, FileName),
-            // Readers open read-write but query-only, so the last connection to close folds the WAL back into
-            // the database and removes the -wal and -shm files; a missing index is not created by a reader.
-            Mode = readOnly ? SqliteOpenMode.ReadWrite : SqliteOpenMode.ReadWriteCreate,
-            Pooling = false,
-            DefaultTimeout = 30,
-        };
-        var connection = new SqliteConnection(builder.ToString());
+        // Readers open read-write but query-only, so the last connection to close folds the WAL back into the
+        // database and removes the -wal and -shm files; a missing index is not created by a reader.
+        var connection = new SqliteConnection(SqliteConnectionStrings.For(Path.Combine(vaultDirectory, FileName),
+            readOnly ? SqliteOpenMode.ReadWrite : SqliteOpenMode.ReadWriteCreate, defaultTimeoutSeconds: 30));
         try
         {
             connection.Open();

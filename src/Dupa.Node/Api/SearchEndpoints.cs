@@ -9,6 +9,7 @@ using Dupa.Node.Sharing;
 using Dupa.Node.Vaults;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.Routing;
 
 namespace Dupa.Node.Api;
@@ -38,7 +39,7 @@ public static class SearchEndpoints
     }
 
     private static async Task<IResult> Search(string id, string? q, string? type, long? minSize, long? maxSize, string? modifiedAfter, string? modifiedBefore,
-        string[]? tag, string? under, bool? history, bool? trash, string? sort, bool? desc, int? limit, int? offset, HttpContext context, NodeDatabase database, VaultSessions sessions)
+        [FromQuery] string[]? tag, string? under, bool? history, bool? trash, string? sort, bool? desc, int? limit, int? offset, HttpContext context, NodeDatabase database, VaultSessions sessions)
     {
         var query = new FileQuery
         {

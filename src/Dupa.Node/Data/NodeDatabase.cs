@@ -1,4 +1,5 @@
 using System.Globalization;
+using Dupa.Core.Index;
 using Microsoft.Data.Sqlite;
 
 namespace Dupa.Node.Data;
@@ -39,12 +40,7 @@ public sealed partial class NodeDatabase : IDisposable
     public NodeDatabase(string dataDirectory)
     {
         Directory.CreateDirectory(dataDirectory);
-        _connection = new SqliteConnection(new SqliteConnectionStringBuilder
-        {
-            DataSource = Path.Combine(dataDirectory, "node.db"),
-            Mode = SqliteOpenMode.ReadWriteCreate,
-            Pooling = false,
-        }.ToString());
+        _connection = new SqliteConnection(SqliteConnectionStrings.For(Path.Combine(dataDirectory, "node.db"), SqliteOpenMode.ReadWriteCreate));
         _connection.Open();
         Execute("""
             PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;

@@ -53,11 +53,13 @@ public static class WebUiEndpoints
         });
         var index = Path.Combine(root, "index.html");
         var pattern = RoutePatternFactory.Parse("/{**path}", defaults: null, parameterPolicies: new { path = new AppPathConstraint() });
-        app.Map(pattern, (HttpContext context) =>
+        // A RequestDelegate, not a Delegate: the request delegate generator cannot intercept Map with a RoutePattern
+        // (its interceptor takes a string pattern, and the build fails with CS9144).
+        app.Map(pattern, (RequestDelegate)(context =>
         {
             context.Response.Headers.CacheControl = "no-cache";
-            return Results.File(index, "text/html; charset=utf-8");
-        })
+            return Results.File(index, "text/html; charset=utf-8").ExecuteAsync(context);
+        }))
             .WithMetadata(new HttpMethodMetadata(["GET", "HEAD"]))
             .ExcludeFromDescription()
             .AllowAnonymous()
