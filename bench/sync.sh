@@ -5,13 +5,13 @@
 #
 # --dupa EXE runs that dupa executable instead of publishing this tree's (to compare two builds in turn).
 # D.U.P.A: node A holds a vault shared with node B as a replica. Timed from the start of `dupa put --remote a`
-# until B reports 0 bytes behind in a sync that ended after the put; then the same for the change set (put of
-# the changed corpus plus `dupa rm` of the deleted files). Syncthing: one folder shared by two instances with
-# global and local discovery, relays, NAT traversal and usage reporting off, each given the other's address in
-# its config.xml; the file-system watcher is off and A's scan is requested through the REST API, timed from that
-# request until A reports B's completion at 100 %. Every copy is then compared with the corpus by `diff -r`.
-# Also reported: the resident memory of an idle `dupa serve`. Prints a Markdown table and saves it to
-# bench/results/.
+# until B holds all of A's logs and packs and reports 0 bytes behind in a sync that ended after they were stored;
+# then the same for the change set (put of the changed corpus plus `dupa rm` of the deleted files). Syncthing: one
+# folder shared by two instances with global and local discovery, relays, NAT traversal and usage reporting off,
+# each given the other's address in its config.xml; the file-system watcher is off and A's scan is requested
+# through the REST API, timed from that request until A reports B's completion at 100 %. Every copy is then
+# compared with the corpus by `diff -r`. Also reported: the resident memory of an idle `dupa serve`. Prints a
+# Markdown table and saves it to bench/results/.
 set -euo pipefail
 
 arguments="$*"
@@ -24,7 +24,7 @@ while [[ $# -gt 0 ]]; do
     --skip-syncthing) skip_syncthing=1; shift ;;
     --skip-dupa) skip_dupa=1; shift ;;
     --dupa) dupa_exe=$(realpath "$2"); shift 2 ;;
-    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,14p' "$0"; exit 0 ;;
     *) echo "sync.sh: unknown option $1" >&2; exit 2 ;;
   esac
 done
