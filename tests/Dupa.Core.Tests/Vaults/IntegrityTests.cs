@@ -56,14 +56,14 @@ public sealed class IntegrityTests
         foreach (var (file, offset) in targets)
         {
             var where = $"{Path.GetRelativePath(vault.Directory, file)} at {offset}";
-            Flip(file, offset);
+            FileDamage.Flip(file, offset);
             try
             {
                 AssertDetected(vault, originals, where);
             }
             finally
             {
-                Flip(file, offset);
+                FileDamage.Flip(file, offset);
             }
         }
         Assert.True(vault.Verify().IsClean);
@@ -148,15 +148,6 @@ public sealed class IntegrityTests
     {
         var at = bytes.AsSpan(from).IndexOf(value);
         return at < 0 ? -1 : from + at;
-    }
-
-    private static void Flip(string file, long offset)
-    {
-        using var stream = new FileStream(file, FileMode.Open, FileAccess.ReadWrite);
-        stream.Position = offset;
-        var b = stream.ReadByte();
-        stream.Position = offset;
-        stream.WriteByte((byte)(b ^ 0x01));
     }
 
     [Fact]

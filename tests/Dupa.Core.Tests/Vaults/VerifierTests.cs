@@ -59,7 +59,7 @@ public sealed class VerifierTests
             // The header, a blob, the trailer: each is found whether the pack was hashed ahead or not.
             foreach (var offset in new[] { 9, length / 2, length - 20 })
             {
-                Flip(pack, offset);
+                FileDamage.Flip(pack, offset);
                 try
                 {
                     var report = VerifyHashedAhead(vault);
@@ -67,7 +67,7 @@ public sealed class VerifierTests
                 }
                 finally
                 {
-                    Flip(pack, offset);
+                    FileDamage.Flip(pack, offset);
                 }
             }
         }
@@ -79,7 +79,7 @@ public sealed class VerifierTests
     {
         using var vault = VaultWithSeveralPacks();
         var pack = PackFiles(vault)[0];
-        var report = VerifyHashedAhead(vault, () => Flip(pack, new FileInfo(pack).Length / 2));
+        var report = VerifyHashedAhead(vault, () => FileDamage.Flip(pack, new FileInfo(pack).Length / 2));
 
         // The hash was taken before the change; the chunk read after it does not authenticate.
         Assert.False(report.IsClean);
@@ -102,14 +102,5 @@ public sealed class VerifierTests
         using var temporary = new TempDirectory("dupa-verify-test-");
         using var ahead = PackHashing.Start(Path.Combine(temporary.Path, "no such vault"));
         ahead.WaitForTesting();
-    }
-
-    private static void Flip(string file, long offset)
-    {
-        using var stream = new FileStream(file, FileMode.Open, FileAccess.ReadWrite);
-        stream.Position = offset;
-        var b = stream.ReadByte();
-        stream.Position = offset;
-        stream.WriteByte((byte)(b ^ 0x01));
     }
 }
