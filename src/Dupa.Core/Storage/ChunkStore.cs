@@ -29,6 +29,8 @@ public sealed class ChunkStore : IDisposable
     private readonly Queue<SealJob> _sealing = new();
     private readonly int _maxSealing = 2 * Environment.ProcessorCount;
     private PackWriter? _writer;
+    // The full pack being made durable and indexed on the thread pool while the next one fills; at most one.
+    private Task? _finishing;
 
     public ChunkStore(string vaultDirectory, VaultIndex index, ChunkCodec codec, long packSize)
     {
@@ -173,7 +175,7 @@ public sealed class ChunkStore : IDisposable
         job.Dispose();
         if (_writer.Length >= _packSize)
         {
-            FinishPack();
+            StartFinishing();
         }
     }
 
@@ -216,43 +218,71 @@ public sealed class ChunkStore : IDisposable
         {
             WriteOldestSealed();
         }
-        FinishPack();
+        StartFinishing();
+        WaitForFinishing();
     }
 
-    private void FinishPack()
+    /// <summary>
+    /// Hands the open pack over to be finished on the thread pool (fsync, rename, directory fsync, index), after the
+    /// one before it. The writer meanwhile fills the next pack: finishing a pack on the writer's thread stalled the
+    /// whole put, 38 times 25–30 ms for the benchmark corpus (1.0 s of a 7.5 s put, on a disk that syncs at 1.8 GB/s).
+    /// </summary>
+    private void StartFinishing()
     {
-        if (_writer is null)
+        WaitForFinishing();
+        if (_writer is not { } writer)
         {
             return;
         }
+        _writer = null;
+        _finishing = Task.Run(() => Finish(writer));
+    }
+
+    /// <summary>Waits for the pack being finished, if any; throws what made it fail (the store then abandons everything since).</summary>
+    private void WaitForFinishing()
+    {
+        if (_finishing is not { } finishing)
+        {
+            return;
+        }
+        _finishing = null;
         try
         {
-            var pack = _writer.Finish();
-            _index.AddPack(pack);
-            _uncommittedPacks.Add(pack.Hash);
-            // In the index first, then no longer pending: a concurrent Contains always finds the chunk in one.
-            lock (_gate)
-            {
-                foreach (var entry in pack.Entries)
-                {
-                    _pending.Remove(entry.Id);
-                }
-            }
+            finishing.GetAwaiter().GetResult();
         }
         catch
         {
             AbandonPack();
             throw;
         }
-        finally
+    }
+
+    private void Finish(PackWriter writer)
+    {
+        using (writer)
         {
-            _writer?.Dispose();
-            _writer = null;
+            var pack = writer.Finish();
+            _index.AddPack(pack);
+            // In the index first, then no longer pending: a concurrent Contains always finds the chunk in one.
+            lock (_gate)
+            {
+                _uncommittedPacks.Add(pack.Hash);
+                foreach (var entry in pack.Entries)
+                {
+                    _pending.Remove(entry.Id);
+                }
+            }
         }
     }
 
     /// <summary>A log entry now refers to every pack flushed so far: they are part of the vault.</summary>
-    public void MarkCommitted() => _uncommittedPacks.Clear();
+    public void MarkCommitted()
+    {
+        lock (_gate)
+        {
+            _uncommittedPacks.Clear();
+        }
+    }
 
     /// <summary>
     /// Undoes everything since the last commit: the open pack and every pack flushed after the last log entry,
@@ -269,9 +299,24 @@ public sealed class ChunkStore : IDisposable
         _uncommittedPacks.Clear();
     }
 
-    /// <summary>Drops the open pack and its chunks, and those still being sealed (an operation failed or was cancelled).</summary>
+    /// <summary>
+    /// Drops the open pack and its chunks, and those still being sealed (an operation failed or was cancelled). A pack
+    /// being finished is waited for: if it got into the index, it is among the uncommitted packs a roll-back removes.
+    /// </summary>
     public void AbandonPack()
     {
+        if (_finishing is { } finishing)
+        {
+            _finishing = null;
+            try
+            {
+                finishing.Wait();
+            }
+            catch (AggregateException)
+            {
+                // Reported by WaitForFinishing, or the pack is being dropped anyway.
+            }
+        }
         while (_sealing.Count > 0)
         {
             _sealing.Dequeue().Dispose();
