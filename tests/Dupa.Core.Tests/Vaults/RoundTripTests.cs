@@ -96,6 +96,31 @@ public sealed class RoundTripTests
     }
 
     [Fact]
+    public async Task Get_ModesTheUmaskKeepsAndTakes_AreRestoredExactly()
+    {
+        using var vault = new TestVault();
+        // 0640 and 0444 survive any usual umask; 0666 and 0777 lose bits to a umask of 022; 04755 has a set-ID bit.
+        var modes = new[] { 0x1A0, 0x124, 0x1B6, 0x1FF, 0x9ED };
+        foreach (var mode in modes)
+        {
+            var path = vault.WriteSource($"modes/m{mode:x}", [1, 2, 3]);
+            File.SetUnixFileMode(path, (UnixFileMode)mode);
+        }
+        vault.Put(Path.Combine(vault.Source, "modes"));
+        using (var opened = vault.Open())
+        {
+            await new FileExporter(opened).ExportAsync(opened.State.Subtree("/modes"), vault.Restore);
+        }
+
+        foreach (var mode in modes)
+        {
+            var restored = Path.Combine(vault.Restore, "modes", $"m{mode:x}");
+            Assert.Equal((UnixFileMode)mode, File.GetUnixFileMode(restored));
+            Assert.Equal([1, 2, 3], File.ReadAllBytes(restored));
+        }
+    }
+
+    [Fact]
     public async Task Get_ManySmallAndLargeFilesOnFourWorkers_RestoresEveryByteAndLeavesNoTemporaryFile()
     {
         using var vault = new TestVault();
@@ -123,6 +148,51 @@ public sealed class RoundTripTests
             Assert.True(content.AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(vault.Restore, relative))), relative);
         }
         Assert.Equal(originals.Count, Directory.EnumerateFiles(vault.Restore, "*", SearchOption.AllDirectories).Count());
+    }
+
+    [Fact]
+    public async Task Get_CancelledPartWay_LeavesOnlyWholeFilesUnderTheirNames()
+    {
+        using var vault = new TestVault();
+        var random = new SeededRandom(53);
+        var originals = new Dictionary<string, byte[]>();
+        for (var i = 0; i < 60; i++)
+        {
+            var relative = $"tree/d{i % 5}/f{i}.bin";
+            originals[relative] = random.NextBytes(i % 20 == 0 ? random.Next(300_000, 600_000) : random.Next(1, 20_000));
+            vault.WriteSource(relative, originals[relative]);
+        }
+        vault.Put(Path.Combine(vault.Source, "tree"));
+
+        using var stop = new CancellationTokenSource();
+        using (var opened = vault.Open())
+        {
+            // Cancelled at the fifth piece written, while the workers are inside files of several chunks.
+            var pieces = 0;
+            var exporter = new FileExporter(opened, new InlineProgress(_ =>
+            {
+                if (Interlocked.Increment(ref pieces) == 5)
+                {
+                    stop.Cancel();
+                }
+            }))
+            { Parallelism = 2 };
+            await Assert.ThrowsAnyAsync<OperationCanceledException>(() => exporter.ExportAsync(opened.State.Subtree("/tree"), vault.Restore, cancellationToken: stop.Token));
+        }
+
+        var left = Directory.EnumerateFiles(vault.Restore, "*", SearchOption.AllDirectories).ToList();
+        Assert.True(left.Count < originals.Count);
+        foreach (var path in left)
+        {
+            var relative = Path.GetRelativePath(vault.Restore, path).Replace(Path.DirectorySeparatorChar, '/');
+            Assert.True(originals.TryGetValue(relative, out var content), $"{relative} is not a restored file's name");
+            Assert.True(content.AsSpan().SequenceEqual(File.ReadAllBytes(path)), relative);
+        }
+    }
+
+    private sealed class InlineProgress(Action<GetProgress> report) : IProgress<GetProgress>
+    {
+        public void Report(GetProgress value) => report(value);
     }
 
     [Fact]
