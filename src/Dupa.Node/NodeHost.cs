@@ -174,12 +174,8 @@ public static class NodeHost
             .AddPolicy(Scopes.Write, p => p.RequireAuthenticatedUser().RequireClaim("scope", Scopes.Write))
             .AddPolicy(Scopes.Admin, p => p.RequireAuthenticatedUser().RequireClaim("scope", Scopes.Admin).RequireClaim("role", Roles.Admin));
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver()));
-        services.AddOpenApi("v1", openApi => OpenApiExamples.Add(openApi.AddDocumentTransformer((document, _, _) =>
-        {
-            document.Info.Title = "D.U.P.A node API";
-            document.Info.Description = "The REST API of a D.U.P.A node. Authenticate with 'Authorization: Bearer TOKEN' (a login access token or an API token). Errors are RFC 9457 problem+json with a stable 'code'.";
-            return Task.CompletedTask;
-        })));
+        // The OpenAPI services are not registered here but in a container made at the document's first request (OpenApiEndpoints).
+        var nodeServices = services.ToArray();
 
         var app = builder.Build();
         var metrics = app.Services.GetRequiredService<NodeMetrics>();
@@ -259,7 +255,7 @@ public static class NodeHost
         ShareEndpoints.Map(app);
         LinkEndpoints.Map(app);
         PublicLinkEndpoints.Map(app);
-        app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
+        OpenApiEndpoints.Map(app, nodeServices);
         // The API reference page's middleware (Swagger UI: its embedded files, their provider, its options) is made at
         // the page's first request, not at every start: 1.3 MiB of an idle node that nobody asked for the page.
         // The rest of the pipeline (next) is one delegate for every request, so the branch built once can end in it.
