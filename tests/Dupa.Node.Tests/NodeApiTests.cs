@@ -67,6 +67,20 @@ public sealed class NodeApiTests
     }
 
     [Fact]
+    public async Task Authentication_WithoutDataProtection_ChecksBearerTokens()
+    {
+        await using var node = await TestNode.StartAsync();
+        // The scheme is registered without ASP.NET Core's data protection, which nothing in the node uses.
+        Assert.Null(node.Services.GetService(typeof(Microsoft.AspNetCore.DataProtection.IDataProtectionProvider)));
+        using var anonymous = node.Client();
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/v1/vaults")).StatusCode);
+        using var forged = node.Client("dupa_not-a-token");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await forged.GetAsync("/api/v1/vaults")).StatusCode);
+        using var client = node.Client(await node.LoginAsync());
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/vaults")).StatusCode);
+    }
+
+    [Fact]
     public async Task Setup_WithoutAdminEnvironment_PrintsAOneTimeTokenThatWorksOnce()
     {
         await using var node = await TestNode.StartAsync(withAdmin: false);
