@@ -14,7 +14,6 @@ using Dupa.Node.Uploads;
 using Dupa.Node.Vaults;
 using Microsoft.AspNetCore.Authentication;
 using Microsoft.AspNetCore.Builder;
-using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Hosting.Server;
 using Microsoft.AspNetCore.Hosting.Server.Features;
@@ -91,7 +90,6 @@ public static class NodeHost
         builder.Logging.ClearProviders();
         builder.Logging.AddSimpleConsole(c => c.SingleLine = true);
         builder.Logging.AddFilter("Microsoft", LogLevel.Warning);
-        builder.Logging.AddFilter("Microsoft.AspNetCore.DataProtection", LogLevel.Error);
         logging?.Invoke(builder.Logging);
 
         var services = builder.Services;
@@ -131,8 +129,6 @@ public static class NodeHost
         services.AddSingleton<JobRunner>();
         services.AddSingleton<NodeMetrics>();
         services.AddSingleton<PrometheusExporter>();
-        // The framework's data protection keys stay with the node's data, not in the user's home.
-        services.AddDataProtection().PersistKeysToFileSystem(new DirectoryInfo(Path.Combine(options.Data, "keys")));
         // A token bucket per user (or address): a runaway script slows down, the node and other users do not.
         services.AddRateLimiter(limiter =>
         {
@@ -158,28 +154,20 @@ public static class NodeHost
         services.AddProblemDetails(problems => problems.CustomizeProblemDetails = context =>
             context.ProblemDetails.Extensions.TryAdd("code", ProblemMapping.CodeFor(context.ProblemDetails.Status ?? 500)));
         services.AddExceptionHandler<ProblemMapping>();
-        services.AddAuthentication(DupaAuthenticationHandler.SchemeName)
-            .AddScheme<AuthenticationSchemeOptions, DupaAuthenticationHandler>(DupaAuthenticationHandler.SchemeName, null);
         // Nothing in the node protects data with ASP.NET Core's data protection (its tokens are its own), but
-        // AddAuthentication registers it, and its hosted service read (on a first start, wrote) the XML key ring at
-        // every start: System.Private.Xml and its types, about 4 MiB of an idle node. The key ring still loads on
-        // first use, from the same directory, should anything ever ask for it.
-        if (services.FirstOrDefault(descriptor => descriptor.ServiceType == typeof(IHostedService)
-            && descriptor.ImplementationType?.FullName == "Microsoft.AspNetCore.DataProtection.Internal.DataProtectionHostedService") is { } keyRingLoader)
-        {
-            services.Remove(keyRingLoader);
-        }
+        // AddAuthentication registers it beside the scheme: its hosted service read the XML key ring at every start
+        // (System.Private.Xml, about 4 MiB), and registering it loaded its assemblies (0.7 MiB). The scheme is
+        // registered as AddAuthentication does it, without data protection.
+        services.AddAuthenticationCore(authentication => authentication.DefaultScheme = DupaAuthenticationHandler.SchemeName);
+        services.AddWebEncoders();
+        new AuthenticationBuilder(services).AddScheme<AuthenticationSchemeOptions, DupaAuthenticationHandler>(DupaAuthenticationHandler.SchemeName, null);
         services.AddAuthorizationBuilder()
             .AddPolicy(Scopes.Read, p => p.RequireAuthenticatedUser().RequireClaim("scope", Scopes.Read))
             .AddPolicy(Scopes.Write, p => p.RequireAuthenticatedUser().RequireClaim("scope", Scopes.Write))
             .AddPolicy(Scopes.Admin, p => p.RequireAuthenticatedUser().RequireClaim("scope", Scopes.Admin).RequireClaim("role", Roles.Admin));
         services.ConfigureHttpJsonOptions(json => json.SerializerOptions.TypeInfoResolverChain.Insert(0, new System.Text.Json.Serialization.Metadata.DefaultJsonTypeInfoResolver()));
-        services.AddOpenApi("v1", openApi => OpenApiExamples.Add(openApi.AddDocumentTransformer((document, _, _) =>
-        {
-            document.Info.Title = "D.U.P.A node API";
-            document.Info.Description = "The REST API of a D.U.P.A node. Authenticate with 'Authorization: Bearer TOKEN' (a login access token or an API token). Errors are RFC 9457 problem+json with a stable 'code'.";
-            return Task.CompletedTask;
-        })));
+        // The OpenAPI services are not registered here but in a container made at the document's first request (OpenApiEndpoints).
+        var nodeServices = services.ToArray();
 
         var app = builder.Build();
         var metrics = app.Services.GetRequiredService<NodeMetrics>();
@@ -259,7 +247,7 @@ public static class NodeHost
         ShareEndpoints.Map(app);
         LinkEndpoints.Map(app);
         PublicLinkEndpoints.Map(app);
-        app.MapOpenApi("/openapi/{documentName}.json").AllowAnonymous();
+        OpenApiEndpoints.Map(app, nodeServices);
         // The API reference page's middleware (Swagger UI: its embedded files, their provider, its options) is made at
         // the page's first request, not at every start: 1.3 MiB of an idle node that nobody asked for the page.
         // The rest of the pipeline (next) is one delegate for every request, so the branch built once can end in it.

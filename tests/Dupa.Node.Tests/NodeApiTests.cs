@@ -43,6 +43,44 @@ public sealed class NodeApiTests
     }
 
     [Fact]
+    public async Task OpenApi_MadeAtTheFirstRequest_IsTheNodesDocument()
+    {
+        await using var node = await TestNode.StartAsync();
+        // The OpenAPI services live in a container of their own, made at the document's first request, not in the node's.
+        Assert.Null(node.Services.GetService(typeof(Microsoft.AspNetCore.Mvc.ApiExplorer.IApiDescriptionGroupCollectionProvider)));
+        using var client = node.Client();
+        using var document = JsonDocument.Parse(await client.GetStringAsync("/openapi/v1.json"));
+        var root = document.RootElement;
+        Assert.Equal("D.U.P.A node API", root.GetProperty("info").GetProperty("title").GetString());
+        Assert.Equal(node.BaseAddress.ToString().TrimEnd('/'), root.GetProperty("servers")[0].GetProperty("url").GetString()!.TrimEnd('/'));
+        // Handlers' services (the database here) are not request parameters: the API explorer sees the node's registrations.
+        var readyz = root.GetProperty("paths").GetProperty("/readyz").GetProperty("get");
+        Assert.False(readyz.TryGetProperty("requestBody", out _));
+        Assert.False(readyz.TryGetProperty("parameters", out _));
+        var login = root.GetProperty("paths").GetProperty("/api/v1/auth/login").GetProperty("post");
+        Assert.True(login.TryGetProperty("requestBody", out _));
+        Assert.False(root.GetProperty("paths").TryGetProperty("/openapi/{documentName}.json", out _));
+        // As the framework's endpoint did: document names in any case, and a 404 for an unknown one.
+        Assert.Equal(document.RootElement.GetRawText(), JsonDocument.Parse(await client.GetStringAsync("/openapi/V1.json")).RootElement.GetRawText());
+        Assert.Equal(HttpStatusCode.NotFound, (await client.GetAsync("/openapi/v2.json")).StatusCode);
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api-docs/index.html")).StatusCode);
+    }
+
+    [Fact]
+    public async Task Authentication_WithoutDataProtection_ChecksBearerTokens()
+    {
+        await using var node = await TestNode.StartAsync();
+        // The scheme is registered without ASP.NET Core's data protection, which nothing in the node uses.
+        Assert.Null(node.Services.GetService(typeof(Microsoft.AspNetCore.DataProtection.IDataProtectionProvider)));
+        using var anonymous = node.Client();
+        Assert.Equal(HttpStatusCode.Unauthorized, (await anonymous.GetAsync("/api/v1/vaults")).StatusCode);
+        using var forged = node.Client("dupa_not-a-token");
+        Assert.Equal(HttpStatusCode.Unauthorized, (await forged.GetAsync("/api/v1/vaults")).StatusCode);
+        using var client = node.Client(await node.LoginAsync());
+        Assert.Equal(HttpStatusCode.OK, (await client.GetAsync("/api/v1/vaults")).StatusCode);
+    }
+
+    [Fact]
     public async Task Setup_WithoutAdminEnvironment_PrintsAOneTimeTokenThatWorksOnce()
     {
         await using var node = await TestNode.StartAsync(withAdmin: false);
