@@ -52,6 +52,16 @@ public sealed class DiscoveryTests
         Assert.Null(LocalDiscovery.Parse(Encoding.UTF8.GetBytes("{\"magic\":\"dupa-discovery/1\",\"deviceId\":\"" + Hex + "\",\"port\":22000,\"pad\":\"" + new string('x', 600) + "\"}")));
     }
 
+    [Fact]
+    public void Announcement_IsTheDocumentedJson_AndParses()
+    {
+        // docs/protocol.md, Local discovery: the names are camelCase (the node sent Magic, DeviceId, Port before).
+        var datagram = LocalDiscovery.Announcement(Hex, 22000);
+
+        Assert.Equal("{\"magic\":\"dupa-discovery/1\",\"deviceId\":\"" + Hex + "\",\"port\":22000}", Encoding.UTF8.GetString(datagram));
+        Assert.Equal(new DiscoveryAnnouncement(DiscoveryAnnouncement.CurrentMagic, Hex, 22000), LocalDiscovery.Parse(datagram));
+    }
+
     private const string Hex = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
     private const string HexUpper = "0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF";
 

@@ -47,7 +47,7 @@ public sealed partial class LocalDiscovery(NodeOptions options, NodeIdentity ide
         var listening = ListenAsync(socket, stoppingToken);
         try
         {
-            var announcement = JsonSerializer.SerializeToUtf8Bytes(new DiscoveryAnnouncement(DiscoveryAnnouncement.CurrentMagic, identity.Id.Hex, PeerEndpoints.PeerPort(options.PeerListen)));
+            var announcement = Announcement(identity.Id.Hex, PeerEndpoints.PeerPort(options.PeerListen));
             while (!stoppingToken.IsCancellationRequested)
             {
                 foreach (var target in Targets())
@@ -118,6 +118,10 @@ public sealed partial class LocalDiscovery(NodeOptions options, NodeIdentity ide
             }
         }
     }
+
+    /// <summary>This node's announcement, with the names docs/protocol.md gives (<c>magic</c>, <c>deviceId</c>, <c>port</c>).</summary>
+    public static byte[] Announcement(string deviceHex, int port) =>
+        JsonSerializer.SerializeToUtf8Bytes(new DiscoveryAnnouncement(DiscoveryAnnouncement.CurrentMagic, deviceHex, port), JsonOptions);
 
     /// <summary>An announcement, or null for anything else (wrong magic, malformed, too large, a bad ID or port).</summary>
     public static DiscoveryAnnouncement? Parse(ReadOnlySpan<byte> datagram)
