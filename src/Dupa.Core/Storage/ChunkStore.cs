@@ -13,7 +13,8 @@ namespace Dupa.Core.Storage;
 /// </summary>
 public sealed class ChunkStore : IDisposable
 {
-    private const int MaxOpenPacks = 32;
+    /// <summary>Pack files a store (and each prefetcher) keeps open at most.</summary>
+    internal const int MaxOpenPacks = 32;
 
     private readonly string _vaultDirectory;
     private readonly VaultIndex _index;
@@ -597,16 +598,28 @@ internal sealed class SealJob : IDisposable
     }
 }
 
-/// <summary>Asks the kernel to read chunks ahead of their reads (<see cref="ChunkStore.Prefetcher"/>); for one thread.</summary>
+/// <summary>
+/// Asks the kernel to read chunks ahead of their reads (<see cref="ChunkStore.Prefetcher"/>); for one thread. It keeps
+/// at most <see cref="ChunkStore.MaxOpenPacks"/> packs open, as the store does: a vault of many small packs must not
+/// use up the process's file descriptors, which the reads need. Read-ahead goes through a restore's pieces in order,
+/// so when the limit is reached the packs it opened are all closed.
+/// </summary>
 public sealed class ChunkPrefetch(string vaultDirectory) : IDisposable
 {
     private readonly Dictionary<string, SafeFileHandle?> _packs = new(StringComparer.Ordinal);
+
+    /// <summary>Packs open now (for tests).</summary>
+    internal int OpenPacks => _packs.Values.Count(handle => handle is not null);
 
     /// <summary>Starts reading the chunk's bytes into the page cache, without waiting; a pack that cannot be opened is left to the read to report.</summary>
     public void Chunk(ChunkLocation location)
     {
         if (!_packs.TryGetValue(location.Pack, out var handle))
         {
+            if (_packs.Count >= ChunkStore.MaxOpenPacks)
+            {
+                Dispose();
+            }
             try
             {
                 handle = File.OpenHandle(Path.Combine(vaultDirectory, PackFormat.RelativePath(location.Pack)), FileMode.Open, FileAccess.Read, FileShare.Read);

@@ -1,3 +1,4 @@
+using Dupa.Core.Index;
 using Dupa.Core.Storage;
 using Dupa.Core.Tests.Support;
 using Dupa.Testing;
@@ -36,5 +37,26 @@ public sealed class ChunkStoreLocateTests
             using var chunk = opened.Chunks.Read(ids[i], found[i]!.Value, BlobKind.Data);
             Assert.Equal(ids[i], opened.Codec.ComputeId(chunk.Span));
         }
+    }
+
+    [Fact]
+    public void Prefetcher_OverMorePacksThanTheStoreKeepsOpen_HoldsNoMoreThanItDoes()
+    {
+        using var directory = new TempDirectory();
+        var random = new SeededRandom(32);
+        using var prefetch = new ChunkPrefetch(directory.Path);
+        for (var i = 0; i < 3 * ChunkStore.MaxOpenPacks; i++)
+        {
+            var hash = Convert.ToHexStringLower(random.NextBytes(32));
+            var path = Path.Combine(directory.Path, PackFormat.RelativePath(hash));
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllBytes(path, random.NextBytes(4096));
+
+            prefetch.Chunk(new ChunkLocation(hash, 0, 4096, BlobKind.Data));
+
+            Assert.InRange(prefetch.OpenPacks, 1, ChunkStore.MaxOpenPacks);
+        }
+        // A pack that is not there is left to the read to report.
+        prefetch.Chunk(new ChunkLocation(new string('a', 64), 0, 10, BlobKind.Data));
     }
 }
