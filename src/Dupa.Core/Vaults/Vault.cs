@@ -1,3 +1,4 @@
+using System.Runtime.ExceptionServices;
 using System.Security.Cryptography;
 using System.Text.Json;
 using Dupa.Core.Chunking;
@@ -390,8 +391,15 @@ public sealed partial class Vault : IDisposable
         {
             IntegrityException e => (before, e),
             JsonException e => (before, new IntegrityException(entries[first].Name, "the payload is malformed", e)),
-            var e => throw e!,
+            // Anything else is a bug: thrown with the stack of the thread that decoded the entry.
+            var e => Rethrow(e!),
         };
+
+        static (List<FoldEntry>, IntegrityException?) Rethrow(Exception e)
+        {
+            ExceptionDispatchInfo.Throw(e);
+            throw e;
+        }
     }
 
     /// <summary>
