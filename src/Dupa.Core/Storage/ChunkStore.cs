@@ -306,18 +306,15 @@ public sealed class ChunkStore : IDisposable
     /// </summary>
     public void AbandonPack()
     {
-        if (_finishing is { } finishing)
+        try
         {
-            _finishing = null;
-            try
-            {
-                finishing.Wait();
-            }
-            catch (AggregateException)
-            {
-                // Reported by WaitForFinishing, or the pack is being dropped anyway.
-            }
+            _finishing?.Wait();
         }
+        catch (AggregateException)
+        {
+            // Reported by WaitForFinishing, or the pack is being dropped anyway.
+        }
+        _finishing = null;
         while (_sealing.Count > 0)
         {
             _sealing.Dequeue().Dispose();
