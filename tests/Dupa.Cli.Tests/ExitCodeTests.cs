@@ -155,33 +155,20 @@ public sealed class ExitCodeTests
     [Fact]
     public void FullDisk_Exit9WithAClearMessage_VaultStillVerifies()
     {
-        using var root = new TempDirectory();
-        var mountPoint = root.Combine("small-disk");
-        Directory.CreateDirectory(mountPoint);
-        // A real ENOSPC from a 4 MiB tmpfs; mounting needs root, which CI and the dev machines have.
-        var mount = System.Diagnostics.Process.Start("mount", ["-t", "tmpfs", "-o", "size=4m", "tmpfs", mountPoint])!;
-        mount.WaitForExit();
-        Assert.True(mount.ExitCode == 0, "the full-disk test needs to mount a small tmpfs (run as root)");
-        try
-        {
-            using var vault = new CliVault(vaultDirectory: Path.Combine(mountPoint, "vault"));
-            var small = vault.WriteFile("small.txt", "kept"u8.ToArray());
-            Assert.Equal(0, vault.Run("put", small).ExitCode);
-            var before = vault.Snapshot();
-            var big = vault.WriteFile("big.bin", new SeededRandom(9).NextBytes(12 * 1024 * 1024));
+        using var disk = new SmallDisk(megabytes: 4);
+        using var vault = new CliVault(vaultDirectory: Path.Combine(disk.Path, "vault"));
+        var small = vault.WriteFile("small.txt", "kept"u8.ToArray());
+        Assert.Equal(0, vault.Run("put", small).ExitCode);
+        var before = vault.Snapshot();
+        var big = vault.WriteFile("big.bin", new SeededRandom(9).NextBytes(12 * 1024 * 1024));
 
-            var run = vault.Run("put", big);
+        var run = vault.Run("put", big);
 
-            Assert.Equal(9, run.ExitCode);
-            AssertOneLine(run, "disk is full");
-            Assert.Equal(before, vault.Snapshot());
-            Assert.Equal(0, vault.Run("verify").ExitCode);
-            Assert.Equal("kept", vault.Run("get", "/small.txt").Stdout);
-        }
-        finally
-        {
-            System.Diagnostics.Process.Start("umount", ["-l", mountPoint])!.WaitForExit();
-        }
+        Assert.Equal(9, run.ExitCode);
+        AssertOneLine(run, "disk is full");
+        Assert.Equal(before, vault.Snapshot());
+        Assert.Equal(0, vault.Run("verify").ExitCode);
+        Assert.Equal("kept", vault.Run("get", "/small.txt").Stdout);
     }
 
     [Fact]
