@@ -8,10 +8,16 @@ public sealed record DupaRun(int ExitCode, string Stdout, string Stderr, byte[] 
     public override string ToString() => $"exit {ExitCode}\nstdout: {Stdout}\nstderr: {Stderr}";
 }
 
-/// <summary>Runs the real <c>dupa</c> executable, built beside the tests, as a child process.</summary>
+/// <summary>
+/// Runs the real <c>dupa</c> executable as a child process: the one built beside the tests, or a published one
+/// named by <c>$DUPA_TEST_EXECUTABLE</c> (how .ci/run tests the native executable as it ships).
+/// </summary>
 public static class DupaProcess
 {
-    public static string Executable => Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "dupa.exe" : "dupa");
+    public static string Executable =>
+        Environment.GetEnvironmentVariable("DUPA_TEST_EXECUTABLE") is { Length: > 0 } published
+            ? Path.GetFullPath(published)
+            : Path.Combine(AppContext.BaseDirectory, OperatingSystem.IsWindows() ? "dupa.exe" : "dupa");
 
     public static ProcessStartInfo StartInfo(IEnumerable<string> args, IDictionary<string, string?>? environment = null, string? workingDirectory = null)
     {
