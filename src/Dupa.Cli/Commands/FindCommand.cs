@@ -94,22 +94,9 @@ public static class FindCommand
             var found = FileSearch.Run(vault.State, query);
             if (result.GetValue(Globals.Json))
             {
-                Output.Json(new
-                {
-                    total = found.Total,
-                    hits = found.Hits.Select(h => new
-                    {
-                        path = h.Path,
-                        type = h.Node.Type,
-                        size = h.Version.Size,
-                        mtime = DateTimeOffset.FromUnixTimeMilliseconds(h.Version.MtimeNs / 1_000_000),
-                        mime = h.Version.Mime,
-                        version = h.VersionNumber,
-                        source = h.Source,
-                        trashItem = h.TrashItem?.Short,
-                        tags = h.Node.Tags,
-                    }),
-                });
+                Output.Json(new FindJson(found.Total, found.Hits.Select(h => new FindHitJson(
+                    h.Path, h.Node.Type, h.Version.Size, DateTimeOffset.FromUnixTimeMilliseconds(h.Version.MtimeNs / 1_000_000),
+                    h.Version.Mime, h.VersionNumber, h.Source, h.TrashItem?.Short, h.Node.Tags))));
                 return ExitCodes.Ok;
             }
             foreach (var hit in found.Hits)

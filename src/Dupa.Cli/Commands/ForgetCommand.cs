@@ -48,14 +48,12 @@ public static class ForgetCommand
             var outcome = dry ? null : Forgetter.Apply(vault, plan);
             if (result.GetValue(Globals.Json))
             {
-                Output.Json(new
-                {
-                    dryRun = dry,
-                    versions = plan.Versions.Select(v => new { path = v.Path, version = v.Version.Ref.ToString(), stored = v.Version.Time.Time, size = v.Version.Size, keep = v.Keep, reasons = v.KeptBecause }),
-                    trash = plan.Trash.Select(t => new { item = t.Item.Id.Short, path = t.Item.Path, expiredAt = t.ExpiredAt, purge = t.Purge, lockedUntil = t.LockedUntil > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(t.LockedUntil) : (DateTimeOffset?)null }),
-                    versionsForgotten = dropped.Count,
-                    trashItemsPurged = purged.Count,
-                });
+                Output.Json(new ForgetJson(
+                    dry,
+                    plan.Versions.Select(v => new ForgetVersionJson(v.Path, v.Version.Ref.ToString(), v.Version.Time.Time, v.Version.Size, v.Keep, v.KeptBecause)),
+                    plan.Trash.Select(t => new ForgetTrashJson(t.Item.Id.Short, t.Item.Path, t.ExpiredAt, t.Purge, t.LockedUntil > 0 ? DateTimeOffset.FromUnixTimeMilliseconds(t.LockedUntil) : null)),
+                    dropped.Count,
+                    purged.Count));
                 return ExitCodes.Ok;
             }
             var verb = dry ? "would drop" : "dropped";

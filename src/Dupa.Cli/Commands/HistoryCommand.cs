@@ -24,15 +24,8 @@ public static class HistoryCommand
             var vaultPath = VaultPath.Parse(result.GetValue(path)!);
             using var vault = Globals.Open(result, writable: false);
             var node = vault.State.Get(vaultPath) ?? throw new DupaException(ErrorCode.NotFound, $"'{vaultPath}' is not in the vault");
-            var versions = node.Versions.Select((v, i) => new
-            {
-                version = i + 1,
-                stored = v.Time.Time,
-                size = v.Size,
-                mtime = DateTimeOffset.FromUnixTimeMilliseconds(v.MtimeNs / 1_000_000),
-                device = v.Ref.Device.Hex[..8],
-                id = v.Ref.ToString(),
-            }).ToList();
+            var versions = node.Versions.Select((v, i) => new HistoryJson(
+                i + 1, v.Time.Time, v.Size, DateTimeOffset.FromUnixTimeMilliseconds(v.MtimeNs / 1_000_000), v.Ref.Device.Hex[..8], v.Ref.ToString())).ToList();
             if (result.GetValue(Globals.Json))
             {
                 Output.Json(versions);
@@ -41,7 +34,7 @@ public static class HistoryCommand
             Console.WriteLine($"{"VERSION",7}  {"STORED",-19}  {"SIZE",12}  {"MODIFIED",-19}  DEVICE");
             foreach (var v in versions)
             {
-                Console.WriteLine($"{v.version,7}  {Output.Time(v.stored),-19}  {v.size,12}  {Output.Time(v.mtime),-19}  {v.device}");
+                Console.WriteLine($"{v.Version,7}  {Output.Time(v.Stored),-19}  {v.Size,12}  {Output.Time(v.Mtime),-19}  {v.Device}");
             }
             return ExitCodes.Ok;
         });

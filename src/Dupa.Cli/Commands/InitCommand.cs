@@ -63,7 +63,7 @@ public static class InitCommand
     {
         if (json)
         {
-            Output.Json(new { vault = where, vaultId, device, recoveryKey });
+            Output.Json(new InitJson(where, vaultId, device, recoveryKey));
             return;
         }
         Console.WriteLine($"Created vault {vaultId} in {where}");

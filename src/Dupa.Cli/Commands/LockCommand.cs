@@ -32,7 +32,7 @@ public static class LockCommand
             var lockedUntil = PolicyCommands.Lock(vault, result.GetValue(path)!, Globals.ParseTime(result.GetValue(until)!));
             if (result.GetValue(Globals.Json))
             {
-                Output.Json(new { path = Core.Files.VaultPath.Parse(result.GetValue(path)!), until = lockedUntil });
+                Output.Json(new LockJson(Core.Files.VaultPath.Parse(result.GetValue(path)!), lockedUntil));
             }
             else
             {

@@ -41,17 +41,8 @@ public static class LsCommand
             }
             if (result.GetValue(Globals.Json))
             {
-                Output.Json(nodes.Select(n => new
-                {
-                    name = n.Name,
-                    path = n.Path,
-                    type = n.Type,
-                    size = n.Current.Size,
-                    mtime = DateTimeOffset.FromUnixTimeMilliseconds(n.Current.MtimeNs / 1_000_000),
-                    mode = Convert.ToString(n.Current.Mode, 8),
-                    versions = n.Versions.Count,
-                    target = n.Current.Target,
-                }));
+                Output.Json(nodes.Select(n => new LsJson(n.Name, n.Path, n.Type, n.Current.Size,
+                    DateTimeOffset.FromUnixTimeMilliseconds(n.Current.MtimeNs / 1_000_000), Convert.ToString(n.Current.Mode, 8), n.Versions.Count, n.Current.Target)));
                 return ExitCodes.Ok;
             }
             foreach (var node in nodes)

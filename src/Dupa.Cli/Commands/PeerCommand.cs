@@ -39,7 +39,7 @@ public static class PeerCommand
             }
             if (result.GetValue(Globals.Json))
             {
-                Output.Json(new { deviceId = id, deviceIdHex = hex });
+                Output.Json(new DeviceIdJson(id, hex));
             }
             else
             {

@@ -43,7 +43,7 @@ public static class PolicyCommand
                 .Select(l => (Prefix: l.Key, Until: DateTimeOffset.FromUnixTimeMilliseconds(l.Value), Active: l.Value > now)).ToList();
             if (result.GetValue(Globals.Json))
             {
-                Output.Json(new { policy.TrashDays, policy.Rules, locks = locks.Select(l => new { prefix = l.Prefix, until = l.Until, active = l.Active }) });
+                Output.Json(new PolicyJson(policy.TrashDays, policy.Rules, locks.Select(l => new LockStateJson(l.Prefix, l.Until, l.Active))));
                 return ExitCodes.Ok;
             }
             Print(policy, locks);
@@ -144,7 +144,7 @@ public static class PolicyCommand
             }
             if (result.GetValue(Globals.Json))
             {
-                Output.Json(new { policy.TrashDays, policy.Rules });
+                Output.Json(new PolicyJson(policy.TrashDays, policy.Rules));
             }
             else
             {

@@ -69,7 +69,7 @@ public static class RecoverCommand
         {
             using var response = await client.SendAsync(Members.Request(HttpMethod.Get, $"https://{address}/peer/v1/recover"), cancellationToken);
             response.EnsureSuccessStatusCode();
-            granted = await response.Content.ReadFromJsonAsync<List<string>>(cancellationToken) ?? [];
+            granted = await response.Content.ReadFromJsonAsync<List<string>>(CliJson.Web, cancellationToken) ?? [];
         }
         catch (HttpRequestException e) when (e.StatusCode is { } status)
         {
@@ -124,7 +124,7 @@ public static class RecoverCommand
         var files = recovered.State.Nodes.Count(n => n.Type == Core.Manifest.NodeType.File);
         if (result.GetValue(Globals.Json))
         {
-            Output.Json(new { vault = directory, files, device = device.ToString(), clean = report.IsClean, problems = report.Problems });
+            Output.Json(new RecoveredJson(directory, files, device.ToString(), report.IsClean, report.Problems));
         }
         else
         {

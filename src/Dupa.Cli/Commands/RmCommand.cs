@@ -25,10 +25,10 @@ public static class RmCommand
             var given = result.GetValue(paths)!;
             var items = TrashCommands.Remove(vault, given);
             Forgetter.ExpireTrash(vault);
-            var removed = given.Zip(items, (path, item) => new { path, trashItem = item.Short }).ToList();
+            var removed = given.Zip(items, (path, item) => new RemovedJson(path, item.Short)).ToList();
             if (!result.GetValue(Globals.Json))
             {
-                removed.ForEach(r => Console.WriteLine($"moved {r.path} to the trash (item {r.trashItem})"));
+                removed.ForEach(r => Console.WriteLine($"moved {r.Path} to the trash (item {r.TrashItem})"));
             }
             if (result.GetValue(Globals.Json))
             {

@@ -134,7 +134,7 @@ public static class ShareCommand
             var url = client.Url.TrimEnd('/') + made.Url;
             if (result.GetValue(Globals.Json))
             {
-                Output.Json(new { made.Id, url, made.Link });
+                Output.Json(new LinkMadeJson(made.Id, url, made.Link));
             }
             else
             {

@@ -39,7 +39,7 @@ public static class TagCommand
             var (changedPath, now) = changed[0];
             if (result.GetValue(Globals.Json))
             {
-                Output.Json(new { path = changedPath, tags = now });
+                Output.Json(new Node.Api.TagsView(changedPath, now));
             }
             else
             {
@@ -65,7 +65,7 @@ public static class TagCommand
                 var node = vault.State.Get(vaultPath) ?? throw new DupaException(ErrorCode.NotFound, $"'{vaultPath}' is not in the vault");
                 if (json)
                 {
-                    Output.Json(new { path = vaultPath, tags = node.Tags });
+                    Output.Json(new Node.Api.TagsView(vaultPath, node.Tags));
                 }
                 else
                 {
@@ -74,14 +74,14 @@ public static class TagCommand
                 return ExitCodes.Ok;
             }
             var counts = vault.State.Nodes.SelectMany(n => n.Tags).GroupBy(t => t, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal)
-                .Select(g => new { tag = g.Key, paths = g.Count() }).ToList();
+                .Select(g => new TagCountJson(g.Key, g.Count())).ToList();
             if (json)
             {
                 Output.Json(counts);
             }
             else
             {
-                counts.ForEach(c => Console.WriteLine($"{c.tag}  ({c.paths})"));
+                counts.ForEach(c => Console.WriteLine($"{c.Tag}  ({c.Paths})"));
             }
             return ExitCodes.Ok;
         });

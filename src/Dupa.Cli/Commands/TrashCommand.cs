@@ -36,15 +36,9 @@ public static class TrashCommand
                 }
             }
             using var vault = Globals.Open(result, writable: false);
-            var items = vault.State.Trash.OrderByDescending(t => t.DeletedAt).Select(t => new
-            {
-                item = t.Id.Short,
-                path = t.Path,
-                deleted = t.DeletedAt.Time,
-                type = t.Root.Type,
-                files = t.Nodes.Count(n => n.Type == NodeType.File),
-                size = t.Nodes.Where(n => n.Type == NodeType.File).Sum(n => n.Current.Size),
-            }).ToList();
+            var items = vault.State.Trash.OrderByDescending(t => t.DeletedAt).Select(t => new TrashItemJson(
+                t.Id.Short, t.Path, t.DeletedAt.Time, t.Root.Type,
+                t.Nodes.Count(n => n.Type == NodeType.File), t.Nodes.Where(n => n.Type == NodeType.File).Sum(n => n.Current.Size))).ToList();
             if (result.GetValue(Globals.Json))
             {
                 Output.Json(items);
@@ -52,7 +46,7 @@ public static class TrashCommand
             }
             foreach (var i in items)
             {
-                Console.WriteLine($"{i.item}  {Output.Time(i.deleted)}  {Output.Size(i.size),10}  {i.path}{(i.type == NodeType.Directory ? "/" : "")}");
+                Console.WriteLine($"{i.Item}  {Output.Time(i.Deleted)}  {Output.Size(i.Size),10}  {i.Path}{(i.Type == NodeType.Directory ? "/" : "")}");
             }
             return ExitCodes.Ok;
         });
@@ -83,7 +77,7 @@ public static class TrashCommand
             var path = TrashCommands.Restore(vault, found, result.GetValue(to));
             if (result.GetValue(Globals.Json))
             {
-                Output.Json(new { item = found.Id.Short, path });
+                Output.Json(new RestoredJson(found.Id.Short, path));
             }
             else
             {
@@ -130,7 +124,7 @@ public static class TrashCommand
             var purged = TrashCommands.Purge(vault, chosen);
             if (result.GetValue(Globals.Json))
             {
-                Output.Json(new { purged });
+                Output.Json(new PurgedJson(purged));
             }
             else
             {

@@ -62,7 +62,7 @@ public static class LoginCommand
             RemoteStore.Save(new RemoteNode(remoteName, first.Url, seen, login.User.Username, token.Id, token.Token));
             if (result.GetValue(Globals.Json))
             {
-                Output.Json(new { name = remoteName, url = first.Url, fingerprint = seen, user = login.User.Username });
+                Output.Json(new LoggedInJson(remoteName, first.Url, seen, login.User.Username));
             }
             else
             {
@@ -106,13 +106,13 @@ public static class LoginCommand
         var ls = Globals.NewCommand("ls", "List the nodes this CLI is logged in to.", "dupa remote ls");
         ls.SetAction(result =>
         {
-            var nodes = RemoteStore.All().Select(r => new { name = r.Name, url = r.Url, user = r.User, fingerprint = r.Fingerprint }).ToList();
+            var nodes = RemoteStore.All().Select(r => new RemoteNodeJson(r.Name, r.Url, r.User, r.Fingerprint)).ToList();
             if (result.GetValue(Globals.Json))
             {
                 Output.Json(nodes);
                 return ExitCodes.Ok;
             }
-            nodes.ForEach(n => Console.WriteLine($"{n.name}  {n.url}  {n.user}  {n.fingerprint ?? "(plain HTTP)"}"));
+            nodes.ForEach(n => Console.WriteLine($"{n.Name}  {n.Url}  {n.User}  {n.Fingerprint ?? "(plain HTTP)"}"));
             return ExitCodes.Ok;
         });
         var command = Globals.NewCommand("remote", "The nodes this CLI is logged in to (see 'dupa login').", "dupa remote ls");

@@ -6,6 +6,7 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
+using System.Text.Json.Serialization.Metadata;
 using Dupa.Core.Errors;
 using Dupa.Node.Api;
 using Dupa.Node.Security;
@@ -68,14 +69,17 @@ public sealed class NodeClient : IDisposable
 
     public async Task<T> SendJsonAsync<T>(HttpMethod method, string path, object? body, CancellationToken cancellationToken = default)
     {
-        using var response = await SendAsync(new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) }, cancellationToken);
+        using var response = await SendAsync(new HttpRequestMessage(method, path) { Content = JsonBody(body) }, cancellationToken);
         return await ReadAsync<T>(response, cancellationToken);
     }
 
     public async Task SendAsync(HttpMethod method, string path, object? body = null, CancellationToken cancellationToken = default)
     {
-        using var response = await SendAsync(new HttpRequestMessage(method, path) { Content = body is null ? null : JsonContent.Create(body) }, cancellationToken);
+        using var response = await SendAsync(new HttpRequestMessage(method, path) { Content = JsonBody(body) }, cancellationToken);
     }
+
+    /// <summary>A request body as the node reads it: JSON with the web defaults, by the body's own type.</summary>
+    public static JsonContent? JsonBody(object? body) => body is null ? null : JsonContent.Create(body, CliJson.Web.GetTypeInfo(body.GetType()));
 
     /// <summary>Sends a request and returns the response if it succeeded; the caller disposes it. Reads only the headers first.</summary>
     public async Task<HttpResponseMessage> SendAsync(HttpRequestMessage request, CancellationToken cancellationToken = default)
@@ -108,7 +112,7 @@ public sealed class NodeClient : IDisposable
     {
         try
         {
-            return await response.Content.ReadFromJsonAsync<T>(cancellationToken) ?? throw new JsonException("empty body");
+            return await response.Content.ReadFromJsonAsync((JsonTypeInfo<T>)CliJson.Web.GetTypeInfo(typeof(T)), cancellationToken) ?? throw new JsonException("empty body");
         }
         catch (JsonException e)
         {

@@ -36,8 +36,8 @@ public static class RemoteCommands
     {
         var element = await remote.Client.GetAsync<JsonElement>(remote.Api("tree", path) + (at is null ? "" : "?at=" + Uri.EscapeDataString(Globals.ParseTime(at).ToString("O"))), cancellationToken);
         return element.TryGetProperty("entries", out _)
-            ? element.Deserialize<ListingView>(JsonSerializerOptions.Web)!.Entries
-            : [element.Deserialize<EntryView>(JsonSerializerOptions.Web)!];
+            ? element.Deserialize<ListingView>(CliJson.Web)!.Entries
+            : [element.Deserialize<EntryView>(CliJson.Web)!];
     }
 
     public static async Task<int> GetAsync(RemoteVault remote, string path, string? to, int? version, string? at, CancellationToken cancellationToken)
@@ -87,7 +87,7 @@ public static class RemoteCommands
         }
         else
         {
-            files.Add(element.Deserialize<EntryView>(JsonSerializerOptions.Web)!);
+            files.Add(element.Deserialize<EntryView>(CliJson.Web)!);
         }
         var parent = VaultPath.Parent(vaultPath);
         string Local(string p) => Path.Combine(Path.GetFullPath(to), p[(parent == VaultPath.Root ? 1 : parent.Length + 1)..]);
@@ -329,7 +329,7 @@ public static class RemoteCommands
         errors.ForEach(e => Console.Error.WriteLine($"dupa: error: {e}"));
         if (json)
         {
-            Output.Json(new { filesAdded = added, filesChanged = changed, filesUnchanged = unchanged, bytesSent = uploads.Sum(u => u.Size), errors, warnings });
+            Output.Json(new RemotePutJson(added, changed, unchanged, uploads.Sum(u => u.Size), errors, warnings));
         }
         else
         {
@@ -340,12 +340,12 @@ public static class RemoteCommands
 
     public static async Task<int> RmAsync(RemoteVault remote, IReadOnlyList<string> paths, bool json, CancellationToken cancellationToken)
     {
-        var removed = new List<object>();
+        var removed = new List<RemovedJson>();
         foreach (var path in paths.Select(VaultPath.Parse))
         {
             using var response = await remote.Client.SendAsync(new HttpRequestMessage(HttpMethod.Delete, remote.Api("files", path)), cancellationToken);
             var item = (await JsonDocument.ParseAsync(await response.Content.ReadAsStreamAsync(cancellationToken), cancellationToken: cancellationToken)).RootElement.GetProperty("trashItem").GetString();
-            removed.Add(new { path, trashItem = item });
+            removed.Add(new RemovedJson(path, item!));
             if (!json)
             {
                 Console.WriteLine($"moved {path} to the trash (item {item})");
@@ -487,7 +487,7 @@ public static class RemoteCommands
     /// <summary>Runs a job (verify, gc, forget) on the node, with a progress bar, and returns its result.</summary>
     public static async Task<JsonElement> RunJobAsync(RemoteVault remote, StartJobRequest request, CancellationToken cancellationToken)
     {
-        using var started = await remote.Client.SendAsync(new HttpRequestMessage(HttpMethod.Post, remote.Api("jobs")) { Content = System.Net.Http.Json.JsonContent.Create(request) }, cancellationToken);
+        using var started = await remote.Client.SendAsync(new HttpRequestMessage(HttpMethod.Post, remote.Api("jobs")) { Content = NodeClient.JsonBody(request) }, cancellationToken);
         var location = started.Headers.Location?.ToString() ?? throw new DupaException(ErrorCode.Unknown, "the node started a job but did not say where to follow it");
         JobView job = null!;
         await Output.WithProgress(Output.ShowProgress(json: false), request.Kind, async report =>
@@ -510,7 +510,7 @@ public static class RemoteCommands
         });
         return job.State switch
         {
-            "succeeded" => JsonSerializer.SerializeToElement(job.Result),
+            "succeeded" => JsonSerializer.SerializeToElement(job.Result, CliJson.Web),
             "cancelled" => throw new DupaException(ErrorCode.Cancelled, $"the {request.Kind} job was cancelled"),
             _ => throw new DupaException(ErrorCode.Unknown, $"the {request.Kind} job failed on the node: {job.Error}"),
         };

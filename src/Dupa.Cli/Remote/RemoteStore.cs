@@ -14,7 +14,7 @@ public sealed record RemoteNode(string Name, string Url, string? Fingerprint, st
 /// </summary>
 public static class RemoteStore
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+    private static readonly JsonSerializerOptions Json = new(CliJson.Web) { WriteIndented = true };
 
     public static string FilePath =>
         Environment.GetEnvironmentVariable("DUPA_CONFIG") is { Length: > 0 } path ? path
@@ -61,7 +61,7 @@ public static class RemoteStore
         }
         using (var stream = new FileStream(temporary, options))
         {
-            JsonSerializer.Serialize(stream, nodes.OrderBy(n => n.Name, StringComparer.Ordinal), Json);
+            JsonSerializer.Serialize(stream, nodes.OrderBy(n => n.Name, StringComparer.Ordinal).ToList(), Json);
         }
         File.Move(temporary, FilePath, overwrite: true);
         DurableFile.SyncDirectory(Path.GetDirectoryName(FilePath)!);
