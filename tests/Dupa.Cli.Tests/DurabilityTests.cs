@@ -23,6 +23,7 @@ public sealed class DurabilityTests(ITestOutputHelper output)
             vault.WriteFile($"bulk/d{i % 7}/f{i}.bin", random.NextBytes(random.Next(1, 120_000)));
         }
         var killedMidway = 0;
+        var kill = new RandomKill(random, 700);
         for (var trial = 0; trial < 20; trial++)
         {
             var content = random.NextBytes(random.Next(1, 50_000));
@@ -38,13 +39,7 @@ public sealed class DurabilityTests(ITestOutputHelper output)
                 File.WriteAllBytes(Path.Combine(bulk, $"d{i % 7}", $"f{i}.bin"), random.NextBytes(random.Next(1, 120_000)));
             }
             using var process = Process.Start(DupaProcess.StartInfo(["put", bulk, "--to", $"/bulk{trial % 3}"], vault.Environment, vault.Work))!;
-            Thread.Sleep(random.Next(0, 700));
-            if (!process.HasExited)
-            {
-                process.Kill();
-                killedMidway++;
-            }
-            process.WaitForExit();
+            killedMidway += kill.PartWay(process) ? 1 : 0;
 
             var verify = vault.Run("verify");
             Assert.True(verify.ExitCode == 0, $"trial {trial}: {verify}");

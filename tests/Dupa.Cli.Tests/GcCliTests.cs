@@ -19,6 +19,7 @@ public sealed class GcCliTests(ITestOutputHelper output)
         var random = new SeededRandom(0x6C);
         var kept = new Dictionary<string, byte[]>();
         var killedMidway = 0;
+        var kill = new RandomKill(random, 400);
         for (var trial = 0; trial < 12; trial++)
         {
             // Two directories of fresh files; one is deleted and purged, so its chunks (spread over the same
@@ -40,13 +41,7 @@ public sealed class GcCliTests(ITestOutputHelper output)
             Assert.Equal(0, vault.Run("trash", "empty").ExitCode);
 
             using var gc = Process.Start(DupaProcess.StartInfo(["gc", "--max-unused", "0"], vault.Environment, vault.Work))!;
-            Thread.Sleep(random.Next(0, 400));
-            if (!gc.HasExited)
-            {
-                gc.Kill();
-                killedMidway++;
-            }
-            gc.WaitForExit();
+            killedMidway += kill.PartWay(gc) ? 1 : 0;
 
             var verify = vault.Run("verify");
             Assert.True(verify.ExitCode == 0, $"trial {trial}: {verify}");
