@@ -7,7 +7,9 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 
 export const repo = resolve(import.meta.dirname, '../..');
-const binary = join(repo, 'src/Dupa.Cli/bin/Release/net10.0/dupa');
+// The JIT build beside the sources, or a published executable named by DUPA_TEST_EXECUTABLE (test.sh runs both).
+const published = process.env.DUPA_TEST_EXECUTABLE;
+const binary = published ? resolve(published) : join(repo, 'src/Dupa.Cli/bin/Release/net10.0/dupa');
 
 function freePort() {
   return new Promise((resolvePort, reject) => {
@@ -22,7 +24,7 @@ function freePort() {
 }
 
 export async function startNode() {
-  if (!existsSync(binary)) {
+  if (!published && !existsSync(binary)) {
     const build = spawnSync('dotnet', ['build', join(repo, 'src/Dupa.Cli'), '-c', 'Release', '--nologo', '-v', 'quiet'], { stdio: 'inherit' });
     if (build.status !== 0) throw new Error('building the dupa CLI failed');
   }
