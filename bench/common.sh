@@ -2,13 +2,17 @@
 
 log() { echo "[$(date +%T)] $*" >&2; }
 
-# publish_dupa DIR: dupa as it ships, the self-contained ReadyToRun executable of 'dotnet publish' (README, A single
-# executable), into DIR; not the JIT build of 'dotnet build', whose compiling was a sixth of a short command's CPU
-# time and a third of a node's. Sets $dupa to it.
+# publish_dupa DIR: dupa as it ships, the native (Native AOT) executable of 'dotnet publish' (README, A single
+# executable; needs clang or gcc), into DIR; not the JIT build of 'dotnet build', whose compiling was a sixth of a
+# short command's CPU time and a third of a node's. Sets $dupa to it.
 publish_dupa() {
   local rid
   case $(uname -m) in aarch64|arm64) rid=linux-arm64 ;; *) rid=linux-x64 ;; esac
-  log "publishing dupa ($rid)"
+  if ! command -v clang >/dev/null && ! command -v gcc >/dev/null; then
+    echo "publishing dupa needs clang or gcc to link the native executable (Debian: apt-get install clang)" >&2
+    exit 2
+  fi
+  log "publishing dupa ($rid, native)"
   dotnet publish -c Release -r "$rid" "$repo_root/src/Dupa.Cli" -o "$1" -v q -nologo >/dev/null
   dupa=$1/dupa
 }
