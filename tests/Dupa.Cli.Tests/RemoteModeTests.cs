@@ -161,7 +161,7 @@ public sealed class RemoteModeTests
         using var root = new TempDirectory();
         var ports = Enumerable.Range(0, 6).Select(_ => Waiting.FreePort()).ToArray();
         using var a = await StartNodeAsync(root, ports[0], "a", ports[1]);
-        var b = await StartNodeAsync(root, ports[2], "b", ports[3]);
+        using var b = await StartNodeAsync(root, ports[2], "b", ports[3]); // killed part-way; disposing twice is harmless
         using var c = await StartNodeAsync(root, ports[4], "c", ports[5]);
         var environment = new Dictionary<string, string?> { ["DUPA_CONFIG"] = root.Combine("config.json"), ["DUPA_PASSWORD"] = "node-password", ["DUPA_PASSPHRASE"] = "vault passphrase" };
         DupaRun Run(params string[] args) => DupaProcess.Run(args, environment, root.Path);
@@ -241,7 +241,7 @@ public sealed class RemoteModeTests
         using var root = new TempDirectory();
         var pair = await StartPinnedPairAsync(root);
         using var a = pair.A;
-        var b = pair.B;
+        using var b = pair.B;
         var (environment, ports, idB) = (pair.Environment, pair.Ports, pair.IdB);
         DupaRun Run(params string[] args) => DupaProcess.Run(args, environment, root.Path);
         Assert.Equal(0, Run("init", "--remote", "a", "--vault", "photos").ExitCode);
@@ -295,7 +295,7 @@ public sealed class RemoteModeTests
     {
         using var root = new TempDirectory();
         var pair = await StartPinnedPairAsync(root);
-        var a = pair.A;
+        using var a = pair.A;
         using var b = pair.B;
         var (environment, ports, idB) = (pair.Environment, pair.Ports, pair.IdB);
         DupaRun Run(params string[] args) => DupaProcess.Run(args, environment, root.Path);
@@ -342,17 +342,9 @@ public sealed class RemoteModeTests
     private static async Task<PinnedPair> StartPinnedPairAsync(TempDirectory root)
     {
         var ports = Enumerable.Range(0, 4).Select(_ => Waiting.FreePort()).ToArray();
-        var a = await StartNodeAsync(root, ports[0], "a", ports[1]);
-        RunningNode b;
-        try
-        {
-            b = await StartNodeAsync(root, ports[2], "b", ports[3]);
-        }
-        catch
-        {
-            a.Dispose();
-            throw;
-        }
+        // Until the pair is handed over, a failure here kills both nodes: none is left running after the test.
+        using var a = await StartNodeAsync(root, ports[0], "a", ports[1]);
+        using var b = await StartNodeAsync(root, ports[2], "b", ports[3]);
         var environment = new Dictionary<string, string?> { ["DUPA_CONFIG"] = root.Combine("config.json"), ["DUPA_PASSWORD"] = "node-password", ["DUPA_PASSPHRASE"] = "vault passphrase" };
         DupaRun Run(params string[] args) => DupaProcess.Run(args, environment, root.Path);
         Assert.Equal(0, Run("login", $"https://127.0.0.1:{ports[0]}", "--name", "a", "--user", "admin").ExitCode);
@@ -360,7 +352,7 @@ public sealed class RemoteModeTests
         var (idA, idB) = (Run("id", "--remote", "a").Stdout.Trim(), Run("id", "--remote", "b").Stdout.Trim());
         Assert.Equal(0, Run("peer", "add", idB, "--address", $"127.0.0.1:{ports[3]}", "--remote", "a").ExitCode);
         Assert.Equal(0, Run("peer", "add", idA, "--address", $"127.0.0.1:{ports[1]}", "--remote", "b").ExitCode);
-        return new PinnedPair(a, b, ports, environment, idA, idB);
+        return new PinnedPair(a.HandOver(), b.HandOver(), ports, environment, idA, idB);
     }
 
     /// <summary>Nodes a and b; ports: a's API, a's peer port, b's API, b's peer port.</summary>
@@ -374,6 +366,13 @@ public sealed class RemoteModeTests
 
         /// <summary>Hands the process over to another owner: disposing this one no longer kills it.</summary>
         public void Release() => _released = true;
+
+        /// <summary>The same process in a new owner, which the caller disposes; disposing this one no longer kills it.</summary>
+        public RunningNode HandOver()
+        {
+            Release();
+            return new RunningNode(process, Fingerprint);
+        }
 
         public void Dispose()
         {
