@@ -25,6 +25,10 @@ using Microsoft.Extensions.Logging;
 
 namespace Dupa.Node;
 
+public sealed record HealthView(string Status);
+
+public sealed record ReadyView(string Status, bool Users);
+
 /// <summary>
 /// Builds the node: configuration, Kestrel with HTTPS, authentication, the REST API under /api/v1, its
 /// OpenAPI document and reference page, health checks. <c>dupa serve</c> runs it; tests run it on 127.0.0.1.
@@ -224,8 +228,8 @@ public static class NodeHost
         app.UseAuthorization();
         app.UseRateLimiter();
 
-        app.MapGet("/healthz", () => Results.Ok(new { status = "ok" })).WithTags("Health").WithSummary("Liveness: the process answers").AllowAnonymous();
-        app.MapGet("/readyz", (NodeDatabase database) => Results.Ok(new { status = "ready", users = database.UserCount() > 0 }))
+        app.MapGet("/healthz", () => Results.Ok(new HealthView("ok"))).WithTags("Health").WithSummary("Liveness: the process answers").AllowAnonymous();
+        app.MapGet("/readyz", (NodeDatabase database) => Results.Ok(new ReadyView("ready", database.UserCount() > 0)))
             .WithTags("Health").WithSummary("Readiness: the database answers").AllowAnonymous();
         app.MapGet("/metrics", (HttpContext context) =>
             IsLoopback(context) || context.User.HasClaim("scope", Scopes.Admin)
