@@ -116,7 +116,7 @@ public static class PeerEndpoints
             {
                 Version = System.Net.HttpVersion.Version20,
                 VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-                Content = System.Net.Http.Json.JsonContent.Create(new PeerJoinRequest(invite.Secret, options.PeerListen)),
+                Content = System.Net.Http.Json.JsonContent.Create(new PeerJoinRequest(invite.Secret, options.PeerListen), NodeJson.Default.PeerJoinRequest),
             };
             try
             {
