@@ -60,7 +60,7 @@ public static partial class AuthEndpoints
 
         var tokens = app.MapGroup("/api/v1/tokens").WithTags("Auth").RequireAuthorization(Scopes.Read);
         tokens.MapGet("/", (HttpContext context, NodeDatabase database) =>
-            database.ApiTokensOf(CurrentUser.Get(context.User, database).Id).Select(t => new TokenView(t.Id, t.Name, t.Scopes, t.ExpiresAt, t.CreatedAt, t.Revoked)))
+            database.ApiTokensOf(CurrentUser.Get(context.User, database).Id).Select(t => new TokenView(t.Id, t.Name, t.Scopes, t.ExpiresAt, t.CreatedAt, t.Revoked)).ToList())
             .WithSummary("List your API tokens");
         tokens.MapPost("/", CreateToken).Produces<CreatedToken>(StatusCodes.Status201Created).RequireAuthorization(Scopes.Write).WithSummary("Create an API token for scripts and the CLI (shown once)");
         tokens.MapDelete("/{id}", (string id, HttpContext context, NodeDatabase database) =>

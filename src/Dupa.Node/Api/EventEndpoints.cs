@@ -16,8 +16,6 @@ namespace Dupa.Node.Api;
 /// </summary>
 public static class EventEndpoints
 {
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     public static void Map(IEndpointRouteBuilder app)
     {
         app.MapGet("/api/v1/events", Events).RequireAuthorization(Scopes.Read).WithTags("Events")
@@ -53,7 +51,7 @@ public static class EventEndpoints
                     {
                         continue;
                     }
-                    await socket.SendAsync(JsonSerializer.SerializeToUtf8Bytes(nodeEvent, Json), WebSocketMessageType.Text, true, context.RequestAborted);
+                    await socket.SendAsync(JsonSerializer.SerializeToUtf8Bytes(nodeEvent, NodeJson.Default.NodeEvent), WebSocketMessageType.Text, true, context.RequestAborted);
                 }
             }
             if (socket.State == WebSocketState.Open)

@@ -24,6 +24,12 @@ public sealed record VersionView(int Version, string Id, DateTimeOffset Stored, 
 
 public sealed record TrashItemView(string Id, string Path, DateTimeOffset Deleted, string Type, int Files, long Size);
 
+public sealed record TrashedView(string TrashItem);
+
+public sealed record RestoredView(string Path);
+
+public sealed record PurgedView(int Purged);
+
 public sealed record MoveRequest(string From, string To);
 
 public sealed record RestoreVersionRequest(string Path, int Version);
@@ -208,7 +214,7 @@ public static class FileEndpoints
             return removed;
         }, context.RequestAborted);
         Notify(context, id, "file.deleted", vaultPath);
-        return Results.Ok(new { trashItem = item.ToString() });
+        return Results.Ok(new TrashedView(item.ToString()));
     }
 
     private static async Task<IResult> Versions(string id, string? path, HttpContext context, NodeDatabase database, VaultSessions sessions)
@@ -259,7 +265,7 @@ public static class FileEndpoints
             return found.Root.Path;
         }, context.RequestAborted);
         Notify(context, id, "file.restored", path);
-        return Results.Ok(new { path });
+        return Results.Ok(new RestoredView(path));
     }
 
     private static async Task<IResult> PurgeItem(string id, string item, HttpContext context, NodeDatabase database, VaultSessions sessions)
@@ -278,7 +284,7 @@ public static class FileEndpoints
     {
         var purged = await Open(context, database, sessions, id, VaultRoles.Manager).WithVaultAsync(vault => TrashCommands.Purge(vault, [.. vault.State.Trash]), context.RequestAborted);
         CurrentUser.Audit(context, id, "trash.emptied");
-        return Results.Ok(new { purged });
+        return Results.Ok(new PurgedView(purged));
     }
 
     private static EntryView View(Core.Manifest.TreeNode node) => new(node.Name, node.Path, Entries.TypeName(node.Type), node.Current.Size,

@@ -15,6 +15,16 @@ namespace Dupa.Node.Api;
 /// <summary>A job to start: verify (quick), gc (dryRun, maxUnused) or forget (dryRun).</summary>
 public sealed record StartJobRequest(string Kind, bool Quick = false, bool DryRun = false, double? MaxUnused = null);
 
+/// <summary>A verify job's result.</summary>
+public sealed record VerifyJobResult(bool Clean, IReadOnlyList<VerifyProblem> Problems, IReadOnlyList<string> Notes, int Entries, int Packs, int Chunks, long BytesRead);
+
+/// <summary>A forget job's result: the versions dropped and the trash items purged (or, with a dry run, that would be).</summary>
+public sealed record ForgetJobResult(bool DryRun, IReadOnlyList<ForgottenVersion> Dropped, IReadOnlyList<PurgedTrashItem> Purged);
+
+public sealed record ForgottenVersion(string Path, string Version, long Size);
+
+public sealed record PurgedTrashItem(string Item, string Path);
+
 public sealed record JobView(string Id, string Vault, string Kind, string State, double Progress, DateTimeOffset Started, DateTimeOffset? Finished, object? Result, string? Error);
 
 /// <summary>Background jobs: start one on a vault, follow its progress, read its result, cancel it.</summary>
@@ -28,7 +38,7 @@ public static class JobEndpoints
         // A job's result names paths of its vault: it is shown only while its starter may still manage that vault.
         jobs.MapGet("/", (HttpContext context, JobRunner runner, NodeDatabase database) =>
             database.FindUser(UserId(context)) is { } user
-                ? runner.JobsOf(user.Id).Where(j => VaultAccess.Find(database, user, j.VaultId) is { } grant && VaultRoles.Includes(grant.Role, VaultRoles.Manager)).Select(View)
+                ? runner.JobsOf(user.Id).Where(j => VaultAccess.Find(database, user, j.VaultId) is { } grant && VaultRoles.Includes(grant.Role, VaultRoles.Manager)).Select(View).ToList()
                 : []).WithSummary("Your jobs, newest first");
         jobs.MapGet("/{job}", (string job, HttpContext context, JobRunner runner, NodeDatabase database) => View(StillAllowed(runner.Get(UserId(context), job), context, database)))
             .WithSummary("One job: state, progress, result");
@@ -55,7 +65,7 @@ public static class JobEndpoints
             {
                 var report = new Verifier(v, new Progress<VerifyProgress>(p => progress.Report(p.PacksTotal == 0 ? 1 : (double)p.PacksDone / p.PacksTotal)))
                     .Run(request.Quick, cancellationToken);
-                return new { clean = report.IsClean, problems = report.Problems, notes = report.Notes, report.Entries, report.Packs, report.Chunks, report.BytesRead };
+                return new VerifyJobResult(report.IsClean, report.Problems, report.Notes, report.Entries, report.Packs, report.Chunks, report.BytesRead);
             }
             ,
             "gc" => (v, progress, cancellationToken) =>
@@ -64,13 +74,13 @@ public static class JobEndpoints
             "forget" => (v, _, _) =>
             {
                 var plan = Forgetter.Plan(v.State, v.Time.GetUtcNow());
-                var dropped = plan.Dropped.Select(d => new { path = d.Path, version = d.Version.Ref.ToString(), size = d.Version.Size }).ToList();
-                var purged = plan.Purged.Select(t => new { item = t.Id.ToString(), path = t.Path }).ToList();
+                var dropped = plan.Dropped.Select(d => new ForgottenVersion(d.Path, d.Version.Ref.ToString(), d.Version.Size)).ToList();
+                var purged = plan.Purged.Select(t => new PurgedTrashItem(t.Id.ToString(), t.Path)).ToList();
                 if (!request.DryRun)
                 {
                     Forgetter.Apply(v, plan);
                 }
-                return new { dryRun = request.DryRun, dropped, purged };
+                return new ForgetJobResult(request.DryRun, dropped, purged);
             }
             ,
             _ => throw new DupaException(ErrorCode.InvalidInput, $"unknown job kind '{request.Kind}' (known: verify, gc, forget)"),

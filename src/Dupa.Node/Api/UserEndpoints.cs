@@ -23,6 +23,8 @@ public sealed record PasswordResetView(string Username, int SharedVaultsToReshar
 
 public sealed record CreateInviteRequest(int? ExpiresInDays);
 
+public sealed record InviteView(string Invite, DateTimeOffset ExpiresAt);
+
 public sealed record SignupRequest(string Username, string Password, string? Invite);
 
 public sealed record UserAdminView(string Id, string Username, string Role, long QuotaBytes, DateTimeOffset CreatedAt);
@@ -33,7 +35,7 @@ public static class UserEndpoints
     public static void Map(IEndpointRouteBuilder app)
     {
         var users = app.MapGroup("/api/v1/users").WithTags("Users").RequireAuthorization(Scopes.Admin);
-        users.MapGet("/", (NodeDatabase database) => database.Users().Select(View)).WithSummary("List the node's users (admin)");
+        users.MapGet("/", (NodeDatabase database) => database.Users().Select(View).ToList()).WithSummary("List the node's users (admin)");
         users.MapPost("/", (CreateUserRequest request, NodeDatabase database, PasswordHasher hasher, UserKeys keys, TimeProvider time) =>
         {
             var role = request.Role ?? Roles.User;
@@ -77,7 +79,7 @@ public static class UserEndpoints
             }
             var code = Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16));
             database.AddInvite(TokenService.Hash(code), context.User.FindFirst("sub")!.Value, time.GetUtcNow().AddDays(days));
-            return Results.Created("/api/v1/auth/signup", new { invite = code, expiresAt = time.GetUtcNow().AddDays(days) });
+            return Results.Created("/api/v1/auth/signup", new InviteView(code, time.GetUtcNow().AddDays(days)));
         }).RequireAuthorization(Scopes.Admin).WithTags("Users").WithSummary("Create a one-time invite code for a new user (admin)");
 
         app.MapPost("/api/v1/auth/signup", (SignupRequest request, HttpContext context, NodeOptions options, NodeDatabase database, PasswordHasher hasher, LoginThrottle throttle, UserKeys keys, TimeProvider time) =>

@@ -57,7 +57,7 @@ public static class VaultEndpoints
         }).WithSummary("What the vault holds, and what deduplication and compression save");
     }
 
-    private static IEnumerable<VaultView> List(HttpContext context, NodeDatabase database, VaultSessions sessions)
+    private static List<VaultView> List(HttpContext context, NodeDatabase database, VaultSessions sessions)
     {
         var user = CurrentUser.Get(context.User, database);
         var own = database.VaultsOf(user.Id).Select(v => new VaultView(v.Id, v.Name, v.CreatedAt, sessions.IsUnlocked(v.Id), VaultRoles.Owner, user.Username));

@@ -86,11 +86,11 @@ public sealed partial class Auditor(NodeDatabase database, VaultSessions session
                 {
                     Version = HttpVersion.Version20,
                     VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-                    Content = JsonContent.Create(new AuditRequest(Convert.ToBase64String(nonce), [.. ranges.Select(r => r.Range)])),
+                    Content = JsonContent.Create(new AuditRequest(Convert.ToBase64String(nonce), [.. ranges.Select(r => r.Range)]), NodeJson.Default.AuditRequest),
                 };
                 using var response = await client.SendAsync(request, cancellationToken);
                 response.EnsureSuccessStatusCode();
-                var answer = await response.Content.ReadFromJsonAsync<AuditAnswer>(cancellationToken);
+                var answer = await response.Content.ReadFromJsonAsync(NodeJson.Default.AuditAnswer, cancellationToken);
                 failure = Check(ranges, nonce, answer);
             }
             catch (Exception e) when (e is HttpRequestException or IOException or System.Text.Json.JsonException)

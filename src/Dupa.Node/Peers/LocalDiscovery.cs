@@ -121,7 +121,7 @@ public sealed partial class LocalDiscovery(NodeOptions options, NodeIdentity ide
 
     /// <summary>This node's announcement, with the names docs/protocol.md gives (<c>magic</c>, <c>deviceId</c>, <c>port</c>).</summary>
     public static byte[] Announcement(string deviceHex, int port) =>
-        JsonSerializer.SerializeToUtf8Bytes(new DiscoveryAnnouncement(DiscoveryAnnouncement.CurrentMagic, deviceHex, port), JsonOptions);
+        JsonSerializer.SerializeToUtf8Bytes(new DiscoveryAnnouncement(DiscoveryAnnouncement.CurrentMagic, deviceHex, port), NodeJson.Default.DiscoveryAnnouncement);
 
     /// <summary>An announcement, or null for anything else (wrong magic, malformed, too large, a bad ID or port).</summary>
     public static DiscoveryAnnouncement? Parse(ReadOnlySpan<byte> datagram)
@@ -132,7 +132,7 @@ public sealed partial class LocalDiscovery(NodeOptions options, NodeIdentity ide
         }
         try
         {
-            var announcement = JsonSerializer.Deserialize<DiscoveryAnnouncement>(datagram, JsonOptions);
+            var announcement = JsonSerializer.Deserialize(datagram, NodeJson.Default.DiscoveryAnnouncement);
             return announcement is { Magic: DiscoveryAnnouncement.CurrentMagic, Port: > 0 and <= 65535, DeviceId: { Length: 64 } id } && id.All(char.IsAsciiHexDigitLower)
                 ? announcement
                 : null;
@@ -142,8 +142,6 @@ public sealed partial class LocalDiscovery(NodeOptions options, NodeIdentity ide
             return null;
         }
     }
-
-    private static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web);
 
     [LoggerMessage(Level = LogLevel.Information, Message = "local discovery: peer {Peer} is at {Address}")]
     private static partial void LogDiscovered(ILogger logger, string peer, string address);

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.Net;
 using System.Net.Http.Json;
+using System.Text.Json.Serialization.Metadata;
 using Dupa.Core.Crypto;
 using Dupa.Core.Errors;
 using Dupa.Core.Replication;
@@ -144,12 +145,12 @@ public sealed partial class Members(NodeDatabase database, VaultSessions session
     /// <summary>The vault's newest key, wrapped to this node's agreement key by the peer (message 4m).</summary>
     private async Task<MemberKeyAnswer> FetchKeyAsync(HttpClient client, string baseUrl, CancellationToken cancellationToken)
     {
-        using var response = await client.SendAsync(Request(HttpMethod.Post, baseUrl + "/key", JsonContent.Create(new MemberKeyRequest(Convert.ToBase64String(identity.Agreement.PublicKey)))), cancellationToken);
+        using var response = await client.SendAsync(Request(HttpMethod.Post, baseUrl + "/key", JsonContent.Create(new MemberKeyRequest(Convert.ToBase64String(identity.Agreement.PublicKey)), NodeJson.Default.MemberKeyRequest)), cancellationToken);
         if (!response.IsSuccessStatusCode)
         {
             throw new DupaException(ErrorCode.NotUnlocked, $"the peer did not send the vault key ({(int)response.StatusCode}); the vault may be locked there, or no longer shared with this node");
         }
-        return await response.Content.ReadFromJsonAsync<MemberKeyAnswer>(cancellationToken) ?? throw new DupaException(ErrorCode.Integrity, "an empty answer");
+        return await response.Content.ReadFromJsonAsync(NodeJson.Default.MemberKeyAnswer, cancellationToken) ?? throw new DupaException(ErrorCode.Integrity, "an empty answer");
     }
 
     public static HttpRequestMessage Request(HttpMethod method, string url, HttpContent? content = null) =>
@@ -159,7 +160,7 @@ public sealed partial class Members(NodeDatabase database, VaultSessions session
     private sealed class HttpVaultPeer(HttpClient client, string baseUrl) : IVaultPeer
     {
         public async Task<ReplicaManifest> ManifestAsync(CancellationToken cancellationToken) =>
-            await GetAsync<ReplicaManifest>(baseUrl + "/manifest", cancellationToken);
+            await GetAsync(baseUrl + "/manifest", NodeJson.Default.ReplicaManifest, cancellationToken);
 
         public async Task<byte[]> LogBytesAsync(string device, long offset, CancellationToken cancellationToken)
         {
@@ -179,11 +180,11 @@ public sealed partial class Members(NodeDatabase database, VaultSessions session
             return await response.Content.ReadAsByteArrayAsync(cancellationToken);
         }
 
-        private async Task<T> GetAsync<T>(string url, CancellationToken cancellationToken)
+        private async Task<T> GetAsync<T>(string url, JsonTypeInfo<T> json, CancellationToken cancellationToken)
         {
             using var response = await client.SendAsync(Request(HttpMethod.Get, url), cancellationToken);
             response.EnsureSuccessStatusCode();
-            return await response.Content.ReadFromJsonAsync<T>(cancellationToken) ?? throw new DupaException(ErrorCode.Integrity, $"{url}: an empty answer");
+            return await response.Content.ReadFromJsonAsync(json, cancellationToken) ?? throw new DupaException(ErrorCode.Integrity, $"{url}: an empty answer");
         }
     }
 

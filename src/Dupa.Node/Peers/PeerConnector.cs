@@ -218,7 +218,7 @@ public sealed partial class PeerConnector(NodeIdentity identity, PeerRegistry pe
             };
             using var response = await client.SendAsync(request, timeout.Token);
             response.EnsureSuccessStatusCode();
-            var hello = await response.Content.ReadFromJsonAsync<PeerHello>(timeout.Token);
+            var hello = await response.Content.ReadFromJsonAsync(NodeJson.Default.PeerHello, timeout.Token);
             if (hello?.DeviceId != id.Hex)
             {
                 throw new InvalidDataException("the peer's hello names another device");
@@ -245,7 +245,7 @@ public sealed partial class PeerConnector(NodeIdentity identity, PeerRegistry pe
             using (var behind = await client.SendAsync(new HttpRequestMessage(HttpMethod.Get, $"https://{address}/peer/v1/replicas")
             { Version = HttpVersion.Version20, VersionPolicy = HttpVersionPolicy.RequestVersionExact }, cancellationToken))
             {
-                var replicas = behind.IsSuccessStatusCode ? await behind.Content.ReadFromJsonAsync<List<ReplicaState>>(cancellationToken) : null;
+                var replicas = behind.IsSuccessStatusCode ? await behind.Content.ReadFromJsonAsync(NodeJson.Default.ListReplicaState, cancellationToken) : null;
                 peers.ReportedReplicas(id, replicas);
             }
             // And the owner's side: replicas of this node's vaults prove now and then that they still hold them.

@@ -79,7 +79,7 @@ public static class PeerEndpoints
                     Relay = Relaying(relay, relayListener),
                 })
             .RequireAuthorization(Scopes.Admin).WithSummary("This node and each peer: connected, last seen, last error");
-        node.MapGet("/peers", (PeerRegistry peers) => peers.All().Select(View)).RequireAuthorization(Scopes.Admin).WithSummary("The pinned peers (admin)");
+        node.MapGet("/peers", (PeerRegistry peers) => peers.All().Select(View).ToList()).RequireAuthorization(Scopes.Admin).WithSummary("The pinned peers (admin)");
         node.MapPost("/peers", (AddPeerRequest request, HttpContext context, PeerRegistry peers, NodeIdentity identity) =>
         {
             var id = NodeIdentity.ParseDeviceId(request.DeviceId ?? "")
@@ -116,7 +116,7 @@ public static class PeerEndpoints
             {
                 Version = System.Net.HttpVersion.Version20,
                 VersionPolicy = HttpVersionPolicy.RequestVersionExact,
-                Content = System.Net.Http.Json.JsonContent.Create(new PeerJoinRequest(invite.Secret, options.PeerListen)),
+                Content = System.Net.Http.Json.JsonContent.Create(new PeerJoinRequest(invite.Secret, options.PeerListen), NodeJson.Default.PeerJoinRequest),
             };
             try
             {
@@ -175,7 +175,7 @@ public static class PeerEndpoints
         shares.MapGet("/", (string id, HttpContext context, NodeDatabase database, PeerRegistry peers) =>
         {
             CurrentUser.OwnedVault(context.User, database, id);
-            return database.SharesOfVault(id).Select(s => ShareView(s, peers));
+            return database.SharesOfVault(id).Select(s => ShareView(s, peers)).ToList();
         }).RequireAuthorization(Scopes.Read).WithSummary("The peers this vault is shared with");
         shares.MapPost("/", (string id, ShareRequest request, HttpContext context, NodeDatabase database, PeerRegistry peers, TimeProvider time) =>
         {
@@ -229,7 +229,7 @@ public static class PeerEndpoints
         RelayEndpoints.Map(protocol);
         MapReplicaSide(protocol);
         protocol.MapGet("/replicas", (HttpContext context, Replicator replicator) =>
-            replicator.All().Where(r => r.From == Caller(context).Hex));
+            replicator.All().Where(r => r.From == Caller(context).Hex).ToList());
         protocol.MapPost("/join", (PeerJoinRequest request, HttpContext context, PeerInvites invites, PeerRegistry peers, PeerConnector connector) =>
         {
             if (request.Secret is null || !invites.Redeem(request.Secret))
@@ -250,7 +250,7 @@ public static class PeerEndpoints
             return Results.Accepted();
         });
         protocol.MapGet("/vaults", (HttpContext context, NodeDatabase database) =>
-            database.SharesWithPeer(Caller(context).Hex).Select(s => new SharedVault(s.VaultId, s.Role)));
+            database.SharesWithPeer(Caller(context).Hex).Select(s => new SharedVault(s.VaultId, s.Role)).ToList());
         protocol.MapGet("/vaults/{vault}/manifest", (string vault, HttpContext context, NodeDatabase database, VaultSessions sessions) =>
             Results.Ok(ReplicaCopy.Offer(SharedDirectory(vault, context, database, sessions))));
         protocol.MapPost("/vaults/{vault}/key", async (string vault, MemberKeyRequest request, HttpContext context, NodeDatabase database, VaultSessions sessions, CancellationToken cancellationToken) =>
@@ -304,7 +304,7 @@ public static class PeerEndpoints
 
         // Recovery from this node's replica by a device its admin allowed (docs/protocol.md, Recovery from a replica).
         protocol.MapGet("/recover", (HttpContext context, NodeDatabase database, Replicator replicator) =>
-            database.RecoveryGrantsOf(Caller(context).Hex).Where(v => Directory.Exists(replicator.DirectoryOf(v))));
+            database.RecoveryGrantsOf(Caller(context).Hex).Where(v => Directory.Exists(replicator.DirectoryOf(v))).ToList());
         protocol.MapGet("/recover/{vault}/manifest", (string vault, HttpContext context, NodeDatabase database, Replicator replicator) =>
             Results.Ok(ReplicaCopy.Offer(RecoverableDirectory(vault, context, database, replicator))));
         protocol.MapGet("/recover/{vault}/{kind}/{name}", (string vault, string kind, string name, long? offset, HttpContext context, NodeDatabase database, Replicator replicator) =>

@@ -28,7 +28,7 @@ public sealed class PeerInvites(TimeProvider time)
     {
         var secret = RandomNumberGenerator.GetBytes(32);
         _outstanding[Hash(secret)] = time.GetUtcNow() + Lifetime;
-        var json = JsonSerializer.SerializeToUtf8Bytes(new PeerInvite(self.Hex, address, Base64Url(secret)), JsonSerializerOptions.Web);
+        var json = JsonSerializer.SerializeToUtf8Bytes(new PeerInvite(self.Hex, address, Base64Url(secret)), NodeJson.Default.PeerInvite);
         return Prefix + Base64Url(json);
     }
 
@@ -55,7 +55,7 @@ public sealed class PeerInvites(TimeProvider time)
             {
                 throw new FormatException();
             }
-            var invite = JsonSerializer.Deserialize<PeerInvite>(FromBase64Url(code.Trim()[Prefix.Length..]), JsonSerializerOptions.Web)!;
+            var invite = JsonSerializer.Deserialize(FromBase64Url(code.Trim()[Prefix.Length..]), NodeJson.Default.PeerInvite)!;
             if (invite.Id is not { Length: 64 } || invite.Address is null || invite.Secret is null)
             {
                 throw new FormatException();

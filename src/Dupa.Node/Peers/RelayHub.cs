@@ -31,8 +31,6 @@ public sealed partial class RelayHub(NodeOptions options, NodeIdentity identity,
     /// <summary>A session with no byte either way for this long is closed: a dialer's connection lasts one round.</summary>
     public static readonly TimeSpan IdleTimeout = TimeSpan.FromMinutes(2);
 
-    internal static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
-
     private readonly ConcurrentDictionary<string, Listener> _listeners = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Pending> _pending = new(StringComparer.Ordinal);
     private readonly Bandwidth _bandwidth = new(() => options.RelayBytesPerSecond, time);
@@ -231,7 +229,7 @@ public sealed partial class RelayHub(NodeOptions options, NodeIdentity identity,
         {
             await foreach (var offer in listener.Offers.Reader.ReadAllAsync(stop.Token))
             {
-                await socket.SendAsync(JsonSerializer.SerializeToUtf8Bytes(offer, Json), WebSocketMessageType.Text, true, stop.Token);
+                await socket.SendAsync(JsonSerializer.SerializeToUtf8Bytes(offer, NodeJson.Default.RelayOffer), WebSocketMessageType.Text, true, stop.Token);
             }
         }
         catch (Exception e) when (e is OperationCanceledException or WebSocketException or ChannelClosedException)

@@ -146,7 +146,7 @@ public sealed partial class RelayListener(NodeIdentity identity, NodeOptions opt
         offer = null!;
         try
         {
-            if (JsonSerializer.Deserialize<RelayOffer>(json, RelayHub.Json) is { Session: { Length: 32 } session, From: { Length: 64 } from }
+            if (JsonSerializer.Deserialize(json, NodeJson.Default.RelayOffer) is { Session: { Length: 32 } session, From: { Length: 64 } from }
                 && session.All(char.IsAsciiHexDigitLower) && from.All(char.IsAsciiHexDigit))
             {
                 offer = new RelayOffer(session, from);

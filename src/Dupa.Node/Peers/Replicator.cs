@@ -53,7 +53,7 @@ public sealed partial class Replicator(NodeOptions options, Members members, Tim
     public async Task SyncAsync(HttpClient client, string address, DeviceId from, CancellationToken cancellationToken)
     {
         using var vaultsResponse = await GetAsync(client, $"https://{address}/peer/v1/vaults", cancellationToken);
-        var shared = await vaultsResponse.Content.ReadFromJsonAsync<List<SharedVault>>(cancellationToken) ?? [];
+        var shared = await vaultsResponse.Content.ReadFromJsonAsync(NodeJson.Default.ListSharedVault, cancellationToken) ?? [];
         foreach (var vault in shared.Where(v => v.Role == "member" && IsId(v.VaultId)))
         {
             await members.SyncAsync(client, address, from, vault.VaultId, cancellationToken);
@@ -128,7 +128,7 @@ public sealed partial class Replicator(NodeOptions options, Members members, Tim
     public static async Task<ReplicaManifest> PullCopyAsync(HttpClient client, string baseUrl, ReplicaCopy copy, Action<long> reportBehind, CancellationToken cancellationToken)
     {
         using var manifestResponse = await GetAsync(client, baseUrl + "/manifest", cancellationToken);
-        var manifest = await manifestResponse.Content.ReadFromJsonAsync<ReplicaManifest>(cancellationToken)
+        var manifest = await manifestResponse.Content.ReadFromJsonAsync(NodeJson.Default.ReplicaManifest, cancellationToken)
             ?? throw new DupaException(ErrorCode.Integrity, "an empty manifest");
         copy.AcceptHeaderAndDevices(manifest);
         // Counted once and then brought down as bytes arrive: recounting checks every pack's file, which for a vault

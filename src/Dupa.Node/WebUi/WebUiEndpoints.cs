@@ -52,7 +52,7 @@ public static class WebUiEndpoints
                     : "no-cache",
         });
         var index = Path.Combine(root, "index.html");
-        var pattern = RoutePatternFactory.Parse("/{**path}", defaults: null, parameterPolicies: new { path = new AppPathConstraint() });
+        var pattern = RoutePatternFactory.Parse("/{**path}", defaults: null, parameterPolicies: new RouteValueDictionary { ["path"] = new AppPathConstraint() });
         // A RequestDelegate, not a Delegate: the request delegate generator cannot intercept Map with a RoutePattern
         // (its interceptor takes a string pattern, and the build fails with CS9144).
         app.Map(pattern, (RequestDelegate)(context =>
