@@ -1,5 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Dupa.Cli.Remote;
 using Dupa.Core.Files;
 using Dupa.Core.Index;
@@ -7,15 +8,16 @@ using Dupa.Core.Manifest;
 using Dupa.Core.Retention;
 using Dupa.Core.Search;
 using Dupa.Core.Vaults;
+using Dupa.Node;
 using Dupa.Node.Api;
 using Dupa.Node.Peers;
 
 namespace Dupa.Cli;
 
-// The shapes that '--json' prints and that the CLI reads from a node. They are source-generated, not found by
-// reflection: the published executable is compiled ahead of time, where reflection cannot make serializers.
-// Output.Json prints them camelCased with enums as camelCase strings; a node's answers are read with the web
-// defaults (NodeClient).
+// The shapes that '--json' prints and that the CLI keeps (remotes.json); a node's requests and answers are in
+// NodeJson. They are source-generated, not found by reflection: the published executable is compiled ahead of
+// time, where reflection cannot make serializers. Output.Json prints them camelCased with enums as camelCase
+// strings; a node's answers are read with the web defaults (CliJson.Web).
 
 public sealed record InitJson(string Vault, string VaultId, string? Device, string RecoveryKey);
 
@@ -89,63 +91,17 @@ public sealed record RemotePutJson(int FilesAdded, int FilesChanged, int FilesUn
 [JsonSerializable(typeof(PutResult))]
 [JsonSerializable(typeof(GetResult))]
 [JsonSerializable(typeof(RebuildResult))]
-[JsonSerializable(typeof(GcResult))]
-[JsonSerializable(typeof(VaultStats))]
 [JsonSerializable(typeof(IReadOnlyList<TreeChange>))]
 [JsonSerializable(typeof(System.Text.Json.JsonElement))]
-[JsonSerializable(typeof(TagsView))]
-[JsonSerializable(typeof(MemberView))]
-[JsonSerializable(typeof(List<MemberView>))]
-[JsonSerializable(typeof(PasswordResetView))]
-[JsonSerializable(typeof(PolicyView))]
-[JsonSerializable(typeof(SearchResultView))]
-[JsonSerializable(typeof(NodeStatusView))]
-[JsonSerializable(typeof(PeerInviteView))]
-[JsonSerializable(typeof(ShareView))]
 [JsonSerializable(typeof(IReadOnlyList<EntryView>))]
 [JsonSerializable(typeof(IReadOnlyList<PeerView>))]
-[JsonSerializable(typeof(List<AuditView>))]
-[JsonSerializable(typeof(List<ChangeView>))]
-[JsonSerializable(typeof(List<LinkView>))]
-[JsonSerializable(typeof(List<LogRecordView>))]
-[JsonSerializable(typeof(List<TrashItemView>))]
-[JsonSerializable(typeof(List<UserAdminView>))]
-[JsonSerializable(typeof(List<VaultView>))]
-[JsonSerializable(typeof(List<VersionView>))]
-[JsonSerializable(typeof(List<PeerView>))]
-[JsonSerializable(typeof(List<string>))]
 [JsonSerializable(typeof(List<RemoteNode>))]
-[JsonSerializable(typeof(ListingView))]
-[JsonSerializable(typeof(EntryView))]
-[JsonSerializable(typeof(JobView))]
-[JsonSerializable(typeof(NodeIdView))]
-[JsonSerializable(typeof(CreatedVault))]
-[JsonSerializable(typeof(CreateVaultRequest))]
-[JsonSerializable(typeof(LockRequest))]
-[JsonSerializable(typeof(CreatePeerInviteRequest))]
-[JsonSerializable(typeof(JoinPeerRequest))]
-[JsonSerializable(typeof(AddPeerRequest))]
-[JsonSerializable(typeof(ShareRequest))]
-[JsonSerializable(typeof(RotatedKey))]
-[JsonSerializable(typeof(RotateKeyRequest))]
-[JsonSerializable(typeof(CreatedLink))]
-[JsonSerializable(typeof(CreateLinkRequest))]
-[JsonSerializable(typeof(MemberRequest))]
-[JsonSerializable(typeof(ResetPasswordRequest))]
-[JsonSerializable(typeof(LoginResponse))]
-[JsonSerializable(typeof(LoginRequest))]
-[JsonSerializable(typeof(CreatedToken))]
-[JsonSerializable(typeof(CreateTokenRequest))]
-[JsonSerializable(typeof(TagRequest))]
-[JsonSerializable(typeof(ReplicationPolicyRequest))]
-[JsonSerializable(typeof(SetPolicyRequest))]
-[JsonSerializable(typeof(RestoreTrashRequest))]
-[JsonSerializable(typeof(StartJobRequest))]
-[JsonSerializable(typeof(UnlockRequest))]
-[JsonSerializable(typeof(RecoveryGrantRequest))]
 internal sealed partial class CliJson : JsonSerializerContext
 {
-    /// <summary>How the CLI reads and writes a node's JSON: the web defaults, with these shapes.</summary>
+    /// <summary>The CLI's shapes and the node's (its requests and answers), which the CLI prints too.</summary>
     /// <remarks>Made at first use: a static initializer here could run before the generated half sets Default.</remarks>
-    public static JsonSerializerOptions Web => field ??= new(JsonSerializerDefaults.Web) { TypeInfoResolver = Default };
+    public static IJsonTypeInfoResolver Resolver => field ??= JsonTypeInfoResolver.Combine(Default, NodeJson.Default);
+
+    /// <summary>How the CLI reads and writes a node's JSON: the web defaults.</summary>
+    public static JsonSerializerOptions Web => field ??= new(JsonSerializerDefaults.Web) { TypeInfoResolver = Resolver };
 }
