@@ -19,13 +19,14 @@ native=""
 if command -v clang >/dev/null || command -v gcc >/dev/null; then
   case "$(uname -m)" in x86_64) rid=linux-x64 ;; aarch64) rid=linux-arm64 ;; *) rid="" ;; esac
   if [ -n "$rid" ]; then
-    native="$(mktemp -d)"
-    trap 'rm -f "$log" "$vitest_json" "$e2e_tap"; rm -rf "$native"' EXIT
-    if dotnet publish src/Dupa.Cli -c Release -r "$rid" -o "$native" --nologo -v quiet -clp:NoSummary; then
-      DUPA_TEST_EXECUTABLE="$native/dupa" dotnet test tests/Dupa.Cli.Tests -c Release --no-build --nologo --logger "console;verbosity=normal" "$@" 2>&1 | tee -a "$log" || status=$?
+    native_dir="$(mktemp -d)"
+    trap 'rm -f "$log" "$vitest_json" "$e2e_tap"; rm -rf "$native_dir"' EXIT
+    if dotnet publish src/Dupa.Cli -c Release -r "$rid" -o "$native_dir" --nologo -v quiet -clp:NoSummary; then
+      native="$native_dir/dupa"
+      DUPA_TEST_EXECUTABLE="$native" dotnet test tests/Dupa.Cli.Tests -c Release --no-build --nologo --logger "console;verbosity=normal" "$@" 2>&1 | tee -a "$log" || status=$?
     else
       echo "native executable: dotnet publish failed" >&2
-      echo "Failed: 1" >>"$log"; status=1; native=""
+      echo "Failed: 1" >>"$log"; status=1
     fi
   fi
 else
@@ -48,8 +49,9 @@ else
   read -r vp vf < <(node -e 'try { const r = JSON.parse(require("fs").readFileSync(process.argv[1], "utf8")); console.log(r.numPassedTests, r.numFailedTests) } catch { console.log(0, 1) }' "$vitest_json")
   echo "vitest: $vp passed, $vf failed"
   passed=$((passed + vp)); failed=$((failed + vf)); [ "$vf" -eq 0 ] || status=1
-  for executable in "" ${native:+"$native/dupa"}; do
+  for executable in "" ${native:+"$native"}; do
     started=$SECONDS
+    : >"$e2e_tap"
     (cd web && DUPA_TEST_EXECUTABLE="$executable" node --test --test-concurrency=1 --test-reporter=spec --test-reporter-destination=stdout --test-reporter=tap --test-reporter-destination="$e2e_tap" e2e/) || status=$?
     ep=$(awk '$1 == "#" && $2 == "pass" {print $3}' "$e2e_tap"); ef=$(awk '$1 == "#" && $2 == "fail" {print $3}' "$e2e_tap")
     ep=${ep:-0}; ef=${ef:-1}

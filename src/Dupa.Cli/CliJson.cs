@@ -1,7 +1,6 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using System.Text.Json.Serialization.Metadata;
-using Dupa.Cli.Remote;
 using Dupa.Core.Files;
 using Dupa.Core.Index;
 using Dupa.Core.Manifest;
@@ -14,8 +13,8 @@ using Dupa.Node.Peers;
 
 namespace Dupa.Cli;
 
-// The shapes that '--json' prints and that the CLI keeps (remotes.json); a node's requests and answers are in
-// NodeJson. They are source-generated, not found by reflection: the published executable is compiled ahead of
+// The shapes that '--json' prints; a node's requests and answers are in NodeJson, remotes.json in
+// RemoteStoreJson. They are source-generated, not found by reflection: the published executable is compiled ahead of
 // time, where reflection cannot make serializers. Output.Json prints them camelCased with enums as camelCase
 // strings; a node's answers are read with the web defaults (CliJson.Web).
 
@@ -54,8 +53,6 @@ public sealed record ForgetVersionJson(string Path, string Version, DateTimeOffs
 
 public sealed record ForgetTrashJson(string Item, string Path, DateTimeOffset ExpiredAt, bool Purge, DateTimeOffset? LockedUntil);
 
-public sealed record VerifyJson(bool Clean, IReadOnlyList<VerifyProblem> Problems, IReadOnlyList<string> Notes, int Entries, int Packs, int Chunks, long BytesRead);
-
 public sealed record RecoveredJson(string Vault, int Files, string Device, bool Clean, IReadOnlyList<VerifyProblem> Problems);
 
 public sealed record DeviceIdJson(string DeviceId, string DeviceIdHex);
@@ -81,7 +78,6 @@ public sealed record RemotePutJson(int FilesAdded, int FilesChanged, int FilesUn
 [JsonSerializable(typeof(LockJson))]
 [JsonSerializable(typeof(PolicyJson))]
 [JsonSerializable(typeof(ForgetJson))]
-[JsonSerializable(typeof(VerifyJson))]
 [JsonSerializable(typeof(RecoveredJson))]
 [JsonSerializable(typeof(DeviceIdJson))]
 [JsonSerializable(typeof(LinkMadeJson))]
@@ -95,7 +91,6 @@ public sealed record RemotePutJson(int FilesAdded, int FilesChanged, int FilesUn
 [JsonSerializable(typeof(System.Text.Json.JsonElement))]
 [JsonSerializable(typeof(IReadOnlyList<EntryView>))]
 [JsonSerializable(typeof(IReadOnlyList<PeerView>))]
-[JsonSerializable(typeof(List<RemoteNode>))]
 internal sealed partial class CliJson : JsonSerializerContext
 {
     /// <summary>The CLI's shapes and the node's (its requests and answers), which the CLI prints too.</summary>

@@ -14,7 +14,13 @@ public static class Output
         PropertyNamingPolicy = JsonNamingPolicy.CamelCase,
         WriteIndented = true,
         Encoder = JavaScriptEncoder.UnsafeRelaxedJsonEscaping,
-        Converters = { new JsonStringEnumConverter(JsonNamingPolicy.CamelCase) },
+        // One converter per enum that --json prints, not the converter factory, which makes them by reflection.
+        Converters =
+        {
+            new JsonStringEnumConverter<Core.Manifest.NodeType>(JsonNamingPolicy.CamelCase),
+            new JsonStringEnumConverter<Core.Search.HitSource>(JsonNamingPolicy.CamelCase),
+            new JsonStringEnumConverter<Core.Vaults.ChangeKind>(JsonNamingPolicy.CamelCase),
+        },
         TypeInfoResolver = CliJson.Resolver,
     };
 

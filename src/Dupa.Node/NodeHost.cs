@@ -171,8 +171,8 @@ public static class NodeHost
             .AddPolicy(Scopes.Write, p => p.RequireAuthenticatedUser().RequireClaim("scope", Scopes.Write))
             .AddPolicy(Scopes.Admin, p => p.RequireAuthenticatedUser().RequireClaim("scope", Scopes.Admin).RequireClaim("role", Roles.Admin));
         // The API's JSON comes from the node's source-generated context, never from reflection (which Native AOT does not
-        // have): the reflection resolver goes, so a type missing from NodeJson fails in the tests too. The context that
-        // AddProblemDetails put in the chain before this stays.
+        // have): the reflection resolver goes, so a type missing from NodeJson fails in the tests too. ASP.NET Core's own
+        // ProblemDetails context, which AddProblemDetails adds to the chain, stays.
         services.ConfigureHttpJsonOptions(json =>
         {
             var chain = json.SerializerOptions.TypeInfoResolverChain;

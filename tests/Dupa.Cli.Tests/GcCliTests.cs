@@ -126,9 +126,21 @@ public sealed class GcCliTests(ITestOutputHelper output)
         var diff = Json(vault.Run("diff", between, "--json"));
         Assert.Equal("changed", diff[0].GetProperty("kind").GetString());
 
-        Assert.Equal(0, vault.Run("policy", "set", "--keep-last", "2", "--trash-days", "7").ExitCode);
+        var listed = Json(vault.Run("ls", "/docs", "--json"));
+        Assert.Equal(["photo.bin", "plan.txt"], listed.EnumerateArray().Select(e => e.GetProperty("name").GetString()).Order(StringComparer.Ordinal));
+        Assert.All(listed.EnumerateArray(), e => Assert.Equal("file", e.GetProperty("type").GetString()));
+        Assert.Equal([1, 2, 3, 4], Json(vault.Run("history", "/docs/plan.txt", "--json")).EnumerateArray().Select(v => v.GetProperty("version").GetInt32()));
+
+        // policy set prints the policy alone; policy show adds the write-once locks.
+        var set = Json(vault.Run("policy", "set", "--keep-last", "2", "--trash-days", "7", "--json"));
+        Assert.Equal(7, set.GetProperty("trashDays").GetInt32());
+        Assert.False(set.TryGetProperty("locks", out _));
         var show = Json(vault.Run("policy", "show", "--json"));
         Assert.Equal(7, show.GetProperty("trashDays").GetInt32());
+        Assert.Equal(JsonValueKind.Array, show.GetProperty("locks").ValueKind);
+        var planned = Json(vault.Run("forget", "--dry-run", "--json"));
+        Assert.True(planned.GetProperty("dryRun").GetBoolean());
+        Assert.Contains(planned.GetProperty("versions").EnumerateArray(), v => !v.GetProperty("keep").GetBoolean());
         var dry = vault.Run("forget", "--dry-run");
         Assert.Contains("would drop /docs/plan.txt", dry.Stdout, StringComparison.Ordinal);
         Assert.Equal(4, Json(vault.Run("find", "plan", "--history", "--json")).GetProperty("total").GetInt32());
@@ -141,7 +153,7 @@ public sealed class GcCliTests(ITestOutputHelper output)
         Assert.Equal("tag", log[0].GetProperty("action").GetString());
         Assert.Equal(2, log.GetArrayLength());
 
-        Assert.Equal(0, vault.Run("lock", "/docs", "--until", TimeProvider.System.GetUtcNow().AddDays(1).ToString("O")).ExitCode);
+        Assert.Equal("/docs", Json(vault.Run("lock", "/docs", "--until", TimeProvider.System.GetUtcNow().AddDays(1).ToString("O"), "--json")).GetProperty("path").GetString());
         var refused = vault.Run("rm", "/docs/plan.txt");
         Assert.Equal(10, refused.ExitCode);
         Assert.Contains("write-once lock", refused.Stderr, StringComparison.Ordinal);

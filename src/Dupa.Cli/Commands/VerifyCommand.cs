@@ -42,7 +42,7 @@ public static class VerifyCommand
             var report = new Verifier(vault, hashedAhead: hashedAhead).Run(result.GetValue(quick), cancellationToken);
             if (json)
             {
-                Output.Json(new VerifyJson(report.IsClean, report.Problems, report.Notes, report.Entries, report.Packs, report.Chunks, report.BytesRead));
+                Output.Json(new Node.Api.VerifyJobResult(report.IsClean, report.Problems, report.Notes, report.Entries, report.Packs, report.Chunks, report.BytesRead));
             }
             else
             {

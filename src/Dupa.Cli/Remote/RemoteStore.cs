@@ -1,4 +1,5 @@
 using System.Text.Json;
+using System.Text.Json.Serialization;
 using Dupa.Core.Errors;
 using Dupa.Core.Files;
 
@@ -14,8 +15,6 @@ public sealed record RemoteNode(string Name, string Url, string? Fingerprint, st
 /// </summary>
 public static class RemoteStore
 {
-    private static readonly JsonSerializerOptions Json = new(CliJson.Web) { WriteIndented = true };
-
     public static string FilePath =>
         Environment.GetEnvironmentVariable("DUPA_CONFIG") is { Length: > 0 } path ? path
             : Path.Combine(Environment.GetEnvironmentVariable("XDG_CONFIG_HOME") is { Length: > 0 } config ? config
@@ -29,7 +28,7 @@ public static class RemoteStore
         }
         try
         {
-            return JsonSerializer.Deserialize<List<RemoteNode>>(File.ReadAllBytes(FilePath), Json) ?? [];
+            return JsonSerializer.Deserialize(File.ReadAllBytes(FilePath), RemoteStoreJson.Default.ListRemoteNode) ?? [];
         }
         catch (JsonException e)
         {
@@ -61,9 +60,14 @@ public static class RemoteStore
         }
         using (var stream = new FileStream(temporary, options))
         {
-            JsonSerializer.Serialize(stream, nodes.OrderBy(n => n.Name, StringComparer.Ordinal).ToList(), Json);
+            JsonSerializer.Serialize(stream, nodes.OrderBy(n => n.Name, StringComparer.Ordinal).ToList(), RemoteStoreJson.Default.ListRemoteNode);
         }
         File.Move(temporary, FilePath, overwrite: true);
         DurableFile.SyncDirectory(Path.GetDirectoryName(FilePath)!);
     }
 }
+
+/// <summary>remotes.json, apart from the CLI's other JSON: a node's token can never reach --json output by mistake.</summary>
+[JsonSourceGenerationOptions(JsonSerializerDefaults.Web, WriteIndented = true)]
+[JsonSerializable(typeof(List<RemoteNode>))]
+internal sealed partial class RemoteStoreJson : JsonSerializerContext;
