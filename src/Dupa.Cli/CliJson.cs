@@ -99,4 +99,7 @@ internal sealed partial class CliJson : JsonSerializerContext
 
     /// <summary>How the CLI reads and writes a node's JSON: the web defaults.</summary>
     public static JsonSerializerOptions Web => field ??= new(JsonSerializerDefaults.Web) { TypeInfoResolver = Resolver };
+
+    /// <summary>A type's metadata under <see cref="Web"/>: what the serializer's calls take in place of options.</summary>
+    public static JsonTypeInfo<T> WebInfo<T>() => (JsonTypeInfo<T>)Web.GetTypeInfo(typeof(T));
 }

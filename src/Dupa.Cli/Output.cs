@@ -2,6 +2,7 @@ using System.Globalization;
 using System.Text.Encodings.Web;
 using System.Text.Json;
 using System.Text.Json.Serialization;
+using System.Text.Json.Serialization.Metadata;
 using Spectre.Console;
 
 namespace Dupa.Cli;
@@ -24,7 +25,7 @@ public static class Output
         TypeInfoResolver = CliJson.Resolver,
     };
 
-    public static void Json<T>(T value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, JsonOptions));
+    public static void Json<T>(T value) => Console.Out.WriteLine(JsonSerializer.Serialize(value, (JsonTypeInfo<T>)JsonOptions.GetTypeInfo(typeof(T))));
 
     public static string Size(long bytes)
     {

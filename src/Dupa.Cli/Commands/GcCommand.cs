@@ -28,7 +28,7 @@ public static class GcCommand
                 if (remote is not null)
                 {
                     var job = await RemoteCommands.RunJobAsync(remote, new Node.Api.StartJobRequest("gc", DryRun: result.GetValue(dryRun), MaxUnused: result.GetValue(maxUnused)), cancellationToken);
-                    Print(System.Text.Json.JsonSerializer.Deserialize<GcResult>(job, CliJson.Web)!, result.GetValue(Globals.Json));
+                    Print(System.Text.Json.JsonSerializer.Deserialize(job, CliJson.WebInfo<GcResult>())!, result.GetValue(Globals.Json));
                     return ExitCodes.Ok;
                 }
             }

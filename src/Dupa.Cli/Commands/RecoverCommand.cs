@@ -69,7 +69,7 @@ public static class RecoverCommand
         {
             using var response = await client.SendAsync(Members.Request(HttpMethod.Get, $"https://{address}/peer/v1/recover"), cancellationToken);
             response.EnsureSuccessStatusCode();
-            granted = await response.Content.ReadFromJsonAsync<List<string>>(CliJson.Web, cancellationToken) ?? [];
+            granted = await response.Content.ReadFromJsonAsync(CliJson.WebInfo<List<string>>(), cancellationToken) ?? [];
         }
         catch (HttpRequestException e) when (e.StatusCode is { } status)
         {

@@ -6,7 +6,6 @@ using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
-using System.Text.Json.Serialization.Metadata;
 using Dupa.Core.Errors;
 using Dupa.Node.Api;
 using Dupa.Node.Security;
@@ -112,7 +111,7 @@ public sealed class NodeClient : IDisposable
     {
         try
         {
-            return await response.Content.ReadFromJsonAsync((JsonTypeInfo<T>)CliJson.Web.GetTypeInfo(typeof(T)), cancellationToken) ?? throw new JsonException("empty body");
+            return await response.Content.ReadFromJsonAsync(CliJson.WebInfo<T>(), cancellationToken) ?? throw new JsonException("empty body");
         }
         catch (JsonException e)
         {

@@ -36,8 +36,8 @@ public static class RemoteCommands
     {
         var element = await remote.Client.GetAsync<JsonElement>(remote.Api("tree", path) + (at is null ? "" : "?at=" + Uri.EscapeDataString(Globals.ParseTime(at).ToString("O"))), cancellationToken);
         return element.TryGetProperty("entries", out _)
-            ? element.Deserialize<ListingView>(CliJson.Web)!.Entries
-            : [element.Deserialize<EntryView>(CliJson.Web)!];
+            ? element.Deserialize(CliJson.WebInfo<ListingView>())!.Entries
+            : [element.Deserialize(CliJson.WebInfo<EntryView>())!];
     }
 
     public static async Task<int> GetAsync(RemoteVault remote, string path, string? to, int? version, string? at, CancellationToken cancellationToken)
@@ -87,7 +87,7 @@ public static class RemoteCommands
         }
         else
         {
-            files.Add(element.Deserialize<EntryView>(CliJson.Web)!);
+            files.Add(element.Deserialize(CliJson.WebInfo<EntryView>())!);
         }
         var parent = VaultPath.Parent(vaultPath);
         string Local(string p) => Path.Combine(Path.GetFullPath(to), p[(parent == VaultPath.Root ? 1 : parent.Length + 1)..]);
@@ -510,7 +510,7 @@ public static class RemoteCommands
         });
         return job.State switch
         {
-            "succeeded" => JsonSerializer.SerializeToElement(job.Result, CliJson.Web),
+            "succeeded" => JsonSerializer.SerializeToElement(job.Result, CliJson.WebInfo<object?>()),
             "cancelled" => throw new DupaException(ErrorCode.Cancelled, $"the {request.Kind} job was cancelled"),
             _ => throw new DupaException(ErrorCode.Unknown, $"the {request.Kind} job failed on the node: {job.Error}"),
         };
