@@ -24,8 +24,6 @@ public sealed record LsJson(string Name, string Path, NodeType Type, long Size, 
 
 public sealed record HistoryJson(int Version, DateTimeOffset Stored, long Size, DateTimeOffset Mtime, string Device, string Id);
 
-public sealed record LogJson(DateTimeOffset Time, string Device, long Sequence, string Action, string Summary, IReadOnlyList<string> Paths);
-
 public sealed record FindJson(int Total, IEnumerable<FindHitJson> Hits);
 
 public sealed record FindHitJson(string Path, NodeType Type, long Size, DateTimeOffset Mtime, string? Mime, int Version, HitSource Source, string? TrashItem, SortedSet<string> Tags);
@@ -35,10 +33,6 @@ public sealed record RemovedJson(string Path, string TrashItem);
 public sealed record TrashItemJson(string Item, string Path, DateTimeOffset Deleted, NodeType Type, int Files, long Size);
 
 public sealed record RestoredJson(string Item, string Path);
-
-public sealed record PurgedJson(int Purged);
-
-public sealed record TagCountJson(string Tag, int Paths);
 
 public sealed record LockJson(string Path, DateTimeOffset Until);
 
@@ -68,13 +62,10 @@ public sealed record RemotePutJson(int FilesAdded, int FilesChanged, int FilesUn
 [JsonSerializable(typeof(InitJson))]
 [JsonSerializable(typeof(IEnumerable<LsJson>))]
 [JsonSerializable(typeof(List<HistoryJson>))]
-[JsonSerializable(typeof(IEnumerable<LogJson>))]
 [JsonSerializable(typeof(FindJson))]
 [JsonSerializable(typeof(List<RemovedJson>))]
 [JsonSerializable(typeof(List<TrashItemJson>))]
 [JsonSerializable(typeof(RestoredJson))]
-[JsonSerializable(typeof(PurgedJson))]
-[JsonSerializable(typeof(List<TagCountJson>))]
 [JsonSerializable(typeof(LockJson))]
 [JsonSerializable(typeof(PolicyJson))]
 [JsonSerializable(typeof(ForgetJson))]

@@ -32,6 +32,11 @@ public sealed class RemoteModeTests
             Assert.Equal(UnixFileMode.UserRead | UnixFileMode.UserWrite, File.GetUnixFileMode(environment["DUPA_CONFIG"]!));
         }
         Assert.DoesNotContain("dupa_", login.Stdout + login.Stderr, StringComparison.Ordinal);
+        // remotes.json holds the API token; the list of nodes, as text or JSON, never prints it.
+        Assert.Contains("dupa_", File.ReadAllText(environment["DUPA_CONFIG"]!), StringComparison.Ordinal);
+        var remotes = Run("remote", "ls", "--json");
+        Assert.Equal("home", JsonDocument.Parse(remotes.Stdout).RootElement[0].GetProperty("name").GetString());
+        Assert.DoesNotContain("dupa_", remotes.Stdout + Run("remote", "ls").Stdout, StringComparison.Ordinal);
 
         Assert.Equal(0, Run("init", "--remote", "home", "--vault", "photos").ExitCode);
         var random = new SeededRandom(77);

@@ -33,7 +33,7 @@ public static class LogCommand
             var self = vault.Device?.Id;
             if (result.GetValue(Globals.Json))
             {
-                Output.Json(records.Select(r => new LogJson(r.Time.Time, r.Device.Hex, r.Sequence, r.Action, r.Summary, r.Paths)));
+                Output.Json(records.Select(Node.Api.LogRecordView.Of).ToList());
                 return ExitCodes.Ok;
             }
             foreach (var r in records)

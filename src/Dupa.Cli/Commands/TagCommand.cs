@@ -74,7 +74,7 @@ public static class TagCommand
                 return ExitCodes.Ok;
             }
             var counts = vault.State.Nodes.SelectMany(n => n.Tags).GroupBy(t => t, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal)
-                .Select(g => new TagCountJson(g.Key, g.Count())).ToList();
+                .Select(g => new Node.Api.TagCountView(g.Key, g.Count())).ToList();
             if (json)
             {
                 Output.Json(counts);

@@ -124,7 +124,7 @@ public static class TrashCommand
             var purged = TrashCommands.Purge(vault, chosen);
             if (result.GetValue(Globals.Json))
             {
-                Output.Json(new PurgedJson(purged));
+                Output.Json(new Node.Api.PurgedView(purged));
             }
             else
             {

@@ -20,7 +20,11 @@ public sealed record SetPolicyRequest(int TrashDays, IReadOnlyList<KeepRule>? Ru
 
 public sealed record LockRequest(string Path, DateTimeOffset Until);
 
-public sealed record LogRecordView(DateTimeOffset Time, string Device, long Sequence, string Action, string Summary, IReadOnlyList<string> Paths);
+public sealed record LogRecordView(DateTimeOffset Time, string Device, long Sequence, string Action, string Summary, IReadOnlyList<string> Paths)
+{
+    public static LogRecordView Of(LogRecord record) =>
+        new(record.Time.Time, record.Device.Hex, record.Sequence, record.Action, record.Summary, record.Paths);
+}
 
 public sealed record ChangeView(string Kind, string Path, string Type, long OldSize, long NewSize);
 
@@ -73,7 +77,7 @@ public static class RetentionEndpoints
         var skip = offset is null ? 0 : offset >= 0 ? offset.Value : throw new DupaException(ErrorCode.InvalidInput, "offset cannot be negative");
         var records = await Session(context, database, sessions, id).WithVaultAsync(vault =>
             LogHistory.Records(vault.Entries, string.IsNullOrEmpty(path) ? null : path).Skip(skip).Take(take)
-                .Select(r => new LogRecordView(r.Time.Time, r.Device.Hex, r.Sequence, r.Action, r.Summary, r.Paths)).ToList(), context.RequestAborted);
+                .Select(LogRecordView.Of).ToList(), context.RequestAborted);
         return Results.Ok(records);
     }
 
