@@ -91,7 +91,7 @@ internal static class Report
         var cores = int.Parse(Get(meta, "cores", "1"), inv);
         double? pipeline = null;
         if (ceilings.TryGetValue("fastcdc", out var cdc) && ceilings.TryGetValue("hmac-sha256", out var hmac) && ceilings.TryGetValue("aes-256-gcm", out var aes)
-            && ceilings.TryGetValue("zstd -3, text", out var zText) && ceilings.TryGetValue("zstd -3, random", out var zRandom))
+            && ceilings.TryGetValue("zstd -2, text", out var zText) && ceilings.TryGetValue("zstd -2, random", out var zRandom))
         {
             var perByte = (1 / cdc) + (1 / hmac) + (1 / aes) + (textFraction / zText) + ((1 - textFraction) / zRandom);
             var oneCore = 1 / perByte;
@@ -99,7 +99,7 @@ internal static class Report
             var disk = ceilings.TryGetValue("sequential write + fsync", out var d) ? d : double.MaxValue;
             pipeline = Math.Min(pipeline.Value, disk);
             md.AppendLine();
-            md.AppendLine(CultureInfo.InvariantCulture, $"Put pipeline (cut + chunk ID + zstd -3 on this corpus's mix, {textFraction:P0} text + AES-256-GCM): {Format(oneCore)} MiB/s on one core; ceiling with {cores} cores and the fsynced disk: **{Format(pipeline.Value)} MiB/s**.");
+            md.AppendLine(CultureInfo.InvariantCulture, $"Put pipeline (cut + chunk ID + zstd -2, the level D.U.P.A writes, on this corpus's mix, {textFraction:P0} text + AES-256-GCM): {Format(oneCore)} MiB/s on one core; ceiling with {cores} cores and the fsynced disk: **{Format(pipeline.Value)} MiB/s**.");
             var put = Median("dupa", "put_mibs");
             if (put is not null)
             {
