@@ -96,6 +96,13 @@ public sealed class StreamChunker : IDisposable
         return true;
     }
 
+    /// <summary>
+    /// Whether the chunk <see cref="Next"/> or <see cref="NextAsync"/> just gave is known to be the stream's last: the
+    /// stream has ended and nothing is left after it. Always known for a stream that fits the buffer (a file no larger
+    /// than it was listed); false may still be followed by the end.
+    /// </summary>
+    public bool IsAtEnd => _endOfStream && _start + _returned == _end;
+
     private bool IsRefillDue => _end - _start < _maxSize && !_endOfStream;
 
     private byte[] Advance()

@@ -69,6 +69,14 @@ internal sealed class FileReadAhead : IAsyncDisposable
                 Mime ??= MediaType.Sniff(chunk.Span[..Math.Min(chunk.Length, MediaType.SniffLength)]);
                 var id = vault.Codec.ComputeId(chunk.Span);
                 var job = vault.Chunks.StartSeal(id, BlobKind.Data, chunk.Span, onThisThread: chunk.Length < SealOnReaderBelow);
+                // The sealing job holds its own copy: the file's buffer goes back to the pool now rather than after the
+                // writer takes this chunk, which may be many files later. Files read ahead and waiting for the writer
+                // then hold one copy of their bytes, not two.
+                var last = chunker.IsAtEnd;
+                if (last)
+                {
+                    chunker.Dispose();
+                }
                 try
                 {
                     await _chunks.Writer.WriteAsync(new ReadChunk(id, chunk.Length, job), cancellationToken);
@@ -77,6 +85,10 @@ internal sealed class FileReadAhead : IAsyncDisposable
                 {
                     job?.Dispose();
                     throw;
+                }
+                if (last)
+                {
+                    break;
                 }
             }
         }

@@ -44,6 +44,32 @@ public sealed class StreamChunkerTests
     }
 
     [Fact]
+    public async Task NextAndNextAsync_AStreamThatFitsTheBuffer_TellsItsLastChunk()
+    {
+        // What a put relies on to give a file's buffer back before the writer takes its last chunk.
+        await ForEachSeedAsync(740, 60, async random =>
+        {
+            var cdc = RandomChunker(random);
+            var data = random.NextBytes(random.Next(1, 2 * cdc.Parameters.MaxSize));
+            using var chunker = new StreamChunker(new TricklingStream(data, random, random.Next(1, data.Length + 1)), cdc, expectedLength: data.Length);
+            var synchronous = random.Next(0, 2) == 0;
+            var done = 0;
+            while (true)
+            {
+                var chunk = synchronous ? chunker.Next() : await chunker.NextAsync();
+                Assert.False(chunk.IsEmpty, "the stream ended without a chunk marked last");
+                done += chunk.Length;
+                Assert.Equal(done == data.Length, chunker.IsAtEnd);
+                if (chunker.IsAtEnd)
+                {
+                    break;
+                }
+            }
+            Assert.True((synchronous ? chunker.Next() : await chunker.NextAsync()).IsEmpty);
+        });
+    }
+
+    [Fact]
     public async Task NextAsync_OneByteReads_GivesTheSameChunksAsSplit()
     {
         var cdc = new FastCdc(Small, GearTable.Derive(VectorSeed));
@@ -117,6 +143,10 @@ public sealed class StreamChunkerTests
                 return chunks;
             }
             Assert.True(chunk.Span.SequenceEqual(data.AsSpan(offset, chunk.Length)), $"chunk at {offset} differs from the input");
+            if (chunker.IsAtEnd)
+            {
+                Assert.Equal(data.Length, offset + chunk.Length);
+            }
             chunks.Add((offset, chunk.Length));
             offset += chunk.Length;
         }
