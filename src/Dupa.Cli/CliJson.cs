@@ -26,7 +26,7 @@ public sealed record HistoryJson(int Version, DateTimeOffset Stored, long Size, 
 
 public sealed record FindJson(int Total, IEnumerable<FindHitJson> Hits);
 
-public sealed record FindHitJson(string Path, NodeType Type, long Size, DateTimeOffset Mtime, string? Mime, int Version, HitSource Source, string? TrashItem, SortedSet<string> Tags);
+public sealed record FindHitJson(string Path, NodeType Type, long Size, DateTimeOffset Mtime, string? Mime, int Version, HitSource Source, string? TrashItem, IReadOnlyCollection<string> Tags);
 
 public sealed record RemovedJson(string Path, string TrashItem);
 

@@ -73,8 +73,7 @@ public static class TagCommand
                 }
                 return ExitCodes.Ok;
             }
-            var counts = vault.State.Nodes.SelectMany(n => n.Tags).GroupBy(t => t, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal)
-                .Select(g => new Node.Api.TagCountView(g.Key, g.Count())).ToList();
+            var counts = TagCommands.Counts(vault.State).Select(c => new Node.Api.TagCountView(c.Tag, c.Paths)).ToList();
             if (json)
             {
                 Output.Json(counts);

@@ -48,7 +48,14 @@ public sealed class TreeNode
     public List<FileVersion> Versions { get; }
 
     /// <summary>The node's tags, sorted; they follow it through moves and the trash.</summary>
-    public SortedSet<string> Tags { get; } = new(StringComparer.Ordinal);
+    public IReadOnlyCollection<string> Tags => (IReadOnlyCollection<string>?)_tags ?? [];
+
+    /// <summary>Made at a node's first tag: most nodes have none, and an empty set cost 48 bytes a node.</summary>
+    private SortedSet<string>? _tags;
+
+    internal void AddTag(string tag) => (_tags ??= new SortedSet<string>(StringComparer.Ordinal)).Add(tag);
+
+    internal void RemoveTag(string tag) => _tags?.Remove(tag);
 
     public FileVersion Current => Versions[^1];
 

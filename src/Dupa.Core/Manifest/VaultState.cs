@@ -281,11 +281,11 @@ public sealed class VaultState
         var node = _nodes.GetValueOrDefault(path) ?? throw new DupaException(ErrorCode.NotFound, $"tags for '{path}', which is not in the tree");
         foreach (var name in tag.Remove ?? [])
         {
-            node.Tags.Remove(TagName.Normalize(name));
+            node.RemoveTag(TagName.Normalize(name));
         }
         foreach (var name in tag.Add ?? [])
         {
-            node.Tags.Add(TagName.Normalize(name));
+            node.AddTag(TagName.Normalize(name));
         }
     }
 

@@ -4,7 +4,7 @@ using Dupa.Core.Manifest;
 
 namespace Dupa.Core.Vaults;
 
-/// <summary><c>dupa tag add|rm</c>: tags are recorded in the log like every other change.</summary>
+/// <summary><c>dupa tag add|rm|ls</c>: tags are recorded in the log like every other change.</summary>
 public static class TagCommands
 {
     /// <summary>Adds and removes tags on each path in one entry, after checking them all. Returns the paths' tags afterwards.</summary>
@@ -25,6 +25,10 @@ public static class TagCommands
             }
         }
         vault.Append([.. parsed.Select(p => (Operation)new TagOp(p, toAdd.Count > 0 ? toAdd : null, toRemove.Count > 0 ? toRemove : null))]);
-        return [.. parsed.Select(p => (p, (IReadOnlyCollection<string>)vault.State.Get(p)!.Tags))];
+        return [.. parsed.Select(p => (p, vault.State.Get(p)!.Tags))];
     }
+
+    /// <summary>Every tag on a live path, by name, with how many paths carry it: <c>dupa tag ls</c> and the tag list of the web UI.</summary>
+    public static IReadOnlyList<(string Tag, int Paths)> Counts(VaultState state) =>
+        [.. state.Nodes.SelectMany(n => n.Tags).GroupBy(t => t, StringComparer.Ordinal).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => (g.Key, g.Count()))];
 }

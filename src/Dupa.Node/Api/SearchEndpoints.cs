@@ -70,8 +70,7 @@ public static class SearchEndpoints
     private static async Task<IResult> Tags(string id, HttpContext context, NodeDatabase database, VaultSessions sessions)
     {
         VaultAccess.Require(context.User, database, id, VaultRoles.Viewer);
-        var counts = await sessions.Get(id).WithVaultAsync(vault => vault.State.Nodes.SelectMany(n => n.Tags).GroupBy(t => t, StringComparer.Ordinal)
-            .OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => new TagCountView(g.Key, g.Count())).ToList(), context.RequestAborted);
+        var counts = await sessions.Get(id).WithVaultAsync(vault => TagCommands.Counts(vault.State).Select(c => new TagCountView(c.Tag, c.Paths)).ToList(), context.RequestAborted);
         return Results.Ok(counts);
     }
 

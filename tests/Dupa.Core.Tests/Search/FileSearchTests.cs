@@ -59,9 +59,15 @@ public sealed class FileSearchTests
         Assert.Equal("/pics/readme.jpg", Assert.Single(FileSearch.Run(opened.State, new FileQuery { Type = ".jpg" }).Hits).Path);
         Assert.Single(FileSearch.Run(opened.State, new FileQuery { Tags = ["family"] }).Hits);
 
+        TagCommands.Change(opened, ["/pics/readme.jpg"], ["notes", "2023"], []);
+        Assert.Equal([("2023", 2), ("Family", 1), ("notes", 1)], TagCommands.Counts(opened.State));
+        Assert.Empty(opened.State.Get("/pics")!.Tags);
+
         TagCommands.Change(opened, ["/pics/2023/sea.dat"], [], ["2023"]);
         Assert.Equal(["Family"], opened.State.Get("/pics/2023/sea.dat")!.Tags);
         TrashCommands.Remove(opened, "/pics/2023");
+        // What is in the trash is counted no more.
+        Assert.Equal([("2023", 1), ("notes", 1)], TagCommands.Counts(opened.State));
         Assert.Empty(FileSearch.Run(opened.State, new FileQuery { Tags = ["family"] }).Hits);
         var trashed = Assert.Single(FileSearch.Run(opened.State, new FileQuery { Tags = ["family"], Trash = true }).Hits);
         Assert.Equal(HitSource.Trash, trashed.Source);
