@@ -87,6 +87,12 @@ public sealed class GarbageCollector
         }
 
         var written = CopyLiveChunks(moved, cancellationToken);
+        // A gc stopped before its commit leaves the packs it wrote as strays, and a pack's name is the hash of its
+        // bytes: this run, copying the same chunks, may write one of them again under the same name. That file is
+        // now needed, not stray.
+        var writtenHashes = written.Select(p => p.Hash).ToHashSet(StringComparer.Ordinal);
+        strays = [.. strays.Where(f => !writtenHashes.Contains(Path.GetFileNameWithoutExtension(f)))];
+        strayBytes = strays.Sum(f => new FileInfo(f).Length);
         // Exact, not estimated: new packs carry their own headers and trailers.
         var removed = delete.Concat(repack).ToHashSet(StringComparer.Ordinal);
         bytesFreed = strayBytes + packs.Where(p => removed.Contains(p.Hash)).Sum(p => p.Size) - written.Sum(p => p.Size);

@@ -139,6 +139,63 @@ public sealed class RetentionTests
     }
 
     [Fact]
+    public void Gc_AfterAGcStoppedBeforeItsCommit_KeepsThePackItWritesAgainUnderTheSameName()
+    {
+        // Found by the CLI's random-kill test: gc copies sealed chunks as they are, so a gc run again writes the pack
+        // the stopped one left, byte for byte, under the same name; deleting the stopped run's strays then deleted it.
+        using var vault = new TestVault();
+        var random = new SeededRandom(8);
+        var keep = random.NextBytes(100_000);
+        vault.WriteSource("keep.bin", keep);
+        vault.WriteSource("drop.bin", random.NextBytes(600_000));
+        vault.Put(vault.Source);
+        using (var opened = vault.Open(writable: true))
+        {
+            TrashCommands.Remove(opened, "/source/drop.bin");
+            TrashCommands.Purge(opened, [.. opened.State.Trash]);
+        }
+        var before = Path.Combine(Path.GetDirectoryName(vault.Directory)!, "before-gc");
+        CopyDirectory(vault.Directory, before);
+        var packsBefore = PackFiles(vault.Directory).Select(Path.GetFileName).ToHashSet();
+        using (var opened = vault.Open(writable: true))
+        {
+            Assert.Equal(1, new GarbageCollector(opened).Run(dryRun: false).PacksWritten);
+        }
+        var writtenByGc = PackFiles(vault.Directory).Where(f => !packsBefore.Contains(Path.GetFileName(f))).ToDictionary(f => Path.GetRelativePath(vault.Directory, f), File.ReadAllBytes);
+        Assert.Single(writtenByGc);
+
+        // The vault as it was before that gc, with what a gc stopped just before its commit leaves: its new pack.
+        Directory.Delete(vault.Directory, recursive: true);
+        CopyDirectory(before, vault.Directory);
+        foreach (var (relative, bytes) in writtenByGc)
+        {
+            Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(vault.Directory, relative))!);
+            File.WriteAllBytes(Path.Combine(vault.Directory, relative), bytes);
+        }
+        using (var opened = vault.Open(writable: true))
+        {
+            var result = new GarbageCollector(opened).Run(dryRun: false);
+            Assert.Equal(1, result.PacksWritten);
+            Assert.Equal(0, result.StrayFilesDeleted);
+        }
+        Assert.True(vault.Verify().IsClean);
+        Assert.Equal(keep, vault.ReadFile("/source/keep.bin"));
+    }
+
+    private static List<string> PackFiles(string vaultDirectory) =>
+        [.. Directory.EnumerateFiles(Path.Combine(vaultDirectory, "packs"), "*.pack", SearchOption.AllDirectories)];
+
+    private static void CopyDirectory(string from, string to)
+    {
+        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
+        {
+            var target = Path.Combine(to, Path.GetRelativePath(from, file));
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            File.Copy(file, target);
+        }
+    }
+
+    [Fact]
     public void Gc_RemovesStrayPacksLeftByACrash_AndNeverAPackThatIsNeeded()
     {
         using var vault = new TestVault();
