@@ -55,7 +55,13 @@ public sealed class TreeNode
 
     internal void AddTag(string tag) => (_tags ??= new SortedSet<string>(StringComparer.Ordinal)).Add(tag);
 
-    internal void RemoveTag(string tag) => _tags?.Remove(tag);
+    internal void RemoveTag(string tag)
+    {
+        if (_tags?.Remove(tag) == true && _tags.Count == 0)
+        {
+            _tags = null;
+        }
+    }
 
     public FileVersion Current => Versions[^1];
 

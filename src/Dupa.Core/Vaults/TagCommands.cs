@@ -25,7 +25,8 @@ public static class TagCommands
             }
         }
         vault.Append([.. parsed.Select(p => (Operation)new TagOp(p, toAdd.Count > 0 ? toAdd : null, toRemove.Count > 0 ? toRemove : null))]);
-        return [.. parsed.Select(p => (p, vault.State.Get(p)!.Tags))];
+        // Copies: the caller may read them after the vault has moved on.
+        return [.. parsed.Select(p => (p, (IReadOnlyCollection<string>)[.. vault.State.Get(p)!.Tags]))];
     }
 
     /// <summary>Every tag on a live path, by name, with how many paths carry it: <c>dupa tag ls</c> and the tag list of the web UI.</summary>

@@ -61,10 +61,16 @@ public static class SearchEndpoints
             Offset = offset is null ? 0 : offset >= 0 ? offset.Value : throw new DupaException(ErrorCode.InvalidInput, "offset cannot be negative"),
         };
         VaultAccess.Require(context.User, database, id, VaultRoles.Viewer);
-        var result = await sessions.Get(id).WithVaultAsync(vault => FileSearch.Run(vault.State, query), context.RequestAborted);
-        return Results.Ok(new SearchResultView(result.Total, query.Offset, [.. result.Hits.Select(h => new SearchHitView(h.Path, h.Name, Entries.TypeName(h.Node.Type), h.Version.Size,
-            DateTimeOffset.FromUnixTimeMilliseconds(h.Version.MtimeNs / 1_000_000), h.Version.Mime, h.VersionNumber, h.Version.Ref.ToString(),
-            h.Source.ToString().ToLowerInvariant(), h.TrashItem?.ToString(), h.Node.Tags))]));
+        // The views are made under the vault's turn, with a copy of each node's tags: a tag change or a fold may
+        // change the live set while the response is being written.
+        var view = await sessions.Get(id).WithVaultAsync(vault =>
+        {
+            var result = FileSearch.Run(vault.State, query);
+            return new SearchResultView(result.Total, query.Offset, [.. result.Hits.Select(h => new SearchHitView(h.Path, h.Name, Entries.TypeName(h.Node.Type), h.Version.Size,
+                DateTimeOffset.FromUnixTimeMilliseconds(h.Version.MtimeNs / 1_000_000), h.Version.Mime, h.VersionNumber, h.Version.Ref.ToString(),
+                h.Source.ToString().ToLowerInvariant(), h.TrashItem?.ToString(), [.. h.Node.Tags]))]);
+        }, context.RequestAborted);
+        return Results.Ok(view);
     }
 
     private static async Task<IResult> Tags(string id, HttpContext context, NodeDatabase database, VaultSessions sessions)
@@ -79,7 +85,7 @@ public static class SearchEndpoints
         VaultAccess.Require(context.User, database, id, VaultRoles.Editor);
         var (path, tags) = (await sessions.Get(id).WithVaultAsync(vault => TagCommands.Change(vault, [request.Path], request.Add ?? [], request.Remove ?? []), context.RequestAborted))[0];
         CurrentUser.Activity(context, id, "file.tagged", path);
-        return Results.Ok(new TagsView(path, [.. tags]));
+        return Results.Ok(new TagsView(path, tags));
     }
 }
 

@@ -68,6 +68,9 @@ public sealed class FileSearchTests
         TrashCommands.Remove(opened, "/pics/2023");
         // What is in the trash is counted no more.
         Assert.Equal([("2023", 1), ("notes", 1)], TagCommands.Counts(opened.State));
+        TagCommands.Change(opened, ["/pics/readme.jpg"], [], ["notes", "2023"]);
+        Assert.Empty(opened.State.Get("/pics/readme.jpg")!.Tags);
+        Assert.Empty(TagCommands.Counts(opened.State));
         Assert.Empty(FileSearch.Run(opened.State, new FileQuery { Tags = ["family"] }).Hits);
         var trashed = Assert.Single(FileSearch.Run(opened.State, new FileQuery { Tags = ["family"], Trash = true }).Hits);
         Assert.Equal(HitSource.Trash, trashed.Source);
