@@ -81,7 +81,7 @@ public sealed class ReplicationTests
 
         // Disaster recovery: the replica's copy, on a new machine, with the passphrase.
         using var recovered = new TempDirectory("dupa-recovered-");
-        CopyDirectory(replicaDirectory, recovered.Path);
+        DirectoryCopy.Copy(replicaDirectory, recovered.Path);
         using (var opened = Vault.Open(recovered.Path, VaultSecret.Passphrase("vault passphrase"), new VaultOpenOptions { Writable = true }))
         {
             IndexRebuilder.Rebuild(opened);
@@ -180,16 +180,6 @@ public sealed class ReplicationTests
         catch (TimeoutException)
         {
             Assert.Fail("the replica did not catch up; its node's status: " + status);
-        }
-    }
-
-    private static void CopyDirectory(string from, string to)
-    {
-        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
-        {
-            var target = Path.Combine(to, Path.GetRelativePath(from, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
         }
     }
 }

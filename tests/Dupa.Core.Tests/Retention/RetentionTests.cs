@@ -117,15 +117,9 @@ public sealed class RetentionTests
     public void Gc_RepacksAPackThatIsMostlyGarbage_AndDeletesOneThatIsAllGarbage()
     {
         using var vault = new TestVault();
-        var random = new SeededRandom(6);
-        var keep = random.NextBytes(100_000);
-        vault.WriteSource("keep.bin", keep);
-        vault.WriteSource("drop.bin", random.NextBytes(600_000));
-        vault.Put(vault.Source);
+        var keep = PutOneFileAndPurgeALargerOne(vault, seed: 6);
         using (var opened = vault.Open(writable: true))
         {
-            TrashCommands.Remove(opened, "/source/drop.bin");
-            TrashCommands.Purge(opened, [.. opened.State.Trash]);
             var packs = opened.Index.Packs().Count;
             var result = new GarbageCollector(opened).Run(dryRun: false);
             Assert.Equal(1, result.PacksRepacked);
@@ -144,18 +138,9 @@ public sealed class RetentionTests
         // Found by the CLI's random-kill test: gc copies sealed chunks as they are, so a gc run again writes the pack
         // the stopped one left, byte for byte, under the same name; deleting the stopped run's strays then deleted it.
         using var vault = new TestVault();
-        var random = new SeededRandom(8);
-        var keep = random.NextBytes(100_000);
-        vault.WriteSource("keep.bin", keep);
-        vault.WriteSource("drop.bin", random.NextBytes(600_000));
-        vault.Put(vault.Source);
-        using (var opened = vault.Open(writable: true))
-        {
-            TrashCommands.Remove(opened, "/source/drop.bin");
-            TrashCommands.Purge(opened, [.. opened.State.Trash]);
-        }
+        var keep = PutOneFileAndPurgeALargerOne(vault, seed: 8);
         var before = Path.Combine(Path.GetDirectoryName(vault.Directory)!, "before-gc");
-        CopyDirectory(vault.Directory, before);
+        DirectoryCopy.Copy(vault.Directory, before);
         var packsBefore = PackFiles(vault.Directory).Select(Path.GetFileName).ToHashSet();
         using (var opened = vault.Open(writable: true))
         {
@@ -166,7 +151,7 @@ public sealed class RetentionTests
 
         // The vault as it was before that gc, with what a gc stopped just before its commit leaves: its new pack.
         Directory.Delete(vault.Directory, recursive: true);
-        CopyDirectory(before, vault.Directory);
+        DirectoryCopy.Copy(before, vault.Directory);
         foreach (var (relative, bytes) in writtenByGc)
         {
             Directory.CreateDirectory(Path.GetDirectoryName(Path.Combine(vault.Directory, relative))!);
@@ -182,18 +167,25 @@ public sealed class RetentionTests
         Assert.Equal(keep, vault.ReadFile("/source/keep.bin"));
     }
 
+    /// <summary>
+    /// Puts /source/keep.bin (100 KB, returned) and /source/drop.bin (600 KB) into one pack, then deletes and purges
+    /// drop.bin: a pack that is mostly garbage, which gc repacks.
+    /// </summary>
+    private static byte[] PutOneFileAndPurgeALargerOne(TestVault vault, ulong seed)
+    {
+        var random = new SeededRandom(seed);
+        var keep = random.NextBytes(100_000);
+        vault.WriteSource("keep.bin", keep);
+        vault.WriteSource("drop.bin", random.NextBytes(600_000));
+        vault.Put(vault.Source);
+        using var opened = vault.Open(writable: true);
+        TrashCommands.Remove(opened, "/source/drop.bin");
+        TrashCommands.Purge(opened, [.. opened.State.Trash]);
+        return keep;
+    }
+
     private static List<string> PackFiles(string vaultDirectory) =>
         [.. Directory.EnumerateFiles(Path.Combine(vaultDirectory, "packs"), "*.pack", SearchOption.AllDirectories)];
-
-    private static void CopyDirectory(string from, string to)
-    {
-        foreach (var file in Directory.EnumerateFiles(from, "*", SearchOption.AllDirectories))
-        {
-            var target = Path.Combine(to, Path.GetRelativePath(from, file));
-            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
-            File.Copy(file, target);
-        }
-    }
 
     [Fact]
     public void Gc_RemovesStrayPacksLeftByACrash_AndNeverAPackThatIsNeeded()
