@@ -19,7 +19,9 @@ namespace Dupa.Core.Files;
 /// The tree is walked first (<see cref="SourceWalk"/>, one lstat per entry). Then files are read, cut and sealed several at a time ahead of
 /// the one writer (<see cref="FileReadAhead"/>), which appends their chunks to packs and their changes to the log
 /// in the walk's order. Reading one file at a time left a core idle on trees of small files: 20,000 files of
-/// 1–32 KiB took 3.7 s with the put's threads waiting on each other most of that time.
+/// 1–32 KiB took 3.7 s with the put's threads waiting on each other most of that time. The kernel is asked to fetch
+/// the files planned beyond those being read (<see cref="ReadHints"/>): with the page cache cold, the corpus's first
+/// put took 3.6–3.9 s instead of 4.4–4.8 s, with 5.5–5.8 s of CPU instead of 6.4–6.7 s (4 pairs, native).
 /// </remarks>
 public sealed class FileImporter
 {
@@ -71,6 +73,9 @@ public sealed class FileImporter
 
         public string? Error;
 
+        /// <summary>A file to read; <see cref="Reading"/> once its reading has started.</summary>
+        public bool ToRead;
+
         public FileReadAhead? Reading;
     }
 
@@ -96,6 +101,8 @@ public sealed class FileImporter
         var startBytes = _vault.Chunks.BytesWritten;
         var startChunks = _vault.Chunks.ChunksWritten;
         var window = new Queue<Planned>();
+        var toRead = new Queue<Planned>();
+        using var hints = new ReadHints();
         try
         {
             var planned = 0;
@@ -104,16 +111,22 @@ public sealed class FileImporter
             while (planned < items.Count || window.Count > 0)
             {
                 cancellationToken.ThrowIfCancellationRequested();
-                while (planned < items.Count && window.Count < ItemsAhead
-                    && (reading == 0 || (reading < FilesAhead && readingBytes + items[planned].Size <= BytesAhead)))
+                while (planned < items.Count && window.Count < ItemsAhead)
                 {
-                    var next = Plan(items, planned++, cancellationToken);
+                    var next = Plan(items, planned++);
                     window.Enqueue(next);
-                    if (next.Reading is not null)
+                    if (next.ToRead)
                     {
-                        reading++;
-                        readingBytes += next.Item.Size;
+                        toRead.Enqueue(next);
+                        hints.Add(() => Volatile.Read(ref next.Reading) is null ? next.Item.Source : null);
                     }
+                }
+                while (toRead.TryPeek(out var next) && (reading == 0 || (reading < FilesAhead && readingBytes + next.Item.Size <= BytesAhead)))
+                {
+                    toRead.Dequeue();
+                    Volatile.Write(ref next.Reading, FileReadAhead.Start(_vault, next.Item.Source, next.Item.Size, cancellationToken));
+                    reading++;
+                    readingBytes += next.Item.Size;
                 }
                 var item = window.Dequeue();
                 if (item.Reading is not null)
@@ -167,9 +180,10 @@ public sealed class FileImporter
 
     /// <summary>
     /// Checks an item ahead of the writer: for a file, whether it changed since the last put and may be put where it
-    /// goes; a file to read starts being read at once.
+    /// goes. A file to read is read once it is among the next <see cref="FilesAhead"/>; until then the kernel is asked
+    /// to fetch it (<see cref="ReadHints"/>).
     /// </summary>
-    private Planned Plan(List<SourceWalk.Item> items, int index, CancellationToken cancellationToken)
+    private Planned Plan(List<SourceWalk.Item> items, int index)
     {
         var item = items[index];
         var planned = new Planned(item) { Existing = _vault.State.Get(item.Target) };
@@ -194,7 +208,7 @@ public sealed class FileImporter
             planned.Error = e.Message;
             return planned;
         }
-        planned.Reading = FileReadAhead.Start(_vault, item.Source, item.Size, cancellationToken);
+        planned.ToRead = true;
         return planned;
     }
 

@@ -22,6 +22,7 @@ internal static partial class Posix
     private const uint RenameNoReplace = 1;
     private const int EExist = 17, EInval = 22, ENoSys = 38;
     private const long UtimeOmit = (1L << 30) - 2;
+    private const int FAdvWillNeed = 3;
 
     [LibraryImport(Libc, EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int Open(string path, int flags);
@@ -44,6 +45,9 @@ internal static partial class Posix
     [LibraryImport(Libc, EntryPoint = "posix_fadvise")]
     private static partial int FAdvise(SafeFileHandle fd, long offset, long length, int advice);
 
+    [LibraryImport(Libc, EntryPoint = "posix_fadvise")]
+    private static partial int FAdvise(int fd, long offset, long length, int advice);
+
     [LibraryImport(Libc, EntryPoint = "close")]
     private static partial int Close(int fd);
 
@@ -57,10 +61,29 @@ internal static partial class Posix
     /// </summary>
     public static void WillNeed(SafeFileHandle handle, long offset = 0, long length = 0)
     {
-        const int willNeed = 3;
         if (OperatingSystem.IsLinux())
         {
-            _ = FAdvise(handle, offset, length, willNeed);
+            _ = FAdvise(handle, offset, length, FAdvWillNeed);
+        }
+    }
+
+    /// <summary>
+    /// <see cref="WillNeed(SafeFileHandle, long, long)"/> for the first <paramref name="length"/> bytes of the file at
+    /// <paramref name="path"/>, opened only for that (non-blocking, so a file swapped for a FIFO cannot hang it).
+    /// Only a hint: a file that cannot be opened is left alone.
+    /// </summary>
+    public static void WillNeed(string path, long length)
+    {
+        const int readNonBlocking = 0x800 | 0x80000; // O_RDONLY | O_NONBLOCK | O_CLOEXEC
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+        var fd = Open(path, readNonBlocking);
+        if (fd >= 0)
+        {
+            _ = FAdvise(fd, 0, length, FAdvWillNeed);
+            _ = Close(fd);
         }
     }
 
