@@ -33,7 +33,12 @@ public sealed class FileImporter
     /// </summary>
     private const int FilesAhead = 16;
 
-    private const long BytesAhead = 16 * 1024 * 1024;
+    /// <summary>
+    /// 8 MiB rather than 16 since the kernel fetches the files ahead (<see cref="ReadHints"/>): the corpus's first put
+    /// peaked at 126 instead of 131 MiB (medians of 8 pairs, cold) in the same time (3.64 against 3.63 s). Without the
+    /// hints, 8 MiB had cost 0.18 s.
+    /// </summary>
+    private const long BytesAhead = 8 * 1024 * 1024;
 
     /// <summary>Items whose checks are made ahead of the writer: directories and unchanged files need no reading.</summary>
     private const int ItemsAhead = 256;
