@@ -50,9 +50,9 @@ public static class ContentWriter
             var list = ChunkList.Encode(chunks);
             var listId = vault.Codec.ComputeId(list);
             vault.Chunks.Add(listId, BlobKind.ChunkList, list);
-            return op with { List = listId.ToBase64(), Count = chunks.Count, Chunks = null };
+            return op with { List = listId, Count = chunks.Count, Chunks = null };
         }
-        return op with { Chunks = chunks.Select(c => new ChunkRef(c.Id.ToBase64(), c.Length)).ToList(), List = null, Count = null };
+        return op with { Chunks = chunks.Select(c => new ChunkRef(c.Id, c.Length)).ToList(), List = null, Count = null };
     }
 
     /// <summary>The version a new put of <paramref name="type"/> at <paramref name="path"/> replaces, for conflict detection; null if none.</summary>

@@ -189,7 +189,7 @@ public sealed class FileExporter
             foreach (var chunk in chunks)
             {
                 pieces.Add(new Piece(file, ids.Count, offset, chunk.Len));
-                ids.Add(ChunkId.FromBase64(chunk.Id));
+                ids.Add(chunk.Id);
                 offset += chunk.Len;
             }
         }

@@ -65,11 +65,11 @@ internal sealed class VaultFileStream : Stream
         {
             _current?.Dispose();
             _current = null;
-            _current = _vault.Chunks.Read(ChunkId.FromBase64(_chunks[index].Id), BlobKind.Data);
+            _current = _vault.Chunks.Read(_chunks[index].Id, BlobKind.Data);
             _currentIndex = index;
             if (_current.Value.Length != _chunks[index].Len)
             {
-                throw new IntegrityException($"chunk {ChunkId.FromBase64(_chunks[index].Id).Short}", "its length differs from the chunk list");
+                throw new IntegrityException($"chunk {_chunks[index].Id.Short}", "its length differs from the chunk list");
             }
         }
         var within = (int)(_position - _starts[index]);

@@ -1,6 +1,7 @@
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Dupa.Core.Retention;
+using Dupa.Core.Storage;
 
 namespace Dupa.Core.Manifest;
 
@@ -28,15 +29,19 @@ public enum NodeType
     [JsonStringEnumMemberName("symlink")] Symlink,
 }
 
-/// <summary>A chunk of a file: its ID (base64) and plaintext length.</summary>
-public sealed record ChunkRef(string Id, int Len);
+/// <summary>
+/// A chunk of a file: its ID (base64 in a payload) and plaintext length. A value of 40 bytes held in its list: as a
+/// record holding the ID's base64 text it took 144 bytes a chunk of every version the state holds.
+/// </summary>
+public readonly record struct ChunkRef([property: JsonConverter(typeof(ChunkIdBase64Converter))] ChunkId Id, int Len);
 
 /// <summary>A new version of a file or symlink, or a directory's metadata. Content is inline chunks or a list blob.</summary>
 public sealed record PutOp(string Path, NodeType Type, long Size, long Mtime, int Mode) : Operation
 {
     public string? Target { get; init; }
     public IReadOnlyList<ChunkRef>? Chunks { get; init; }
-    public string? List { get; init; }
+    [JsonConverter(typeof(ChunkIdBase64Converter))]
+    public ChunkId? List { get; init; }
     public int? Count { get; init; }
 
     /// <summary>The media type sniffed from the file's first bytes (files only; absent in older entries).</summary>
@@ -98,3 +103,26 @@ public sealed record Payload(IReadOnlyList<Operation> Ops)
 [JsonSerializable(typeof(Payload))]
 [JsonSerializable(typeof(RetentionPolicy))]
 internal sealed partial class ManifestJson : JsonSerializerContext;
+
+/// <summary>A chunk ID as base64 text of its 32 bytes; anything else is a malformed payload.</summary>
+internal sealed class ChunkIdBase64Converter : JsonConverter<ChunkId>
+{
+    public override ChunkId Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
+    {
+        Span<byte> bytes = stackalloc byte[ChunkId.Size + 3];
+        if (reader.TokenType != JsonTokenType.String || reader.ValueIsEscaped || reader.HasValueSequence
+            || System.Buffers.Text.Base64.DecodeFromUtf8(reader.ValueSpan, bytes, out var consumed, out var written) != System.Buffers.OperationStatus.Done
+            || consumed != reader.ValueSpan.Length || written != ChunkId.Size)
+        {
+            throw new JsonException("a chunk ID is not base64 of 32 bytes");
+        }
+        return ChunkId.Read(bytes);
+    }
+
+    public override void Write(Utf8JsonWriter writer, ChunkId value, JsonSerializerOptions options)
+    {
+        Span<byte> bytes = stackalloc byte[ChunkId.Size];
+        value.Write(bytes);
+        writer.WriteBase64StringValue(bytes);
+    }
+}

@@ -3,7 +3,6 @@ using System.Text;
 using Dupa.Core.Errors;
 using Dupa.Core.Files;
 using Dupa.Core.Retention;
-using Dupa.Core.Storage;
 
 namespace Dupa.Core.Manifest;
 
@@ -180,7 +179,7 @@ public sealed class VaultState
             return;
         }
         var content = put.List is { } list
-            ? new FileContent([], ChunkId.FromBase64(list), put.Count ?? 0)
+            ? new FileContent([], list, put.Count ?? 0)
             : new FileContent(put.Chunks ?? [], null, put.Chunks?.Count ?? 0);
         var version = new FileVersion(opRef, clock, put.Type, put.Size, put.Mtime, put.Mode, put.Target, content) { Mime = put.Mime };
         if (put.Type != NodeType.Directory)

@@ -30,10 +30,6 @@ public readonly record struct ChunkId(ulong A, ulong B, ulong C, ulong D)
         return bytes;
     }
 
-    public static ChunkId FromBase64(string text) => Read(Convert.FromBase64String(text));
-
-    public string ToBase64() => Convert.ToBase64String(ToArray());
-
     public string Hex => Convert.ToHexStringLower(ToArray());
 
     /// <summary>The first 12 hex characters, enough to name a chunk in a message.</summary>

@@ -39,7 +39,7 @@ public static class ChunkList
             {
                 throw new IntegrityException(where, "malformed chunk list");
             }
-            chunks[i] = new ChunkRef(ChunkId.Read(record).ToBase64(), length);
+            chunks[i] = new ChunkRef(ChunkId.Read(record), length);
         }
         return chunks;
     }

@@ -51,7 +51,7 @@ public static class FileCommands
         var op = new PutOp(path, NodeType.File, old.Size, old.MtimeNs, old.Mode)
         {
             Chunks = old.Content.List is null ? old.Content.Chunks : null,
-            List = old.Content.List?.ToBase64(),
+            List = old.Content.List,
             Count = old.Content.List is null ? null : old.Content.Count,
             Mime = old.Mime,
             Base = node.Current.Ref.ToString(),

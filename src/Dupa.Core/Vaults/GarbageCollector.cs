@@ -132,7 +132,7 @@ public sealed class GarbageCollector
                 // A damaged chunk list throws: gc stops rather than guess what it referred to.
                 foreach (var chunk in _vault.ResolveChunks(version.Content))
                 {
-                    referenced.Add(ChunkId.FromBase64(chunk.Id));
+                    referenced.Add(chunk.Id);
                 }
             }
             if (i % 1024 == 0)

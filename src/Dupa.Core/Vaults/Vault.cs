@@ -446,7 +446,7 @@ public sealed partial class Vault : IDisposable
             }
             foreach (var chunk in ResolveChunks(version.Content))
             {
-                var id = ChunkId.FromBase64(chunk.Id);
+                var id = chunk.Id;
                 if (!Chunks.Contains(id) && seen.Add(id))
                 {
                     missing.Add((id, BlobKind.Data));

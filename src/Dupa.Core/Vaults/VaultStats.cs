@@ -29,7 +29,7 @@ public sealed record VaultStats(
         {
             foreach (var chunk in vault.ResolveChunks(version.Content))
             {
-                unique[ChunkId.FromBase64(chunk.Id)] = chunk.Len;
+                unique[chunk.Id] = chunk.Len;
             }
         }
         var packs = vault.Index.Packs();

@@ -483,9 +483,9 @@ public sealed class Verifier
                 }
                 foreach (var chunk in chunks)
                 {
-                    if (!indexChunks.ContainsKey(ChunkId.FromBase64(chunk.Id)))
+                    if (!indexChunks.ContainsKey(chunk.Id))
                     {
-                        problems.Add(new VerifyProblem(where, $"chunk {ChunkId.FromBase64(chunk.Id).Short} is missing"));
+                        problems.Add(new VerifyProblem(where, $"chunk {chunk.Id.Short} is missing"));
                     }
                 }
             }

@@ -110,7 +110,7 @@ public sealed class MemberSyncTests
         a.Put(a.WriteSource("two.bin", random.NextBytes(3000)));
         using var vaultA = a.Open(writable: true);
         using var vaultB = Join(vaultA, root.Combine("b"));
-        var victim = ChunkId.FromBase64(vaultA.State.Get("/one.bin")!.Current.Content.Chunks[0].Id);
+        var victim = vaultA.State.Get("/one.bin")!.Current.Content.Chunks[0].Id;
         var peer = new DirectoryPeer(vaultA) { Alter = victim };
 
         var error = await Assert.ThrowsAsync<IntegrityException>(() => MemberSync.PullAsync(vaultB.Directory, Direct(vaultB), peer, null, CancellationToken.None));

@@ -56,7 +56,7 @@ public sealed class KeyRotationTests
         using var stale = new KeyRing(epochZeroKey, Convert.FromHexString(vault.Init.VaultId));
         using var owner2 = vault.Open();
         var after = owner2.State.Get("/after.txt")!.Current.Content.Chunks;
-        var chunk = ChunkId.FromBase64(after[0].Id);
+        var chunk = after[0].Id;
         var sealedChunk = owner2.ReadSealedChunk(chunk)!;
         Assert.Equal(1, sealedChunk[3]);
         Assert.Equal(ErrorCode.KeyRotated, Assert.Throws<DupaException>(() => new ChunkCodec(stale).Open(chunk, BlobKind.Data, sealedChunk, new byte[secret.Length], "test")).Code);
