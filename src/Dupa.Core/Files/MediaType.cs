@@ -49,7 +49,16 @@ public static class MediaType
         (0, "SQLite format 3\0"u8.ToArray(), "application/vnd.sqlite3"),
     ];
 
+    /// <summary>Every type <see cref="Sniff"/> returns, each one string.</summary>
+    private static readonly HashSet<string> Known = [Binary, Text, Empty, .. Signatures.Select(s => s.Type)];
+
     private static readonly UTF8Encoding StrictUtf8 = new(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>
+    /// The one string of a known type equal to <paramref name="mime"/> (else <paramref name="mime"/>): each put read from a
+    /// log holds its own copy of its type's name, 40 bytes a file in the state.
+    /// </summary>
+    public static string? Shared(string? mime) => mime is not null && Known.TryGetValue(mime, out var known) ? known : mime;
 
     public static string Sniff(ReadOnlySpan<byte> head)
     {

@@ -332,4 +332,23 @@ public sealed class RoundTripTests
         Assert.Equal(4, opened.State.Get("/n.txt")!.Current.Size);
         Assert.Null(opened.StateAt(new DateTimeOffset(2025, 12, 31, 0, 0, 0, TimeSpan.Zero)).Get("/n.txt"));
     }
+
+    [Fact]
+    public void Open_FilesOfAKnownType_ShareOneStringForIt_AndAnUnknownTypeIsKept()
+    {
+        using var vault = new TestVault();
+        vault.WriteSource("a.txt", "one"u8.ToArray());
+        vault.WriteSource("b.txt", "two"u8.ToArray());
+        vault.Put(vault.Source);
+        using (var writer = vault.Open(writable: true))
+        {
+            writer.Append([new PutOp("/odd", NodeType.File, 0, 0, 0x1A4) { Chunks = [], Mime = "application/x-odd" }]);
+        }
+
+        using var opened = vault.Open();
+
+        Assert.Same(MediaType.Text, opened.State.Get("/source/a.txt")!.Current.Mime);
+        Assert.Same(MediaType.Text, opened.State.Get("/source/b.txt")!.Current.Mime);
+        Assert.Equal("application/x-odd", opened.State.Get("/odd")!.Current.Mime);
+    }
 }
