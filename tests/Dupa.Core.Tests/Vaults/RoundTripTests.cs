@@ -128,8 +128,9 @@ public sealed class RoundTripTests
         var originals = new Dictionary<string, byte[]>();
         for (var i = 0; i < 120; i++)
         {
-            // Small files, empty ones, and a few of hundreds of chunks each (the test vault's chunks are 1–16 KiB).
-            var size = i % 40 == 0 ? random.Next(400_000, 900_000) : i % 13 == 0 ? 0 : random.Next(1, 20_000);
+            // Small files, empty ones, a few of hundreds of chunks each (the test vault's chunks are 1–16 KiB), and one
+            // larger than a worker's run of pieces, so that several workers write it at once.
+            var size = i == 0 ? 5_000_000 : i % 40 == 0 ? random.Next(400_000, 900_000) : i % 13 == 0 ? 0 : random.Next(1, 20_000);
             var relative = $"tree/d{i % 7}/f{i}.bin";
             originals[relative] = random.NextBytes(size);
             vault.WriteSource(relative, originals[relative]);
