@@ -1,3 +1,5 @@
+using System.Buffers;
+using System.Buffers.Text;
 using System.Text.Json;
 using System.Text.Json.Serialization;
 using Dupa.Core.Retention;
@@ -33,7 +35,7 @@ public enum NodeType
 /// A chunk of a file: its ID (base64 in a payload) and plaintext length. A value of 40 bytes held in its list: as a
 /// record holding the ID's base64 text it took 144 bytes a chunk of every version the state holds.
 /// </summary>
-public readonly record struct ChunkRef([property: JsonConverter(typeof(ChunkIdBase64Converter))] ChunkId Id, int Len);
+public readonly record struct ChunkRef([property: JsonConverter(typeof(ChunkIdBase64Converter)), JsonRequired] ChunkId Id, [property: JsonRequired] int Len);
 
 /// <summary>A new version of a file or symlink, or a directory's metadata. Content is inline chunks or a list blob.</summary>
 public sealed record PutOp(string Path, NodeType Type, long Size, long Mtime, int Mode) : Operation
@@ -104,17 +106,32 @@ public sealed record Payload(IReadOnlyList<Operation> Ops)
 [JsonSerializable(typeof(RetentionPolicy))]
 internal sealed partial class ManifestJson : JsonSerializerContext;
 
-/// <summary>A chunk ID as base64 text of its 32 bytes; anything else is a malformed payload.</summary>
+/// <summary>
+/// A chunk ID as base64 text of its 32 bytes; anything else is a malformed payload. Written as a string was before
+/// (System.Text.Json's default encoder writes '+' as \u002B), and read unescaped, so every payload ever written reads.
+/// </summary>
 internal sealed class ChunkIdBase64Converter : JsonConverter<ChunkId>
 {
+    private const int Base64Length = 44;
+
+    /// <summary>The longest text that can stand for 44 characters: each one escaped as \uXXXX.</summary>
+    private const int MaxRawLength = 6 * Base64Length;
+
     public override ChunkId Read(ref Utf8JsonReader reader, Type typeToConvert, JsonSerializerOptions options)
     {
-        Span<byte> bytes = stackalloc byte[ChunkId.Size + 3];
-        if (reader.TokenType != JsonTokenType.String || reader.ValueIsEscaped || reader.HasValueSequence
-            || System.Buffers.Text.Base64.DecodeFromUtf8(reader.ValueSpan, bytes, out var consumed, out var written) != System.Buffers.OperationStatus.Done
-            || consumed != reader.ValueSpan.Length || written != ChunkId.Size)
+        var rawLength = reader.HasValueSequence ? reader.ValueSequence.Length : reader.ValueSpan.Length;
+        if (reader.TokenType != JsonTokenType.String || rawLength > MaxRawLength)
         {
-            throw new JsonException("a chunk ID is not base64 of 32 bytes");
+            throw Malformed();
+        }
+        Span<byte> text = stackalloc byte[MaxRawLength];
+        var length = reader.CopyString(text);
+        Span<byte> bytes = stackalloc byte[ChunkId.Size + 3];
+        if (length != Base64Length
+            || Base64.DecodeFromUtf8(text[..length], bytes, out var consumed, out var written) != OperationStatus.Done
+            || consumed != length || written != ChunkId.Size)
+        {
+            throw Malformed();
         }
         return ChunkId.Read(bytes);
     }
@@ -123,6 +140,10 @@ internal sealed class ChunkIdBase64Converter : JsonConverter<ChunkId>
     {
         Span<byte> bytes = stackalloc byte[ChunkId.Size];
         value.Write(bytes);
-        writer.WriteBase64StringValue(bytes);
+        Span<char> text = stackalloc char[Base64Length];
+        Convert.TryToBase64Chars(bytes, text, out _);
+        writer.WriteStringValue(text);
     }
+
+    private static JsonException Malformed() => new("a chunk ID is not base64 of 32 bytes");
 }

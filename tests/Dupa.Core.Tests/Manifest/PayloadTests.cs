@@ -11,7 +11,7 @@ public sealed class PayloadTests
     private static readonly ChunkId Second = ChunkId.Read([.. Enumerable.Range(0, 32).Select(i => (byte)(255 - i))]);
 
     [Fact]
-    public void PutOps_WithChunksOrAList_AreWrittenAsDocumented_AndReadBack()
+    public void PutOps_WithChunksOrAList_AreWrittenAsBefore_AndReadBack()
     {
         var payload = new Payload(
         [
@@ -21,9 +21,10 @@ public sealed class PayloadTests
 
         var json = Encoding.UTF8.GetString(payload.Encode());
 
+        // Byte for byte what the IDs' base64 strings gave before they were held as bytes: '+' escaped as \u002B.
         Assert.Equal(
-            """{"ops":[{"op":"put","path":"/a.txt","type":"file","size":7,"mtime":1,"mode":420,"chunks":[{"id":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=","len":3},{"id":"//79/Pv6+fj39vX08/Lx8O/u7ezr6uno5+bl5OPi4eA=","len":4}]},"""
-            + """{"op":"put","path":"/b.bin","type":"file","size":9,"mtime":2,"mode":420,"list":"//79/Pv6+fj39vX08/Lx8O/u7ezr6uno5+bl5OPi4eA=","count":12}]}""",
+            """{"ops":[{"op":"put","path":"/a.txt","type":"file","size":7,"mtime":1,"mode":420,"chunks":[{"id":"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=","len":3},{"id":"//79/Pv6\u002Bfj39vX08/Lx8O/u7ezr6uno5\u002Bbl5OPi4eA=","len":4}]},"""
+            + """{"op":"put","path":"/b.bin","type":"file","size":9,"mtime":2,"mode":420,"list":"//79/Pv6\u002Bfj39vX08/Lx8O/u7ezr6uno5\u002Bbl5OPi4eA=","count":12}]}""",
             json);
         var read = Payload.Decode(Encoding.UTF8.GetBytes(json)).Ops.Cast<PutOp>().ToList();
         Assert.Equal([new ChunkRef(First, 3), new ChunkRef(Second, 4)], read[0].Chunks);
@@ -33,12 +34,27 @@ public sealed class PayloadTests
     }
 
     [Theory]
+    [InlineData("//79/Pv6+fj39vX08/Lx8O/u7ezr6uno5+bl5OPi4eA=")]
+    [InlineData(@"\/\/79\/Pv6\u002bfj39vX08\/Lx8O\/u7ezr6uno5+bl5OPi4eA\u003D")]
+    public void A_ChunkId_ReadsWithOrWithoutEscapes(string id)
+    {
+        var json = """{"ops":[{"op":"put","path":"/a","type":"file","size":4,"mtime":1,"mode":420,"chunks":[{"id":""" + "\"" + id + "\"" + ""","len":4}]}]}""";
+
+        var put = (PutOp)Payload.Decode(Encoding.UTF8.GetBytes(json)).Ops[0];
+
+        Assert.Equal([new ChunkRef(Second, 4)], put.Chunks);
+    }
+
+    [Theory]
     [InlineData("\"chunks\":[{\"id\":\"not base64!\",\"len\":3}]")]
     [InlineData("\"chunks\":[{\"id\":\"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHg==\",\"len\":3}]")] // 31 bytes
     [InlineData("\"chunks\":[{\"id\":\"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gIQ==\",\"len\":3}]")] // 34 bytes
     [InlineData("\"chunks\":[{\"id\":7,\"len\":3}]")]
     [InlineData("\"list\":\"AAEC\",\"count\":2")]
-    public void A_ChunkIdThatIsNot32BytesOfBase64_IsAMalformedPayload(string content)
+    [InlineData("\"chunks\":[{\"len\":3}]")]
+    [InlineData("\"chunks\":[{\"id\":\"AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=\"}]")]
+    [InlineData("\"chunks\":[{\"id\":null,\"len\":3}]")]
+    public void A_ChunkRefWithoutAnIdOfBase64Of32BytesOrALength_IsAMalformedPayload(string content)
     {
         var json = """{"ops":[{"op":"put","path":"/a","type":"file","size":7,"mtime":1,"mode":420,""" + content + "}]}";
 
