@@ -16,6 +16,10 @@ internal sealed class ReadHints : IDisposable
 
     private readonly BlockingCollection<Func<string?>> _files = [];
     private readonly Thread _thread;
+    private volatile bool _stopping;
+
+    /// <summary>Set once <see cref="Dispose"/> has begun (for tests).</summary>
+    internal bool IsStopping => _stopping;
 
     public ReadHints()
     {
@@ -33,15 +37,24 @@ internal sealed class ReadHints : IDisposable
     {
         foreach (var next in _files.GetConsumingEnumerable())
         {
-            if (next() is { } path)
+            try
             {
-                Posix.WillNeed(path, Length);
+                if (!_stopping && next() is { } path)
+                {
+                    Posix.WillNeed(path, Length);
+                }
+            }
+            catch (Exception e) when (e is not OutOfMemoryException)
+            {
+                // Only a hint: the put reads the file either way.
             }
         }
     }
 
+    /// <summary>Stops at once: files still queued get no hint (a put that failed or was cancelled reads none of them).</summary>
     public void Dispose()
     {
+        _stopping = true;
         _files.CompleteAdding();
         _thread.Join();
         _files.Dispose();

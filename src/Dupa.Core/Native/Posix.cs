@@ -19,6 +19,7 @@ internal static partial class Posix
     private const int AtSymlinkNoFollow = 0x100;
     private const uint StatxBasicStats = 0x7ff;
     private const int OWrOnlyCreateExclusive = 0x1 | 0x40 | 0x80 | 0x80000; // O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC
+    private const int ORdOnlyNonBlocking = 0x100 | 0x800 | 0x80000; // O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC
     private const uint RenameNoReplace = 1;
     private const int EExist = 17, EInval = 22, ENoSys = 38;
     private const long UtimeOmit = (1L << 30) - 2;
@@ -74,12 +75,11 @@ internal static partial class Posix
     /// </summary>
     public static void WillNeed(string path, long length)
     {
-        const int readNonBlocking = 0x800 | 0x80000; // O_RDONLY | O_NONBLOCK | O_CLOEXEC
         if (!OperatingSystem.IsLinux())
         {
             return;
         }
-        var fd = Open(path, readNonBlocking);
+        var fd = Open(path, ORdOnlyNonBlocking);
         if (fd >= 0)
         {
             _ = FAdvise(fd, 0, length, FAdvWillNeed);

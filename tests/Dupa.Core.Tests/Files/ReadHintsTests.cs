@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Dupa.Core.Files;
 using Dupa.Core.Native;
+using Dupa.Testing;
 
 namespace Dupa.Core.Tests.Files;
 
@@ -31,20 +32,59 @@ public sealed class ReadHintsTests : IDisposable
     }
 
     [Fact]
-    public void Hints_ForFilesMissingOrAlreadyBeingRead_AreSkippedAndTheThreadStops()
+    public async Task Hints_RunInOrder_AndAFileMissingOrAlreadyBeingReadStopsNothing()
     {
         var present = Path.Combine(_root, "present");
         File.WriteAllBytes(present, new byte[4096]);
         var asked = new List<string>();
+        string? Ask(string name, string? path)
+        {
+            lock (asked)
+            {
+                asked.Add(name);
+            }
+            return path;
+        }
 
         using (var hints = new ReadHints())
         {
-            hints.Add(() => { lock (asked) { asked.Add("missing"); } return Path.Combine(_root, "missing"); });
-            hints.Add(() => { lock (asked) { asked.Add("started"); } return null; });
-            hints.Add(() => { lock (asked) { asked.Add("present"); } return present; });
+            hints.Add(() => Ask("missing", Path.Combine(_root, "missing")));
+            hints.Add(() => Ask("started", null));
+            hints.Add(() => throw new InvalidOperationException("a hint that fails"));
+            hints.Add(() => Ask("present", present));
+            await Waiting.UntilAsync(() =>
+            {
+                lock (asked)
+                {
+                    return Task.FromResult(asked.Count == 3);
+                }
+            });
         }
 
-        // Dispose waited for every queued hint, in order.
         Assert.Equal(["missing", "started", "present"], asked);
+    }
+
+    [Fact]
+    public async Task Dispose_WhileAHintRuns_SkipsTheFilesStillQueued()
+    {
+        using var running = new SemaphoreSlim(0);
+        using var release = new SemaphoreSlim(0);
+        var later = 0;
+        var hints = new ReadHints();
+        hints.Add(() =>
+        {
+            running.Release();
+            release.Wait();
+            return null;
+        });
+        hints.Add(() => { Interlocked.Increment(ref later); return null; });
+        await running.WaitAsync();
+
+        var disposing = Task.Run(hints.Dispose);
+        await Waiting.UntilAsync(() => Task.FromResult(hints.IsStopping));
+        release.Release();
+        await disposing;
+
+        Assert.Equal(0, later);
     }
 }
