@@ -21,7 +21,8 @@ public sealed record GetResult(int Files, int Directories, int Symlinks, long By
 /// </summary>
 /// <remarks>
 /// Chunks are read, authenticated and written by one worker per core, each chunk at its offset in its file, so a
-/// tree of small files and one large file both keep every core busy. Files are not fsynced one by one: a single
+/// tree of small files and one large file both keep every core busy; a worker takes a run of pieces in one directory
+/// at a time (<see cref="Runs"/>). Files are not fsynced one by one: a single
 /// syncfs of the destination's file system at the end makes every restored file durable before the get returns
 /// (20,070 fsyncs were most of a 47–121 s full-corpus restore whose CPU time was 23–28 s). A file that replaces
 /// an existing one is still fsynced before its rename, so a power cut never loses what was there. A power cut
@@ -61,7 +62,7 @@ public sealed class FileExporter
         _progress = progress;
     }
 
-    /// <summary>How many chunks are read and written at once; one per core.</summary>
+    /// <summary>How many workers read and write chunks at once; one per core.</summary>
     public int Parallelism { get; init; } = Environment.ProcessorCount;
 
     /// <summary>
@@ -172,29 +173,31 @@ public sealed class FileExporter
     }
 
     /// <summary>
-    /// The pieces in runs that one worker writes one after the other: those of files in the same directory, up to
-    /// <see cref="RunBytes"/>. Workers that took the next piece each created and renamed files in the same directory at
-    /// once, and one spun on the directory's lock while the other held it (a sixth of a full restore's CPU time in
-    /// <c>perf</c>, in <c>rwsem_spin_on_owner</c> under open and renameat2).
+    /// The pieces in runs that one worker writes one after the other: consecutive pieces of files in the same
+    /// directory, up to <see cref="RunBytes"/> (each piece counted as at least 4 KiB, so that a directory of empty or
+    /// tiny files is still shared out). Workers that took the next piece each created and renamed files in the same
+    /// directory at once, and one spun on the directory's lock while the other held it (a sixth of a full restore's
+    /// CPU time in <c>perf</c>, in <c>rwsem_spin_on_owner</c> under open and renameat2). Runs of one larger directory
+    /// may still meet there, less often.
     /// </summary>
-    private static IEnumerable<ArraySegment<Piece>> Runs(List<Piece> pieces)
+    private static IEnumerable<ArraySegment<Piece>> Runs(Piece[] pieces)
     {
-        var all = pieces.ToArray();
+        const int leastPieceBytes = 4096;
         var start = 0;
         long bytes = 0;
-        for (var i = 0; i < all.Length; i++)
+        for (var i = 0; i < pieces.Length; i++)
         {
-            if (i > start && (bytes >= RunBytes || (all[i].File != all[i - 1].File && !all[i].File.InSameDirectoryAs(all[i - 1].File))))
+            if (i > start && (bytes >= RunBytes || (pieces[i].File != pieces[i - 1].File && !pieces[i].File.InSameDirectoryAs(pieces[i - 1].File))))
             {
-                yield return new ArraySegment<Piece>(all, start, i - start);
+                yield return new ArraySegment<Piece>(pieces, start, i - start);
                 start = i;
                 bytes = 0;
             }
-            bytes += all[i].Length;
+            bytes += Math.Max(pieces[i].Length, leastPieceBytes);
         }
-        if (start < all.Length)
+        if (start < pieces.Length)
         {
-            yield return new ArraySegment<Piece>(all, start, all.Length - start);
+            yield return new ArraySegment<Piece>(pieces, start, pieces.Length - start);
         }
     }
 
@@ -202,7 +205,7 @@ public sealed class FileExporter
     /// Every chunk of every file, in order, each with its place in the store (looked up all at once); an empty file is
     /// one piece with no chunk.
     /// </summary>
-    private List<Piece> Pieces(List<RestoredFile> files, CancellationToken cancellationToken)
+    private Piece[] Pieces(List<RestoredFile> files, CancellationToken cancellationToken)
     {
         var pieces = new List<Piece>();
         var ids = new List<ChunkId>();
@@ -229,7 +232,7 @@ public sealed class FileExporter
         }
         _ids = ids;
         _locations = _vault.Chunks.Locate(ids);
-        return pieces;
+        return [.. pieces];
     }
 
     /// <summary>
@@ -237,7 +240,7 @@ public sealed class FileExporter
     /// tree order, the chunks of small files lie scattered over the packs, and each worker waited on the disk for
     /// every one (half of the workers' time in the first second of a full restore, with the page cache cold).
     /// </summary>
-    private void Prefetch(List<Piece> pieces, CancellationToken cancellationToken)
+    private void Prefetch(Piece[] pieces, CancellationToken cancellationToken)
     {
         long ahead = 0;
         using var prefetch = _vault.Chunks.Prefetcher();
