@@ -17,6 +17,8 @@ internal static partial class Posix
     private const int ORdOnly = 0;
     private const int AtFdCwd = -100;
     private const int AtSymlinkNoFollow = 0x100;
+    private const int AtEmptyPath = 0x1000;
+    private const int FAdvSequential = 2;
     private const uint StatxBasicStats = 0x7ff;
     private const int OWrOnlyCreateExclusive = 0x1 | 0x40 | 0x80 | 0x80000; // O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC
     private const int ORdOnlyNonBlocking = 0x100 | 0x800 | 0x80000; // O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC
@@ -85,6 +87,30 @@ internal static partial class Posix
             _ = FAdvise(fd, 0, length, FAdvWillNeed);
             _ = Close(fd);
         }
+    }
+
+    /// <summary>
+    /// Opens a file that was listed as a regular file, to read it from start to end: without waiting (O_NONBLOCK, so a
+    /// path swapped for a FIFO since it was listed cannot hang the open; a regular file's reads ignore the flag),
+    /// without .NET's advisory lock and extra fstat, and with the kernel told it is read in order. An IOException
+    /// says why it cannot be read, including that the path is no longer a regular file. Linux only.
+    /// </summary>
+    public static SafeFileHandle OpenToReadInOrder(string path)
+    {
+        var fd = Open(path, ORdOnlyNonBlocking);
+        if (fd < 0)
+        {
+            throw new IOException(Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError()));
+        }
+        var handle = new SafeFileHandle(fd, ownsHandle: true);
+        var buffer = default(StatxBuffer);
+        if (Statx(fd, "", AtEmptyPath, StatxBasicStats, ref buffer) != 0 || (buffer.Mode & FileStat.TypeMask) != FileStat.RegularFile)
+        {
+            handle.Dispose();
+            throw new IOException("it is no longer a regular file");
+        }
+        _ = FAdvise(handle, 0, 0, FAdvSequential);
+        return handle;
     }
 
     /// <summary>fsync a directory; errors are ignored where the file system cannot sync directories.</summary>
@@ -234,11 +260,12 @@ internal static partial class Posix
 /// <summary>What <see cref="Posix.Stat"/> reads: <paramref name="Mode"/> holds the file type and permission bits.</summary>
 internal readonly record struct FileStat(ulong Inode, long MtimeNs, int Mode, long Size)
 {
-    private const int TypeMask = 0xF000;
+    public const int TypeMask = 0xF000;
+    public const int RegularFile = 0x8000;
 
     public bool IsDirectory => (Mode & TypeMask) == 0x4000;
 
-    public bool IsRegularFile => (Mode & TypeMask) == 0x8000;
+    public bool IsRegularFile => (Mode & TypeMask) == RegularFile;
 
     public bool IsSymlink => (Mode & TypeMask) == 0xA000;
 
