@@ -137,6 +137,11 @@ public static class RemoteCommands
             var full = Path.GetFullPath(source.TrimEnd('/', '\\') is { Length: > 0 } trimmed ? trimmed : source);
             if (File.Exists(full))
             {
+                if (!SourceFiles.IsRegularFile(full))
+                {
+                    warnings.Add($"{full}: skipped (not a regular file, directory or symlink)");
+                    continue;
+                }
                 var info = new FileInfo(full);
                 uploads.Add((full, VaultPath.Combine(target, info.Name), info.Length, info.LastWriteTimeUtc));
             }
@@ -154,6 +159,11 @@ public static class RemoteCommands
                     if (info.LinkTarget is not null)
                     {
                         warnings.Add($"{file}: a symlink, skipped (remote put stores regular files)");
+                        continue;
+                    }
+                    if (!SourceFiles.IsRegularFile(file))
+                    {
+                        warnings.Add($"{file}: skipped (not a regular file, directory or symlink)");
                         continue;
                     }
                     uploads.Add((file, root + "/" + relative, info.Length, info.LastWriteTimeUtc));
@@ -235,7 +245,10 @@ public static class RemoteCommands
                 var contents = new List<byte[]>(batch.Count);
                 foreach (var upload in batch)
                 {
-                    contents.Add(await File.ReadAllBytesAsync(upload.Source, cancellationToken));
+                    await using var stream = SourceFiles.OpenRead(upload.Source);
+                    using var content = new MemoryStream((int)Math.Min(stream.Length, int.MaxValue));
+                    await stream.CopyToAsync(content, cancellationToken);
+                    contents.Add(content.ToArray());
                 }
                 return contents;
             }
@@ -285,7 +298,7 @@ public static class RemoteCommands
             {
                 try
                 {
-                    await using var stream = new FileStream(source, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, 1 << 16, FileOptions.Asynchronous | FileOptions.SequentialScan);
+                    await using var stream = SourceFiles.OpenRead(source, 1 << 16);
                     long start;
                     lock (counting)
                     {

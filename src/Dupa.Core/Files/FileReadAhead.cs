@@ -56,9 +56,7 @@ internal sealed class FileReadAhead : IAsyncDisposable
     {
         try
         {
-            using var stream = OperatingSystem.IsLinux()
-                ? new FileStream(Native.Posix.OpenToReadInOrder(path), FileAccess.Read, bufferSize: 0)
-                : new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 0, FileOptions.SequentialScan);
+            using var stream = SourceFiles.OpenRead(path);
             using var chunker = new StreamChunker(stream, vault.Chunker, expectedLength);
             while (true)
             {

@@ -217,10 +217,11 @@ internal static partial class Posix
     private static IOException LastError(string what) => new($"{what}: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
 
     /// <summary>
-    /// A path's type, permissions, size, inode and mtime without following a final symlink, in one system call; null
-    /// where statx is missing (not Linux) or the path cannot be stat'ed (gone, or no permission).
+    /// A path's type, permissions, size, inode and mtime, in one system call, of a final symlink itself unless
+    /// <paramref name="followSymlink"/>; null where statx is missing (not Linux) or the path cannot be stat'ed (gone, or
+    /// no permission).
     /// </summary>
-    public static FileStat? Stat(string path)
+    public static FileStat? Stat(string path, bool followSymlink = false)
     {
         if (!OperatingSystem.IsLinux())
         {
@@ -229,7 +230,7 @@ internal static partial class Posix
         var buffer = default(StatxBuffer);
         try
         {
-            if (Statx(AtFdCwd, path, AtSymlinkNoFollow, StatxBasicStats, ref buffer) != 0)
+            if (Statx(AtFdCwd, path, followSymlink ? 0 : AtSymlinkNoFollow, StatxBasicStats, ref buffer) != 0)
             {
                 return null;
             }
