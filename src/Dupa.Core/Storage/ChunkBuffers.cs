@@ -17,7 +17,8 @@ internal static class ChunkBuffers
 /// classes per power of two (80, 96, 112, 128, 160 KiB, ...), so that a new buffer is at most a quarter larger than
 /// asked for; a request takes the smallest free buffer that fits and is at most four times the size asked for. When none
 /// does, a new one is made, and free buffers of other sizes are let go while the pool holds more than its bound.
-/// Requests of 64 KiB or less come from <see cref="ArrayPool{T}.Shared"/>, as do any above the largest class.
+/// Requests of 64 KiB or less come from <see cref="ArrayPool{T}.Shared"/>, as do any above the largest class, and go
+/// back to it zeroed; buffers of this pool's own classes are reused only for chunks and are not.
 /// </summary>
 /// <remarks>
 /// <see cref="ArrayPool{T}.Create(int, int)"/> rounds every size up to a power of two and keeps up to its count per
@@ -111,7 +112,9 @@ internal sealed class ChunkBufferPool : ArrayPool<byte>
         ArgumentNullException.ThrowIfNull(array);
         if (array.Length <= SharedSize || array.Length > Sizes[^1])
         {
-            Shared.Return(array, clearArray);
+            // The process-wide pool: a chunk's bytes (a file's plaintext, or what is left of it after sealing in place)
+            // are not handed on to whatever rents the array next.
+            Shared.Return(array, clearArray: true);
             return;
         }
         if (clearArray)

@@ -1,4 +1,3 @@
-using System.Buffers;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using Dupa.Core.Compression;
@@ -129,7 +128,7 @@ public sealed class ChunkCodec
         // A key epoch this ring lacks is not damage: a KeyRotated error says whose key is missing.
         DeriveKeyAndAd(id, header, key, ad);
         var compressed = header[2] == ZstdCompression;
-        var rented = compressed ? ArrayPool<byte>.Shared.Rent(bodyLength) : null;
+        var rented = compressed ? ChunkBuffers.Pool.Rent(bodyLength) : null;
         try
         {
             var body = compressed ? rented.AsSpan(0, bodyLength) : plaintext[..bodyLength];
@@ -175,7 +174,7 @@ public sealed class ChunkCodec
             CryptographicOperations.ZeroMemory(key);
             if (rented is not null)
             {
-                ArrayPool<byte>.Shared.Return(rented);
+                ChunkBuffers.Pool.Return(rented);
             }
         }
     }

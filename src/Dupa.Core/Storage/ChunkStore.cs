@@ -353,7 +353,7 @@ public sealed class ChunkStore : IDisposable
             {
                 throw new IntegrityException($"chunk {id.Short} in {where}", "the blob header is damaged");
             }
-            var plaintext = ArrayPool<byte>.Shared.Rent(Math.Max(plainLength, 1));
+            var plaintext = ChunkBuffers.Pool.Rent(Math.Max(plainLength, 1));
             try
             {
                 var length = _codec.Open(id, kind, sealedBlob.AsSpan(0, location.Length), plaintext, where);
@@ -361,7 +361,7 @@ public sealed class ChunkStore : IDisposable
             }
             catch
             {
-                ArrayPool<byte>.Shared.Return(plaintext);
+                ChunkBuffers.Pool.Return(plaintext);
                 throw;
             }
         }
@@ -405,14 +405,14 @@ public sealed class ChunkStore : IDisposable
         {
             throw new IntegrityException($"chunk {id.Short} in {where}", "the blob header is damaged");
         }
-        var plaintext = ArrayPool<byte>.Shared.Rent(Math.Max(plainLength, 1));
+        var plaintext = ChunkBuffers.Pool.Rent(Math.Max(plainLength, 1));
         try
         {
             _codec.Open(id, kind, sealedBlob, plaintext, where);
         }
         finally
         {
-            ArrayPool<byte>.Shared.Return(plaintext);
+            ChunkBuffers.Pool.Return(plaintext);
         }
     }
 
@@ -643,7 +643,10 @@ public sealed class ChunkPrefetch(string vaultDirectory) : IDisposable
     }
 }
 
-/// <summary>A chunk's plaintext in a pooled buffer. Dispose returns the buffer.</summary>
+/// <summary>
+/// A chunk's plaintext in a pooled buffer (<see cref="ChunkBuffers"/>: never handed to the process-wide pool with
+/// plaintext in it). Dispose returns the buffer.
+/// </summary>
 public readonly struct RentedChunk(byte[] buffer, int length) : IDisposable
 {
     public ReadOnlySpan<byte> Span => buffer.AsSpan(0, length);
@@ -652,5 +655,5 @@ public readonly struct RentedChunk(byte[] buffer, int length) : IDisposable
 
     public int Length => length;
 
-    public void Dispose() => ArrayPool<byte>.Shared.Return(buffer);
+    public void Dispose() => ChunkBuffers.Pool.Return(buffer);
 }

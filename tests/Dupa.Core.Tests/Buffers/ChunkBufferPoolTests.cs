@@ -95,4 +95,20 @@ public sealed class ChunkBufferPoolTests
             Assert.Equal(0, pool.Holdings.Rented);
         }
     }
+
+    [Fact]
+    public void BuffersGoingBackToTheProcessWidePool_HoldNoPlaintext()
+    {
+        var pool = new ChunkBufferPool();
+        var small = pool.Rent(1000);
+        small.AsSpan().Fill(0xAB);
+        pool.Return(small);
+
+        var chunk = ChunkBuffers.Pool.Rent(3000);
+        chunk.AsSpan().Fill(0xCD);
+        new RentedChunk(chunk, 2500).Dispose();
+
+        Assert.True(small.All(b => b == 0));
+        Assert.True(chunk.All(b => b == 0));
+    }
 }
