@@ -78,7 +78,7 @@ public sealed class GarbageCollector
             }
         }
         var strays = StrayPackFiles(packs.Select(p => p.Hash).ToHashSet(StringComparer.Ordinal));
-        var strayBytes = strays.Sum(f => new FileInfo(f).Length);
+        var strayBytes = strays.Sum(s => s.Size);
         var bytesBefore = packs.Sum(p => p.Size) + strayBytes;
         var moved = repack.SelectMany(h => byPack[h]).Where(c => referenced.Contains(c.Id)).ToList();
         if (dryRun)
@@ -91,8 +91,8 @@ public sealed class GarbageCollector
         // bytes: this run, copying the same chunks, may write one of them again under the same name. That file is
         // now needed, not stray.
         var writtenHashes = written.Select(p => p.Hash).ToHashSet(StringComparer.Ordinal);
-        strays = [.. strays.Where(f => !writtenHashes.Contains(Path.GetFileNameWithoutExtension(f)))];
-        strayBytes = strays.Sum(f => new FileInfo(f).Length);
+        strays = [.. strays.Where(s => !writtenHashes.Contains(Path.GetFileNameWithoutExtension(s.Path)))];
+        strayBytes = strays.Sum(s => s.Size);
         // Exact, not estimated: new packs carry their own headers and trailers.
         var removed = delete.Concat(repack).ToHashSet(StringComparer.Ordinal);
         bytesFreed = strayBytes + packs.Where(p => removed.Contains(p.Hash)).Sum(p => p.Size) - written.Sum(p => p.Size);
@@ -105,7 +105,7 @@ public sealed class GarbageCollector
         }
         foreach (var stray in strays)
         {
-            DurableFile.TryDelete(stray);
+            DurableFile.TryDelete(stray.Path);
         }
         foreach (var directory in removed.Select(h => Path.GetDirectoryName(Path.Combine(_vault.Directory, PackFormat.RelativePath(h)))!).Distinct())
         {
@@ -178,7 +178,8 @@ public sealed class GarbageCollector
     }
 
     /// <summary>Pack files the index does not know: left by an interrupted put or gc, never needed (the index check above holds).</summary>
-    private List<string> StrayPackFiles(HashSet<string> indexed) =>
+    private List<(string Path, long Size)> StrayPackFiles(HashSet<string> indexed) =>
         [.. Directory.EnumerateFiles(Path.Combine(_vault.Directory, "packs"), "*.pack", SearchOption.AllDirectories)
-            .Where(f => Path.GetFileNameWithoutExtension(f) is var name && name.Length == 64 && name.All(char.IsAsciiHexDigitLower) && !indexed.Contains(name))];
+            .Where(f => Path.GetFileNameWithoutExtension(f) is var name && name.Length == 64 && name.All(char.IsAsciiHexDigitLower) && !indexed.Contains(name))
+            .Select(f => (f, new FileInfo(f).Length))];
 }
