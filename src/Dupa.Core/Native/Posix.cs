@@ -48,9 +48,6 @@ internal static partial class Posix
     [LibraryImport(Libc, EntryPoint = "posix_fadvise")]
     private static partial int FAdvise(SafeFileHandle fd, long offset, long length, int advice);
 
-    [LibraryImport(Libc, EntryPoint = "posix_fadvise")]
-    private static partial int FAdvise(int fd, long offset, long length, int advice);
-
     [LibraryImport(Libc, EntryPoint = "close")]
     private static partial int Close(int fd);
 
@@ -84,8 +81,8 @@ internal static partial class Posix
         var fd = Open(path, ORdOnlyNonBlocking);
         if (fd >= 0)
         {
-            _ = FAdvise(fd, 0, length, FAdvWillNeed);
-            _ = Close(fd);
+            using var handle = new SafeFileHandle(fd, ownsHandle: true);
+            WillNeed(handle, 0, length);
         }
     }
 

@@ -446,10 +446,9 @@ public sealed partial class Vault : IDisposable
             }
             foreach (var chunk in ResolveChunks(version.Content))
             {
-                var id = chunk.Id;
-                if (!Chunks.Contains(id) && seen.Add(id))
+                if (!Chunks.Contains(chunk.Id) && seen.Add(chunk.Id))
                 {
-                    missing.Add((id, BlobKind.Data));
+                    missing.Add((chunk.Id, BlobKind.Data));
                 }
             }
         }
