@@ -139,7 +139,7 @@ public static class RemoteCommands
             {
                 if (!SourceFiles.IsRegularFile(full))
                 {
-                    warnings.Add($"{full}: skipped (not a regular file, directory or symlink)");
+                    warnings.Add(SourceFiles.Skipped(full));
                     continue;
                 }
                 var info = new FileInfo(full);
@@ -163,7 +163,7 @@ public static class RemoteCommands
                     }
                     if (!SourceFiles.IsRegularFile(file))
                     {
-                        warnings.Add($"{file}: skipped (not a regular file, directory or symlink)");
+                        warnings.Add(SourceFiles.Skipped(file));
                         continue;
                     }
                     uploads.Add((file, root + "/" + relative, info.Length, info.LastWriteTimeUtc));
@@ -248,7 +248,8 @@ public static class RemoteCommands
                     await using var stream = SourceFiles.OpenRead(upload.Source);
                     using var content = new MemoryStream((int)Math.Min(stream.Length, int.MaxValue));
                     await stream.CopyToAsync(content, cancellationToken);
-                    contents.Add(content.ToArray());
+                    // The buffer itself when the file is the size it was opened at (no second copy of its bytes).
+                    contents.Add(content.Length == content.Capacity ? content.GetBuffer() : content.ToArray());
                 }
                 return contents;
             }

@@ -16,6 +16,9 @@ public static class SourceFiles
     public static bool IsRegularFile(string path) =>
         OperatingSystem.IsLinux() ? Posix.Stat(path, followSymlink: true) is { IsRegularFile: true } : File.Exists(path);
 
+    /// <summary>The warning of a put that skips <paramref name="path"/>, which is not a regular file, directory or symlink.</summary>
+    public static string Skipped(string path) => $"{path}: skipped (not a regular file, directory or symlink)";
+
     /// <summary>
     /// Opens a listed file to read from start to end. On Linux without waiting, and only if it is still a regular file:
     /// otherwise an IOException whose message says why (see <see cref="Posix.OpenToReadInOrder"/>).

@@ -235,7 +235,7 @@ public sealed class SourceWalk
             }
             if (!stat.IsDirectory && !stat.IsRegularFile)
             {
-                warnings.Add($"{source}: skipped (not a regular file, directory or symlink)");
+                warnings.Add(SourceFiles.Skipped(source));
                 return null;
             }
             return new Item(source, target, stat.IsDirectory ? NodeType.Directory : NodeType.File, stat.IsDirectory ? 0 : stat.Size, stat.MtimeNs, stat.Permissions, stat.Inode);
