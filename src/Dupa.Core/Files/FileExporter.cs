@@ -250,6 +250,10 @@ public sealed class FileExporter
             {
                 continue;
             }
+            if (ahead - Interlocked.Read(ref _bytesDone) > PrefetchWindow)
+            {
+                prefetch.Flush();
+            }
             while (ahead - Interlocked.Read(ref _bytesDone) > PrefetchWindow)
             {
                 if (cancellationToken.IsCancellationRequested || Volatile.Read(ref _stopPrefetch))

@@ -601,12 +601,28 @@ internal sealed class SealJob : IDisposable
 /// use up the process's file descriptors, which the reads need. Read-ahead goes through a restore's pieces in order,
 /// so when the limit is reached the packs it opened are all closed.
 /// </summary>
+/// <remarks>
+/// Chunks that follow one another in a pack, as the chunks of the small files put together do, are asked for in one
+/// range of up to <see cref="MaxRange"/>: one posix_fadvise per chunk was 20,746 calls and 5 % of a full restore's
+/// CPU. A range is given when the next chunk does not continue it, when it is full, or at <see cref="Flush"/>.
+/// </remarks>
 public sealed class ChunkPrefetch(string vaultDirectory) : IDisposable
 {
+    /// <summary>The longest range asked for at once: long enough to save the calls, short enough to reach the kernel well before the reads.</summary>
+    internal const long MaxRange = 1L << 20;
+
+    /// <summary>A gap between two chunks this small is read with them (another chunk's bytes, or a pack's header).</summary>
+    private const long MaxGap = 16L << 10;
+
     private readonly Dictionary<string, SafeFileHandle?> _packs = new(StringComparer.Ordinal);
+    private SafeFileHandle? _range;
+    private long _rangeStart, _rangeEnd;
 
     /// <summary>Packs open now (for tests).</summary>
     internal int OpenPacks => _packs.Values.Count(handle => handle is not null);
+
+    /// <summary>Ranges asked for so far (for tests).</summary>
+    internal int RangesGiven { get; private set; }
 
     /// <summary>Starts reading the chunk's bytes into the page cache, without waiting; a pack that cannot be opened is left to the read to report.</summary>
     public void Chunk(ChunkLocation location)
@@ -627,14 +643,35 @@ public sealed class ChunkPrefetch(string vaultDirectory) : IDisposable
             }
             _packs[location.Pack] = handle;
         }
-        if (handle is not null)
+        if (handle is null)
         {
-            Native.Posix.WillNeed(handle, location.Offset, location.Length);
+            return;
         }
+        var end = location.Offset + location.Length;
+        if (handle == _range && location.Offset >= _rangeEnd && location.Offset - _rangeEnd <= MaxGap && end - _rangeStart <= MaxRange)
+        {
+            _rangeEnd = end;
+            return;
+        }
+        Flush();
+        (_range, _rangeStart, _rangeEnd) = (handle, location.Offset, end);
+    }
+
+    /// <summary>Asks for the range gathered so far: before the caller waits, so that the chunks it has seen are on their way.</summary>
+    public void Flush()
+    {
+        if (_range is null)
+        {
+            return;
+        }
+        Native.Posix.WillNeed(_range, _rangeStart, _rangeEnd - _rangeStart);
+        RangesGiven++;
+        _range = null;
     }
 
     public void Dispose()
     {
+        Flush();
         foreach (var handle in _packs.Values)
         {
             handle?.Dispose();

@@ -59,4 +59,43 @@ public sealed class ChunkStoreLocateTests
         // A pack that is not there is left to the read to report.
         prefetch.Chunk(new ChunkLocation(new string('a', 64), 0, 10, BlobKind.Data));
     }
+    [Fact]
+    public void Prefetcher_ChunksThatFollowOneAnother_AreAskedForInOneRange()
+    {
+        using var directory = new TempDirectory();
+        var random = new SeededRandom(33);
+        var packs = Enumerable.Range(0, 2).Select(_ => Convert.ToHexStringLower(random.NextBytes(32))).ToArray();
+        foreach (var pack in packs)
+        {
+            var path = Path.Combine(directory.Path, PackFormat.RelativePath(pack));
+            Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+            File.WriteAllBytes(path, random.NextBytes(4 << 20));
+        }
+        using var prefetch = new ChunkPrefetch(directory.Path);
+
+        // Ten chunks end to end, then one after a small gap: one range.
+        for (var i = 0; i < 10; i++)
+        {
+            prefetch.Chunk(new ChunkLocation(packs[0], 100 + (i * 5000), 5000, BlobKind.Data));
+        }
+        prefetch.Chunk(new ChunkLocation(packs[0], 100 + (10 * 5000) + 4096, 5000, BlobKind.Data));
+        Assert.Equal(0, prefetch.RangesGiven);
+        prefetch.Flush();
+        Assert.Equal(1, prefetch.RangesGiven);
+
+        // Another pack, a jump back, a jump far ahead: a range each.
+        prefetch.Chunk(new ChunkLocation(packs[1], 0, 5000, BlobKind.Data));
+        prefetch.Chunk(new ChunkLocation(packs[0], 0, 100, BlobKind.Data));
+        prefetch.Chunk(new ChunkLocation(packs[0], 1 << 20, 100, BlobKind.Data));
+        prefetch.Flush();
+        Assert.Equal(4, prefetch.RangesGiven);
+
+        // A run of chunks longer than the longest range is split.
+        for (var offset = 0L; offset < 3 * ChunkPrefetch.MaxRange; offset += 64 << 10)
+        {
+            prefetch.Chunk(new ChunkLocation(packs[1], offset, 64 << 10, BlobKind.Data));
+        }
+        prefetch.Dispose();
+        Assert.Equal(7, prefetch.RangesGiven);
+    }
 }
