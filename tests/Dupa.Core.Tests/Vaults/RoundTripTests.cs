@@ -149,7 +149,46 @@ public sealed class RoundTripTests
             Assert.True(content.AsSpan().SequenceEqual(File.ReadAllBytes(Path.Combine(vault.Restore, relative))), relative);
         }
         Assert.Equal(originals.Count, Directory.EnumerateFiles(vault.Restore, "*", SearchOption.AllDirectories).Count());
+        AssertNothingTemporaryLeft(vault.Restore);
     }
+
+    [Fact]
+    public async Task Get_DirectoryNotThereYet_AppearsOnlyOnceEveryFileInItIsWritten()
+    {
+        using var vault = new TestVault();
+        var random = new SeededRandom(59);
+        for (var i = 0; i < 30; i++)
+        {
+            vault.WriteSource($"tree/d{i % 3}/f{i}.bin", random.NextBytes(random.Next(1, 50_000)));
+        }
+        vault.Put(Path.Combine(vault.Source, "tree"));
+
+        var seenEarly = 0;
+        using (var opened = vault.Open())
+        {
+            var exporter = new FileExporter(opened, new InlineProgress(_ =>
+            {
+                if (Path.Exists(Path.Combine(vault.Restore, "tree")))
+                {
+                    Interlocked.Increment(ref seenEarly);
+                }
+            }))
+            { Parallelism = 2 };
+            await exporter.ExportAsync(opened.State.Subtree("/tree"), vault.Restore);
+        }
+
+        // Staged on Linux (renameat2 refuses to replace); elsewhere each file is renamed into place as it is finished.
+        if (OperatingSystem.IsLinux())
+        {
+            Assert.Equal(0, seenEarly);
+        }
+        Assert.Equal(30, Directory.EnumerateFiles(Path.Combine(vault.Restore, "tree"), "*", SearchOption.AllDirectories).Count());
+        AssertNothingTemporaryLeft(vault.Restore);
+    }
+
+    /// <summary>No staging directory and no temporary name is left in <paramref name="directory"/>.</summary>
+    private static void AssertNothingTemporaryLeft(string directory) =>
+        Assert.Empty(Directory.EnumerateFileSystemEntries(directory, "*.tmp", SearchOption.AllDirectories));
 
     [Fact]
     public async Task Get_CancelledPartWay_LeavesOnlyWholeFilesUnderTheirNames()
@@ -189,6 +228,7 @@ public sealed class RoundTripTests
             Assert.True(originals.TryGetValue(relative, out var content), $"{relative} is not a restored file's name");
             Assert.True(content.AsSpan().SequenceEqual(File.ReadAllBytes(path)), relative);
         }
+        AssertNothingTemporaryLeft(vault.Restore);
     }
 
     private sealed class InlineProgress(Action<GetProgress> report) : IProgress<GetProgress>
@@ -229,6 +269,7 @@ public sealed class RoundTripTests
         Assert.Equal(UnixFileMode.UserRead, File.GetUnixFileMode(restored));
         Assert.Equal(mtime, File.GetLastWriteTimeUtc(restored));
         Assert.Equal(3, Directory.EnumerateFiles(vault.Restore, "*", SearchOption.AllDirectories).Count());
+        AssertNothingTemporaryLeft(vault.Restore);
     }
 
     [Fact]
@@ -261,6 +302,7 @@ public sealed class RoundTripTests
             Assert.False(name.EndsWith(".tmp", StringComparison.Ordinal), $"temporary file {name} left behind");
             Assert.Equal(File.ReadAllBytes(Path.Combine(vault.Source, "tree", name)), File.ReadAllBytes(restored));
         }
+        AssertNothingTemporaryLeft(vault.Restore);
     }
 
     [Fact]
