@@ -16,7 +16,7 @@ public sealed record GetResult(int Files, int Directories, int Symlinks, long By
 
 /// <summary>
 /// <c>dupa get</c>: writes a file or a directory tree from the vault to the local file system. A directory not
-/// there yet is written in a staging directory and renamed into place once its files are complete and authenticated
+/// there yet is written under a temporary name and renamed into place once its files are complete and authenticated
 /// (<see cref="Staging"/>); a file added to a directory already there is written to a temporary name beside its target
 /// and renamed likewise. So a failure never leaves a half-written file. Modes and mtimes are restored; directory
 /// mtimes after their contents.
@@ -30,7 +30,7 @@ public sealed record GetResult(int Files, int Directories, int Symlinks, long By
 /// an existing one is still fsynced before its rename, so a power cut never loses what was there. A new directory
 /// is renamed into place after the syncfs; a power cut during a get may leave files added to a directory already
 /// there whose content never reached the disk; the get was not acknowledged, so it is run again. A killed process
-/// leaves only whole files, temporary names and the staging directory.
+/// leaves only whole files and temporary names.
 /// On Linux a small file in a new directory costs open(O_EXCL), a pwrite per chunk, fchmod, futimens and close
 /// (<see cref="Posix"/>), and one in a directory already there a renameat2(RENAME_NOREPLACE) more; .NET's file
 /// API added two flocks, an fstat before the time, an lstat of each name before the rename, and our own lstat to
@@ -86,10 +86,14 @@ public sealed class FileExporter
         var topParent = VaultPath.Parent(top.Path);
         int directories = 0, symlinks = 0;
         var files = new List<RestoredFile>();
-        var staging = OperatingSystem.IsLinux() ? new Staging(destinationDirectory) : null;
+        var staging = OperatingSystem.IsLinux() ? new Staging() : null;
+        SafeFileHandle? syncHandle = null;
+        var syncFailed = false;
         try
         {
             Directory.CreateDirectory(destinationDirectory);
+            // Opened before any file is written, so that its syncfs reports every writeback error of the restore.
+            syncHandle = Posix.OpenToSync(destinationDirectory);
             var directoryTimes = new List<(string Path, FileVersion Version)>();
             // Directories and symlinks first, in tree order, so every file's directory exists before any worker starts.
             foreach (var node in nodes)
@@ -121,8 +125,8 @@ public sealed class FileExporter
             }
             _bytesTotal = files.Sum(f => f.Version.Size);
             _filesTotal = files.Count;
-            var syncAtEnd = OperatingSystem.IsLinux();
-            _writeback = syncAtEnd ? new EarlyWriteback(destinationDirectory) : null;
+            var syncAtEnd = syncHandle is not null;
+            _writeback = syncAtEnd ? new EarlyWriteback(syncHandle!, destinationDirectory) : null;
             try
             {
                 var pieces = Pieces(files, cancellationToken);
@@ -161,7 +165,16 @@ public sealed class FileExporter
             }
             if (syncAtEnd && files.Count > 0)
             {
-                Posix.SyncFileSystem(destinationDirectory);
+                try
+                {
+                    _writeback!.ThrowIfFailed();
+                    Posix.SyncFileSystem(syncHandle!, destinationDirectory);
+                }
+                catch (IOException)
+                {
+                    syncFailed = true;
+                    throw;
+                }
             }
             staging?.MoveIntoPlace();
             // Writing a directory's contents changes its mtime, and a read-only mode would stop the writing, so
@@ -178,8 +191,13 @@ public sealed class FileExporter
         }
         finally
         {
-            // After a failure too: the files finished are kept, as they would be outside the staging directory.
-            staging?.TryMoveIntoPlace();
+            // After a failure too, the files finished are kept, as files outside a new directory are; but not when
+            // writing them back failed.
+            if (!syncFailed && _writeback?.Failed != true)
+            {
+                staging?.TryMoveIntoPlace(syncHandle, destinationDirectory);
+            }
+            syncHandle?.Dispose();
         }
         return new GetResult(files.Count, directories, symlinks, _bytesDone);
     }
@@ -325,14 +343,28 @@ public sealed class FileExporter
     /// been written, so the disk writes the restored files while the workers decrypt the next ones: the one syncfs at
     /// the end found 1.1 GiB dirty and took 0.8-0.9 s, with both cores idle. The kernel's own writeback starts only
     /// at a tenth of memory dirty, which a restore of a few GiB on a machine with plenty of RAM never reaches. Only
-    /// the final syncfs, whose failure fails the get, is the promise; a failure here is left for it to report.
+    /// the final syncfs is the promise. All go through the handle opened at the start: the kernel reports a writeback
+    /// error once to each open file, so an error one of these syncs saw is kept here and fails the get.
     /// </summary>
-    private sealed class EarlyWriteback(string directory)
+    private sealed class EarlyWriteback(SafeFileHandle handle, string directory)
     {
         private const long Every = 128L << 20;
         private readonly Lock _gate = new();
         private long _next = Every;
         private Task _running = Task.CompletedTask;
+        private IOException? _failure;
+
+        /// <summary>Whether a sync failed; read after <see cref="Wait"/>.</summary>
+        public bool Failed => Volatile.Read(ref _failure) is not null;
+
+        /// <summary>After <see cref="Wait"/>: throws the error a sync met, if one did.</summary>
+        public void ThrowIfFailed()
+        {
+            if (Volatile.Read(ref _failure) is { } failure)
+            {
+                throw new IOException(failure.Message, failure);
+            }
+        }
 
         public void Written(long total)
         {
@@ -366,102 +398,119 @@ public sealed class FileExporter
         {
             try
             {
-                Posix.SyncFileSystem(directory);
+                Posix.SyncFileSystem(handle, directory);
             }
-            catch (IOException)
+            catch (IOException e)
             {
-                // The final sync reports it.
+                Interlocked.CompareExchange(ref _failure, e, null);
             }
         }
     }
 
     /// <summary>
-    /// Directories that are not at the destination yet are restored in a staging directory inside it, their files
-    /// written under their own names, and renamed into place at the end, each new directory in one rename that refuses
-    /// to replace (after the syncfs, so that its files' content is on disk before they appear). A file that goes into a
-    /// directory already there still takes a temporary name and a rename of its own. That was 20,070 renames, temporary
-    /// names and random suffixes in a full-corpus restore (7 % of its CPU in <c>perf</c>, in renameat2 alone). After a
-    /// failure the unfinished files are removed and the rest moved into place all the same; a killed get leaves its
-    /// work in the staging directory, <c>.dupa-get-*.tmp</c>, and nothing half-written under a restored name. The
-    /// staging directory is inside the destination, not beside it: the destination may be a mount point.
+    /// A directory not at the destination yet is restored under a temporary name beside its target, as a file is, its
+    /// files and subdirectories under their own names inside it, and renamed into place at the end in one rename that
+    /// refuses to replace, after the syncfs, so that its files' content is on disk before they appear. A file that
+    /// goes into a directory already there still takes a temporary name and a rename of its own. That was 20,070
+    /// renames, temporary names and random suffixes in a full-corpus restore (7 % of its CPU in <c>perf</c>, in
+    /// renameat2 alone). Beside its target, the temporary directory is on the same file system (the target's parent
+    /// may be a mount point or a symlink to another disk) and inherits the same parent's group and default ACLs.
+    /// After a failure the unfinished files are removed and the rest moved into place all the same, once a syncfs has
+    /// put them on disk; a killed get leaves its new directories under their temporary names,
+    /// <c>.NAME.dupa-*.tmp</c>, and nothing half-written under a restored name.
     /// </summary>
-    private sealed class Staging(string destinationDirectory)
+    private sealed class Staging
     {
-        private readonly string _root = Path.Combine(destinationDirectory, $".dupa-get-{Guid.NewGuid():N}.tmp");
         private readonly Dictionary<string, string> _stagedDirectories = new(StringComparer.Ordinal);
         private readonly List<(string Staged, string Final)> _moves = [];
-        private int _moved;
+        private int _next;
 
         /// <summary>
-        /// Where a node whose place is <paramref name="finalPath"/> is written: in the staging directory when its
-        /// directory is staged, or when it is a directory not there yet; else <paramref name="finalPath"/> itself.
-        /// Parents come before their children.
+        /// Where a node whose place is <paramref name="finalPath"/> is written: under its temporary directory when an
+        /// ancestor is staged, or under a temporary name when it is a directory not there yet (only when the kernel
+        /// says nothing is there); else <paramref name="finalPath"/> itself. Parents come before their children.
         /// </summary>
         public string Place(string finalPath, bool isDirectory)
         {
             if (_stagedDirectories.TryGetValue(Path.GetDirectoryName(finalPath)!, out var stagedParent))
             {
-                var staged = Path.Combine(stagedParent, Path.GetFileName(finalPath));
+                var inside = Path.Combine(stagedParent, Path.GetFileName(finalPath));
                 if (isDirectory)
                 {
-                    _stagedDirectories[finalPath] = staged;
+                    _stagedDirectories[finalPath] = inside;
                 }
-                return staged;
+                return inside;
             }
-            if (!isDirectory || Posix.Stat(finalPath) is not null)
+            if (!isDirectory || !Posix.IsMissing(finalPath))
             {
                 return finalPath;
             }
-            if (_moves.Count == 0)
-            {
-                Directory.CreateDirectory(_root);
-            }
-            var root = Path.Combine(_root, _moves.Count.ToString(System.Globalization.CultureInfo.InvariantCulture));
-            _moves.Add((root, finalPath));
-            _stagedDirectories[finalPath] = root;
-            return root;
+            var staged = Path.Combine(Path.GetDirectoryName(finalPath)!, $".{Path.GetFileName(finalPath)}.dupa-{Guid.NewGuid():N}.tmp");
+            _moves.Add((staged, finalPath));
+            _stagedDirectories[finalPath] = staged;
+            return staged;
         }
 
-        /// <summary>Renames each staged directory into place and makes the renames durable.</summary>
+        /// <summary>
+        /// Renames each staged directory into place and makes the renames durable. One that cannot be moved (its name
+        /// was taken meanwhile, its parent refuses) does not stop the others; the error names every one left.
+        /// </summary>
         public void MoveIntoPlace()
         {
-            if (_moves.Count == 0)
+            var failures = new List<string>();
+            var parents = new HashSet<string>(StringComparer.Ordinal);
+            for (; _next < _moves.Count; _next++)
             {
-                return;
-            }
-            for (; _moved < _moves.Count; _moved++)
-            {
-                var (staged, final) = _moves[_moved];
-                if (!Posix.TryRenameNoReplace(staged, final))
+                var (staged, final) = _moves[_next];
+                try
                 {
-                    if (Posix.Stat(final) is not null)
+                    if (!Posix.TryRenameNoReplace(staged, final))
                     {
-                        throw new IOException($"'{final}' appeared while it was being restored; the restored copy is in '{staged}'");
+                        if (!Posix.IsMissing(final))
+                        {
+                            failures.Add($"'{final}' appeared while it was being restored; the restored copy is in '{staged}'");
+                            continue;
+                        }
+                        Directory.Move(staged, final);
                     }
-                    Directory.Move(staged, final);
+                    parents.Add(Path.GetDirectoryName(final)!);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    failures.Add($"{e.Message}; the restored copy is in '{staged}'");
                 }
             }
-            Directory.Delete(_root);
-            foreach (var parent in _moves.Select(m => Path.GetDirectoryName(m.Final)!).Distinct(StringComparer.Ordinal))
+            foreach (var parent in parents)
             {
                 Posix.SyncDirectory(parent);
             }
+            if (failures.Count > 0)
+            {
+                throw new IOException(failures[0] + (failures.Count > 1 ? $" ({failures.Count - 1} more directories are left under temporary names)" : ""));
+            }
         }
 
-        /// <summary>After a failure: what <see cref="MoveIntoPlace"/> can still do, without a second error over the first.</summary>
-        public void TryMoveIntoPlace()
+        /// <summary>
+        /// After a failure: the finished files are put on disk (syncfs) and moved into place, without a second error
+        /// over the first. If the syncfs fails, nothing is moved: their content may not be on disk.
+        /// </summary>
+        public void TryMoveIntoPlace(SafeFileHandle? syncHandle, string destinationDirectory)
         {
-            if (_moved == _moves.Count && (_moves.Count == 0 || !Directory.Exists(_root)))
+            if (_next == _moves.Count)
             {
                 return;
             }
             try
             {
+                if (syncHandle is not null)
+                {
+                    Posix.SyncFileSystem(syncHandle, destinationDirectory);
+                }
                 MoveIntoPlace();
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                // The first failure is the one reported; what is left stays in the staging directory.
+                // The first failure is the one reported; what is left stays under temporary names.
             }
         }
     }

@@ -23,7 +23,7 @@ internal static partial class Posix
     private const int OWrOnlyCreateExclusive = 0x1 | 0x40 | 0x80 | 0x80000; // O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC
     private const int ORdOnlyNonBlocking = 0x100 | 0x800 | 0x80000; // O_RDONLY | O_NOCTTY | O_NONBLOCK | O_CLOEXEC
     private const uint RenameNoReplace = 1;
-    private const int EExist = 17, EInval = 22, ENoSys = 38;
+    private const int ENoEnt = 2, EExist = 17, EInval = 22, ENoSys = 38;
     private const long UtimeOmit = (1L << 30) - 2;
     private const int FAdvWillNeed = 3;
 
@@ -43,7 +43,7 @@ internal static partial class Posix
     private static partial int FSync(int fd);
 
     [LibraryImport(Libc, EntryPoint = "syncfs", SetLastError = true)]
-    private static partial int SyncFs(int fd);
+    private static partial int SyncFs(SafeFileHandle fd);
 
     [LibraryImport(Libc, EntryPoint = "posix_fadvise")]
     private static partial int FAdvise(SafeFileHandle fd, long offset, long length, int advice);
@@ -135,18 +135,36 @@ internal static partial class Posix
     /// </summary>
     public static bool SyncFileSystem(string directory)
     {
+        using var handle = OpenToSync(directory);
+        return handle is not null && SyncFileSystem(handle, directory);
+    }
+
+    /// <summary>
+    /// Opens <paramref name="directory"/> for <see cref="SyncFileSystem(SafeFileHandle, string)"/>; null where there is
+    /// no syncfs (not Linux). The kernel reports a writeback error to each open file once, from the moment it was
+    /// opened: a handle opened before the files are written sees every error in writing them back, where one opened
+    /// at the end would miss those that happened before it.
+    /// </summary>
+    public static SafeFileHandle? OpenToSync(string directory)
+    {
         if (!OperatingSystem.IsLinux())
         {
-            return false;
+            return null;
         }
         var fd = Open(directory, ORdOnly);
         if (fd < 0)
         {
             throw new IOException($"cannot open '{directory}' to sync it: {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
         }
+        return new SafeFileHandle(fd, ownsHandle: true);
+    }
+
+    /// <summary>syncfs(2) through a handle from <see cref="OpenToSync"/>; false where there is no syncfs.</summary>
+    public static bool SyncFileSystem(SafeFileHandle handle, string directory)
+    {
         try
         {
-            if (SyncFs(fd) != 0)
+            if (SyncFs(handle) != 0)
             {
                 throw new IOException($"cannot sync the file system of '{directory}': {Marshal.GetPInvokeErrorMessage(Marshal.GetLastPInvokeError())}");
             }
@@ -155,10 +173,6 @@ internal static partial class Posix
         catch (EntryPointNotFoundException)
         {
             return false;
-        }
-        finally
-        {
-            _ = Close(fd);
         }
     }
 
@@ -237,6 +251,27 @@ internal static partial class Posix
             return null;
         }
         return new FileStat(buffer.Ino, (buffer.MtimeSec * 1_000_000_000L) + buffer.MtimeNsec, buffer.Mode, buffer.Size);
+    }
+
+    /// <summary>
+    /// Whether nothing is at <paramref name="path"/>, not even a dangling symlink: true only when the kernel says so
+    /// (ENOENT). False where it cannot tell (no statx, no permission) and where it is not Linux.
+    /// </summary>
+    public static bool IsMissing(string path)
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return false;
+        }
+        var buffer = default(StatxBuffer);
+        try
+        {
+            return Statx(AtFdCwd, path, AtSymlinkNoFollow, StatxBasicStats, ref buffer) != 0 && Marshal.GetLastPInvokeError() == ENoEnt;
+        }
+        catch (EntryPointNotFoundException)
+        {
+            return false;
+        }
     }
 
     // struct timespec: two C longs, which nint matches on 64- and 32-bit Linux.

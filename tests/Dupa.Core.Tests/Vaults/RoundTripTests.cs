@@ -161,6 +161,14 @@ public sealed class RoundTripTests
         {
             vault.WriteSource($"tree/d{i % 3}/f{i}.bin", random.NextBytes(random.Next(1, 50_000)));
         }
+        // A read-only subdirectory, and known mtimes: both are set on the directories' final names, after the rename.
+        var readOnly = Path.Combine(vault.Source, "tree", "d1");
+        var mtime = new DateTime(2020, 5, 6, 7, 8, 9, DateTimeKind.Utc);
+        foreach (var directory in new[] { readOnly, Path.Combine(vault.Source, "tree") })
+        {
+            Directory.SetLastWriteTimeUtc(directory, mtime);
+        }
+        File.SetUnixFileMode(readOnly, (UnixFileMode)0x16D);
         vault.Put(Path.Combine(vault.Source, "tree"));
 
         var seenEarly = 0;
@@ -184,6 +192,46 @@ public sealed class RoundTripTests
         }
         Assert.Equal(30, Directory.EnumerateFiles(Path.Combine(vault.Restore, "tree"), "*", SearchOption.AllDirectories).Count());
         AssertNothingTemporaryLeft(vault.Restore);
+        Assert.Equal((UnixFileMode)0x16D, File.GetUnixFileMode(Path.Combine(vault.Restore, "tree", "d1")));
+        Assert.Equal(mtime, Directory.GetLastWriteTimeUtc(Path.Combine(vault.Restore, "tree", "d1")));
+        Assert.Equal(mtime, Directory.GetLastWriteTimeUtc(Path.Combine(vault.Restore, "tree")));
+    }
+
+    [Fact]
+    public async Task Get_ADirectoryMadeAtTheTargetWhileRestoring_IsLeftAlone_AndTheRestoredCopyIsNamed()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+        using var vault = new TestVault();
+        var random = new SeededRandom(61);
+        for (var i = 0; i < 10; i++)
+        {
+            vault.WriteSource($"tree/f{i}.bin", random.NextBytes(random.Next(1, 20_000)));
+        }
+        vault.Put(Path.Combine(vault.Source, "tree"));
+
+        var target = Path.Combine(vault.Restore, "tree");
+        using (var opened = vault.Open())
+        {
+            // Someone makes the directory, with a file of their own, once the restore has begun.
+            var exporter = new FileExporter(opened, new InlineProgress(_ =>
+            {
+                if (!Directory.Exists(target))
+                {
+                    Directory.CreateDirectory(target);
+                    File.WriteAllText(Path.Combine(target, "theirs.txt"), "theirs");
+                }
+            }))
+            { Parallelism = 1 };
+            var error = await Assert.ThrowsAsync<Errors.DupaException>(() => exporter.ExportAsync(opened.State.Subtree("/tree"), vault.Restore));
+            Assert.Contains("appeared while it was being restored", error.Message, StringComparison.Ordinal);
+        }
+
+        Assert.Equal(["theirs.txt"], Directory.EnumerateFileSystemEntries(target).Select(Path.GetFileName));
+        var copy = Assert.Single(Directory.EnumerateDirectories(vault.Restore, ".tree.dupa-*.tmp"));
+        Assert.Equal(10, Directory.EnumerateFiles(copy).Count());
     }
 
     /// <summary>No staging directory and no temporary name is left in <paramref name="directory"/>.</summary>
