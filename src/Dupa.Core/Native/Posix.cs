@@ -130,20 +130,10 @@ internal static partial class Posix
     }
 
     /// <summary>
-    /// syncfs(2) on the file system holding <paramref name="directory"/>: every file written there is on disk when
-    /// it returns. False where there is no syncfs (not Linux); an I/O error while writing back is an IOException.
-    /// </summary>
-    public static bool SyncFileSystem(string directory)
-    {
-        using var handle = OpenToSync(directory);
-        return handle is not null && SyncFileSystem(handle, directory);
-    }
-
-    /// <summary>
-    /// Opens <paramref name="directory"/> for <see cref="SyncFileSystem(SafeFileHandle, string)"/>; null where there is
-    /// no syncfs (not Linux). The kernel reports a writeback error to each open file once, from the moment it was
-    /// opened: a handle opened before the files are written sees every error in writing them back, where one opened
-    /// at the end would miss those that happened before it.
+    /// Opens <paramref name="directory"/> for <see cref="SyncFileSystem"/>; null where there is no syncfs (not Linux).
+    /// The kernel reports a writeback error to each open file once, from the moment it was opened: a handle opened
+    /// before the files are written sees every error in writing them back, where one opened at the end would miss
+    /// those that happened before it.
     /// </summary>
     public static SafeFileHandle? OpenToSync(string directory)
     {
@@ -159,7 +149,11 @@ internal static partial class Posix
         return new SafeFileHandle(fd, ownsHandle: true);
     }
 
-    /// <summary>syncfs(2) through a handle from <see cref="OpenToSync"/>; false where there is no syncfs.</summary>
+    /// <summary>
+    /// syncfs(2) on the file system holding <paramref name="directory"/>, through a handle from <see cref="OpenToSync"/>:
+    /// every file written there is on disk when it returns. False where there is no syncfs; an I/O error while writing
+    /// back is an IOException.
+    /// </summary>
     public static bool SyncFileSystem(SafeFileHandle handle, string directory)
     {
         try
