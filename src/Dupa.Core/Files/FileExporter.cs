@@ -445,7 +445,7 @@ public sealed class FileExporter
             {
                 return finalPath;
             }
-            var staged = Path.Combine(Path.GetDirectoryName(finalPath)!, $".{Path.GetFileName(finalPath)}.dupa-{Guid.NewGuid():N}.tmp");
+            var staged = TemporaryName(finalPath);
             _moves.Add((staged, finalPath));
             _stagedDirectories[finalPath] = staged;
             return staged;
@@ -545,7 +545,7 @@ public sealed class FileExporter
             {
                 if (_handle is null)
                 {
-                    _temporary = staged ? localPath : Path.Combine(Path.GetDirectoryName(localPath)!, $".{Path.GetFileName(localPath)}.dupa-{Guid.NewGuid():N}.tmp");
+                    _temporary = staged ? localPath : TemporaryName(localPath);
                     _handle = OperatingSystem.IsLinux()
                         ? Posix.CreateNew(_temporary)
                         : File.OpenHandle(_temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None);
@@ -611,6 +611,10 @@ public sealed class FileExporter
             File.SetUnixFileMode(path, (UnixFileMode)(mode & 0xFFF));
         }
     }
+
+    /// <summary>A hidden name beside <paramref name="path"/> that no other get picks, for a file or directory being written.</summary>
+    private static string TemporaryName(string path) =>
+        Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.dupa-{Guid.NewGuid():N}.tmp");
 
     private static DateTime ToDateTime(long unixNs) => DateTime.UnixEpoch.AddTicks(unixNs / 100);
 
