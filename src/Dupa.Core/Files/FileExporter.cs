@@ -612,9 +612,21 @@ public sealed class FileExporter
         }
     }
 
-    /// <summary>A hidden name beside <paramref name="path"/> that no other get picks, for a file or directory being written.</summary>
-    private static string TemporaryName(string path) =>
-        Path.Combine(Path.GetDirectoryName(path)!, $".{Path.GetFileName(path)}.dupa-{Guid.NewGuid():N}.tmp");
+    /// <summary>
+    /// A hidden name beside <paramref name="path"/> that no other get picks, for a file or directory being written: the
+    /// name with a random suffix, or the suffix alone where that would pass the file system's limit of 255 bytes (a name
+    /// near the limit could otherwise never be restored).
+    /// </summary>
+    private static string TemporaryName(string path)
+    {
+        var suffix = $".dupa-{Guid.NewGuid():N}.tmp";
+        var name = "." + Path.GetFileName(path) + suffix;
+        if (System.Text.Encoding.UTF8.GetByteCount(name) > VaultPath.MaxComponentLength)
+        {
+            name = suffix;
+        }
+        return Path.Combine(Path.GetDirectoryName(path)!, name);
+    }
 
     private static DateTime ToDateTime(long unixNs) => DateTime.UnixEpoch.AddTicks(unixNs / 100);
 

@@ -234,6 +234,24 @@ public sealed class RoundTripTests
         Assert.Equal(10, Directory.EnumerateFiles(copy).Count());
     }
 
+    [Fact]
+    public async Task Get_NamesOfTheLongestLength_AreRestored_IntoANewDirectoryAndAnExistingOne()
+    {
+        using var vault = new TestVault();
+        var longName = new string('n', 250);
+        vault.WriteSource($"long/{longName}/{longName}", [1, 2, 3]);
+        vault.Put(Path.Combine(vault.Source, "long"));
+
+        // Twice: first every directory is new, then they are there and the file takes a temporary name of its own.
+        for (var round = 0; round < 2; round++)
+        {
+            using var opened = vault.Open();
+            await new FileExporter(opened).ExportAsync(opened.State.Subtree("/long"), vault.Restore);
+            Assert.Equal([1, 2, 3], File.ReadAllBytes(Path.Combine(vault.Restore, "long", longName, longName)));
+        }
+        AssertNothingTemporaryLeft(vault.Restore);
+    }
+
     /// <summary>No staging directory and no temporary name is left in <paramref name="directory"/>.</summary>
     private static void AssertNothingTemporaryLeft(string directory) =>
         Assert.Empty(Directory.EnumerateFileSystemEntries(directory, "*.tmp", SearchOption.AllDirectories));
