@@ -369,6 +369,31 @@ public sealed class RemoteModeTests
     /// <summary>Nodes a and b; ports: a's API, a's peer port, b's API, b's peer port.</summary>
     private sealed record PinnedPair(RunningNode A, RunningNode B, int[] Ports, Dictionary<string, string?> Environment, string IdA, string IdB);
 
+    /// <summary>A node on 127.0.0.1 with the CLI logged in to it as "home", as admin; new vaults get one passphrase.</summary>
+    private static async Task<LoggedIn> LogInAsync(TempDirectory root)
+    {
+        var port = Waiting.FreePort();
+        var node = await StartNodeAsync(root, port);
+        var environment = new Dictionary<string, string?>
+        {
+            ["DUPA_CONFIG"] = root.Combine("config", "remotes.json"),
+            ["DUPA_PASSWORD"] = "node-password",
+            ["DUPA_PASSPHRASE"] = "vault passphrase",
+            ["DUPA_VAULT"] = null,
+        };
+        var home = new LoggedIn(node, port, environment, root.Path);
+        var login = home.Run("login", $"https://127.0.0.1:{port}", "--name", "home", "--user", "admin", "--fingerprint", node.Fingerprint);
+        Assert.True(login.ExitCode == 0, login.ToString());
+        return home;
+    }
+
+    private sealed record LoggedIn(RunningNode Node, int Port, Dictionary<string, string?> Environment, string Directory) : IDisposable
+    {
+        public DupaRun Run(params string[] args) => DupaProcess.Run(args, Environment, Directory);
+
+        public void Dispose() => Node.Dispose();
+    }
+
     private sealed class RunningNode(Process process, string fingerprint) : IDisposable
     {
         private bool _released;
@@ -399,26 +424,38 @@ public sealed class RemoteModeTests
     }
 
     [Fact]
+    public async Task RemoteGet_ANameOfTheLongestLength_IsWritten_AndReplacesTheFileThere()
+    {
+        using var root = new TempDirectory();
+        using var home = await LogInAsync(root);
+        DupaRun Run(params string[] args) => home.Run(args);
+        Assert.Equal(0, Run("init", "--remote", "home", "--vault", "long").ExitCode);
+        // 250 bytes: a temporary name of the name and a random suffix would pass the 255-byte limit.
+        var name = new string('n', 250);
+        Directory.CreateDirectory(root.Combine("src", "docs"));
+        await File.WriteAllTextAsync(root.Combine("src", "docs", name), "from the vault");
+        Assert.Equal(0, Run("put", root.Combine("src", "docs"), "--remote", "home").ExitCode);
+
+        Directory.CreateDirectory(root.Combine("back", "docs"));
+        await File.WriteAllTextAsync(root.Combine("back", "docs", name), "older");
+        var get = Run("get", "/docs", "--to", root.Combine("back"), "--remote", "home");
+        Assert.True(get.ExitCode == 0, get.ToString());
+        Assert.Equal("from the vault", await File.ReadAllTextAsync(root.Combine("back", "docs", name)));
+        Assert.Equal([name], Directory.EnumerateFileSystemEntries(root.Combine("back", "docs")).Select(Path.GetFileName));
+    }
+
+    [Fact]
     public async Task ShareAndLink_FromTheCli_GiveAnotherUserTheVault_AndAnyoneALink()
     {
         using var root = new TempDirectory();
-        var port = Waiting.FreePort();
-        using var node = await StartNodeAsync(root, port);
-        var environment = new Dictionary<string, string?>
-        {
-            ["DUPA_CONFIG"] = root.Combine("config", "remotes.json"),
-            ["DUPA_PASSWORD"] = "node-password",
-            ["DUPA_PASSPHRASE"] = "vault passphrase",
-            ["DUPA_VAULT"] = null,
-        };
-        DupaRun Run(params string[] args) => DupaProcess.Run(args, environment, root.Path);
-        Assert.Equal(0, Run("login", $"https://127.0.0.1:{port}", "--name", "home", "--user", "admin", "--fingerprint", node.Fingerprint).ExitCode);
+        using var home = await LogInAsync(root);
+        DupaRun Run(params string[] args) => home.Run(args);
         Assert.Equal(0, Run("init", "--remote", "home", "--vault", "photos").ExitCode);
         await File.WriteAllTextAsync(root.Combine("notes.txt"), "hello link");
         Assert.Equal(0, Run("put", root.Combine("notes.txt"), "--remote", "home").ExitCode);
         using var http = new HttpClient(new HttpClientHandler { ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator })
         {
-            BaseAddress = new Uri($"https://127.0.0.1:{port}"),
+            BaseAddress = new Uri($"https://127.0.0.1:{home.Port}"),
         };
         var login = await http.PostAsync("/api/v1/auth/login", Json(new { username = "admin", password = "node-password" }));
         var token = JsonDocument.Parse(await login.Content.ReadAsStringAsync()).RootElement.GetProperty("accessToken").GetString();
@@ -447,8 +484,8 @@ public sealed class RemoteModeTests
         Assert.Contains("link.revoked", Run("share", "log", "photos", "--remote", "home").Stdout, StringComparison.Ordinal);
 
         // Bob, on his own login, reads the vault after it was locked: the CLI unlocks it with his password.
-        var asBob = new Dictionary<string, string?>(environment) { ["DUPA_PASSWORD"] = "bob-password", ["DUPA_PASSPHRASE"] = "not the passphrase" };
-        Assert.Equal(0, DupaProcess.Run(["login", $"https://127.0.0.1:{port}", "--name", "bobs", "--user", "bob", "--fingerprint", node.Fingerprint], asBob, root.Path).ExitCode);
+        var asBob = new Dictionary<string, string?>(home.Environment) { ["DUPA_PASSWORD"] = "bob-password", ["DUPA_PASSPHRASE"] = "not the passphrase" };
+        Assert.Equal(0, DupaProcess.Run(["login", $"https://127.0.0.1:{home.Port}", "--name", "bobs", "--user", "bob", "--fingerprint", home.Node.Fingerprint], asBob, root.Path).ExitCode);
         using var lockVault = new HttpRequestMessage(HttpMethod.Post, $"/api/v1/vaults/{await VaultIdAsync(http, token!, "photos")}/lock");
         lockVault.Headers.Authorization = new System.Net.Http.Headers.AuthenticationHeaderValue("Bearer", token);
         Assert.True((await http.SendAsync(lockVault)).IsSuccessStatusCode);
@@ -464,7 +501,7 @@ public sealed class RemoteModeTests
         // The admin resets bob's password: the CLI says what that costs, and the owner sees who must be shared with again.
         Assert.Equal(0, Run("share", "add", "photos", "bob", "--role", "viewer", "--remote", "home").ExitCode);
         Assert.Contains("bob", Run("user", "ls", "--remote", "home").Stdout, StringComparison.Ordinal);
-        var withNewPassword = new Dictionary<string, string?>(environment) { ["DUPA_NEW_PASSWORD"] = "set-by-the-admin" };
+        var withNewPassword = new Dictionary<string, string?>(home.Environment) { ["DUPA_NEW_PASSWORD"] = "set-by-the-admin" };
         var passwd = DupaProcess.Run(["user", "passwd", "bob", "--remote", "home"], withNewPassword, root.Path);
         Assert.True(passwd.ExitCode == 0, passwd.ToString());
         Assert.Contains("cannot be opened with their new key until each owner or manager shares them again", passwd.Stdout, StringComparison.Ordinal);
@@ -473,7 +510,7 @@ public sealed class RemoteModeTests
         // Bob's CLI token ended with the reset; his new password logs in, and the vault list says what to do.
         Assert.NotEqual(0, DupaProcess.Run(["vault", "ls", "--remote", "bobs"], asBob, root.Path).ExitCode);
         var asBobAgain = new Dictionary<string, string?>(asBob) { ["DUPA_PASSWORD"] = "set-by-the-admin" };
-        Assert.Equal(0, DupaProcess.Run(["login", $"https://127.0.0.1:{port}", "--name", "bobs", "--user", "bob", "--fingerprint", node.Fingerprint], asBobAgain, root.Path).ExitCode);
+        Assert.Equal(0, DupaProcess.Run(["login", $"https://127.0.0.1:{home.Port}", "--name", "bobs", "--user", "bob", "--fingerprint", home.Node.Fingerprint], asBobAgain, root.Path).ExitCode);
         Assert.Contains("needs sharing again: ask admin", DupaProcess.Run(["vault", "ls", "--remote", "bobs"], asBobAgain, root.Path).Stdout, StringComparison.Ordinal);
         Assert.Equal(6, DupaProcess.Run(["user", "passwd", "nobody", "--remote", "home"], withNewPassword, root.Path).ExitCode);
     }

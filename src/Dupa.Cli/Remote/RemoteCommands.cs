@@ -104,21 +104,35 @@ public static class RemoteCommands
                 var target = Local(file.Path);
                 Directory.CreateDirectory(Path.GetDirectoryName(target)!);
                 using var response = await remote.Client.SendAsync(new HttpRequestMessage(HttpMethod.Get, remote.Api("files", file.Path) + query), cancellationToken);
-                // Written beside the target and renamed, so an interrupted get never leaves half a file under its name.
-                var temporary = target + ".dupa-partial";
-                await using (var output = File.Create(temporary))
-                await using (var body = await response.Content.ReadAsStreamAsync(cancellationToken))
+                // Written beside the target and renamed, so an interrupted get never leaves half a file under its name;
+                // a file that replaces one already there is on disk before the rename, so that a power cut never trades
+                // the user's file for one whose content did not reach the disk.
+                var temporary = DurableFile.TemporaryNameBeside(target);
+                try
                 {
-                    var buffer = new byte[1 << 16];
-                    int read;
-                    while ((read = await body.ReadAsync(buffer, cancellationToken)) > 0)
+                    await using (var output = File.Create(temporary))
+                    await using (var body = await response.Content.ReadAsStreamAsync(cancellationToken))
                     {
-                        await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
-                        done += read;
-                        report(done, total, file.Path);
+                        var buffer = new byte[1 << 16];
+                        int read;
+                        while ((read = await body.ReadAsync(buffer, cancellationToken)) > 0)
+                        {
+                            await output.WriteAsync(buffer.AsMemory(0, read), cancellationToken);
+                            done += read;
+                            report(done, total, file.Path);
+                        }
+                        if (File.Exists(target))
+                        {
+                            output.Flush(flushToDisk: true);
+                        }
                     }
+                    File.Move(temporary, target, overwrite: true);
                 }
-                File.Move(temporary, target, overwrite: true);
+                catch
+                {
+                    DurableFile.TryDelete(temporary);
+                    throw;
+                }
                 File.SetLastWriteTimeUtc(target, file.Modified.UtcDateTime);
             }
             return 0;

@@ -25,6 +25,22 @@ public static class DurableFile
         }
     }
 
+    /// <summary>
+    /// A hidden name beside <paramref name="path"/> that no other writer picks, for a file or directory being written
+    /// before it is renamed to <paramref name="path"/>: the name with a random suffix, or the suffix alone where that
+    /// would pass the file system's limit of 255 bytes (a name near the limit could otherwise never be written).
+    /// </summary>
+    public static string TemporaryNameBeside(string path)
+    {
+        var suffix = $".dupa-{Guid.NewGuid():N}.tmp";
+        var name = "." + Path.GetFileName(path) + suffix;
+        if (System.Text.Encoding.UTF8.GetByteCount(name) > VaultPath.MaxComponentLength)
+        {
+            name = suffix;
+        }
+        return Path.Combine(Path.GetDirectoryName(path)!, name);
+    }
+
     /// <summary>fsync a directory so that a rename in it survives a power cut.</summary>
     public static void SyncDirectory(string directory)
     {

@@ -445,7 +445,7 @@ public sealed class FileExporter
             {
                 return finalPath;
             }
-            var staged = TemporaryName(finalPath);
+            var staged = DurableFile.TemporaryNameBeside(finalPath);
             _moves.Add((staged, finalPath));
             _stagedDirectories[finalPath] = staged;
             return staged;
@@ -545,7 +545,7 @@ public sealed class FileExporter
             {
                 if (_handle is null)
                 {
-                    _temporary = staged ? localPath : TemporaryName(localPath);
+                    _temporary = staged ? localPath : DurableFile.TemporaryNameBeside(localPath);
                     _handle = OperatingSystem.IsLinux()
                         ? Posix.CreateNew(_temporary)
                         : File.OpenHandle(_temporary, FileMode.CreateNew, FileAccess.Write, FileShare.None);
@@ -610,22 +610,6 @@ public sealed class FileExporter
         {
             File.SetUnixFileMode(path, (UnixFileMode)(mode & 0xFFF));
         }
-    }
-
-    /// <summary>
-    /// A hidden name beside <paramref name="path"/> that no other get picks, for a file or directory being written: the
-    /// name with a random suffix, or the suffix alone where that would pass the file system's limit of 255 bytes (a name
-    /// near the limit could otherwise never be restored).
-    /// </summary>
-    private static string TemporaryName(string path)
-    {
-        var suffix = $".dupa-{Guid.NewGuid():N}.tmp";
-        var name = "." + Path.GetFileName(path) + suffix;
-        if (System.Text.Encoding.UTF8.GetByteCount(name) > VaultPath.MaxComponentLength)
-        {
-            name = suffix;
-        }
-        return Path.Combine(Path.GetDirectoryName(path)!, name);
     }
 
     private static DateTime ToDateTime(long unixNs) => DateTime.UnixEpoch.AddTicks(unixNs / 100);
