@@ -280,12 +280,10 @@ public sealed class FileExporter
             {
                 continue;
             }
-            if (ahead - Interlocked.Read(ref _bytesDone) > PrefetchWindow)
-            {
-                prefetch.Flush();
-            }
             while (ahead - Interlocked.Read(ref _bytesDone) > PrefetchWindow)
             {
+                // The range gathered so far goes out before the wait (a second Flush gives nothing).
+                prefetch.Flush();
                 if (cancellationToken.IsCancellationRequested || Volatile.Read(ref _stopPrefetch))
                 {
                     return;

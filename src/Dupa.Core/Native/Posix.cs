@@ -233,18 +233,9 @@ internal static partial class Posix
             return null;
         }
         var buffer = default(StatxBuffer);
-        try
-        {
-            if (Statx(AtFdCwd, path, followSymlink ? 0 : AtSymlinkNoFollow, StatxBasicStats, ref buffer) != 0)
-            {
-                return null;
-            }
-        }
-        catch (EntryPointNotFoundException)
-        {
-            return null;
-        }
-        return new FileStat(buffer.Ino, (buffer.MtimeSec * 1_000_000_000L) + buffer.MtimeNsec, buffer.Mode, buffer.Size);
+        return StatPath(path, followSymlink, ref buffer) == 0
+            ? new FileStat(buffer.Ino, (buffer.MtimeSec * 1_000_000_000L) + buffer.MtimeNsec, buffer.Mode, buffer.Size)
+            : null;
     }
 
     /// <summary>
@@ -253,18 +244,20 @@ internal static partial class Posix
     /// </summary>
     public static bool IsMissing(string path)
     {
-        if (!OperatingSystem.IsLinux())
-        {
-            return false;
-        }
         var buffer = default(StatxBuffer);
+        return OperatingSystem.IsLinux() && StatPath(path, followSymlink: false, ref buffer) == ENoEnt;
+    }
+
+    /// <summary>statx(2) of a path: 0, or the error number (ENOSYS where the C library has no statx). Linux only.</summary>
+    private static int StatPath(string path, bool followSymlink, ref StatxBuffer buffer)
+    {
         try
         {
-            return Statx(AtFdCwd, path, AtSymlinkNoFollow, StatxBasicStats, ref buffer) != 0 && Marshal.GetLastPInvokeError() == ENoEnt;
+            return Statx(AtFdCwd, path, followSymlink ? 0 : AtSymlinkNoFollow, StatxBasicStats, ref buffer) == 0 ? 0 : Marshal.GetLastPInvokeError();
         }
         catch (EntryPointNotFoundException)
         {
-            return false;
+            return ENoSys;
         }
     }
 
