@@ -76,32 +76,42 @@ public sealed class VaultState
             : [];
 
     /// <summary>The node at <paramref name="path"/> and everything below it, parents before children.</summary>
+    /// <remarks>Sorted once at the end: sorting each directory's children as well took about 20 ms of a full restore's 0.4 s start.</remarks>
     public IReadOnlyList<TreeNode> Subtree(string path)
     {
-        var result = new List<TreeNode>();
-        if (path != VaultPath.Root)
+        List<TreeNode> result;
+        if (path == VaultPath.Root)
         {
+            // Every node is below the root.
+            result = [.. _nodes.Values];
+        }
+        else
+        {
+            result = [];
             if (!_nodes.TryGetValue(path, out var node))
             {
                 return result;
             }
             result.Add(node);
-        }
-        var stack = new Stack<string>();
-        stack.Push(path);
-        while (stack.Count > 0)
-        {
-            foreach (var child in Children(stack.Pop()).Reverse())
+            var stack = new Stack<string>();
+            stack.Push(path);
+            while (stack.Count > 0)
             {
-                result.Add(child);
-                if (child.Type == NodeType.Directory)
+                var directory = stack.Pop();
+                foreach (var name in _children.GetValueOrDefault(directory) ?? [])
                 {
-                    stack.Push(child.Path);
+                    var child = _nodes[VaultPath.Combine(directory, name)];
+                    result.Add(child);
+                    if (child.Type == NodeType.Directory)
+                    {
+                        stack.Push(child.Path);
+                    }
                 }
             }
         }
-        // Keep parents before children in path order for callers that restore trees.
-        return [.. result.OrderBy(n => n.Path, StringComparer.Ordinal)];
+        // Parents before children, in path order, for callers that restore trees.
+        result.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path));
+        return result;
     }
 
     public TrashItem? GetTrashItem(OpRef id) => _trash.GetValueOrDefault(id);
@@ -341,6 +351,10 @@ public sealed class VaultState
     /// <summary>A parent that is a file would go to the trash to make way for a directory.</summary>
     public void CheckParents(string path, long atMs)
     {
+        if (ParentIsDirectory(path))
+        {
+            return;
+        }
         foreach (var ancestor in VaultPath.Ancestors(path))
         {
             if (_nodes.TryGetValue(ancestor, out var node) && node.Type != NodeType.Directory)
@@ -398,6 +412,10 @@ public sealed class VaultState
 
     private void EnsureParents(string path, OpRef opRef, Hlc clock)
     {
+        if (ParentIsDirectory(path))
+        {
+            return;
+        }
         foreach (var ancestor in VaultPath.Ancestors(path))
         {
             if (_nodes.TryGetValue(ancestor, out var node))
@@ -410,6 +428,18 @@ public sealed class VaultState
             }
             AddNode(new TreeNode(ancestor, opRef, new FileVersion(opRef, clock, NodeType.Directory, 0, clock.WallMs * 1_000_000, 0x1ED /* 0755 */, null, FileContent.Empty)));
         }
+    }
+
+    /// <summary>
+    /// Whether the path's parent is a directory here, which makes every ancestor one: a node is only added below a
+    /// directory, and a node that stops being one takes its subtree with it. Put's common case, so the fold of a put
+    /// of 20,000 files walks each one's ancestors only when one is missing (that walk and its substrings were nearly
+    /// half of the fold's time in a restore's start).
+    /// </summary>
+    private bool ParentIsDirectory(string path)
+    {
+        var slash = path.LastIndexOf('/');
+        return slash <= 0 || (_nodes.GetAlternateLookup<ReadOnlySpan<char>>().TryGetValue(path.AsSpan(0, slash), out var parent) && parent.Type == NodeType.Directory);
     }
 
     private void ApplyTrash(string path, OpRef opRef, Hlc clock)

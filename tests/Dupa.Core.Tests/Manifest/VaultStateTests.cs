@@ -1,4 +1,5 @@
 using Dupa.Core.Crypto;
+using Dupa.Core.Files;
 using Dupa.Core.Manifest;
 using Dupa.Testing;
 
@@ -27,6 +28,26 @@ public sealed class VaultStateTests
                 }
                 Assert.True(expected == Convert.ToHexString(VaultState.Fold(shuffled).ComputeHash()), $"seed {random.Seed}, trial {trial}");
             }
+        }
+    }
+
+    [Fact]
+    public void Fold_RandomHistories_KeepEveryNodeInADirectory_AndSubtreeListsThemParentsFirst()
+    {
+        // The fold skips the walk up a path's ancestors when its parent is a directory: that holds only if no node
+        // is ever left below a file or a missing directory, whatever the order of puts, moves, trashes and restores.
+        var random = new SeededRandom(777);
+        for (var trial = 0; trial < 200; trial++)
+        {
+            var state = VaultState.Fold(RandomHistory(random, 40));
+            foreach (var node in state.Nodes)
+            {
+                var parent = VaultPath.Parent(node.Path);
+                Assert.True(parent == VaultPath.Root || state.Get(parent)?.Type == NodeType.Directory, $"seed {random.Seed}, trial {trial}: {node.Path}");
+            }
+            var all = state.Nodes.Select(n => n.Path).Order(StringComparer.Ordinal).ToList();
+            Assert.Equal(all, state.Subtree(VaultPath.Root).Select(n => n.Path));
+            Assert.Equal(all.Where(p => VaultPath.IsAtOrBelow(p, "/a")), state.Subtree("/a").Select(n => n.Path));
         }
     }
 
@@ -92,7 +113,7 @@ public sealed class VaultStateTests
 
     private static List<FoldEntry> RandomHistory(SeededRandom random, int count)
     {
-        string[] paths = ["/a", "/a/x", "/a/y", "/b", "/b/z", "/c"];
+        string[] paths = ["/a", "/a/x", "/a/y", "/a/x/q", "/a/y/r/s", "/b", "/b/z", "/c"];
         var entries = new List<FoldEntry>();
         var sequences = new Dictionary<DeviceId, long> { [DeviceA] = 0, [DeviceB] = 0 };
         var trashIds = new List<OpRef>();
