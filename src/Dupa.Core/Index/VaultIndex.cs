@@ -1,4 +1,5 @@
 using System.Buffers.Binary;
+using System.Runtime.InteropServices;
 using Dupa.Core.Crypto;
 using Dupa.Core.Errors;
 using Dupa.Core.Storage;
@@ -79,15 +80,20 @@ public sealed class VaultIndex : IDisposable
 
     public bool Contains(ChunkId id) => TryGetChunk(id, out _);
 
-    /// <summary>A chunk row as read from disk: the index is derived data, so a damaged row is an integrity error, never a crash.</summary>
+    /// <summary>A chunk row as read from disk, its pack's name checked (<see cref="CheckedPackHash"/>): the index is derived data, so a damaged row is an integrity error, never a crash.</summary>
     private static ChunkLocation CheckedLocation(string pack, long offset, int length, int kind)
     {
-        if (pack.Length != 64 || !pack.All(char.IsAsciiHexDigitLower) || offset < 0 || length < Storage.ChunkCodec.Overhead || kind is not (1 or 2))
+        if (offset < 0 || length < Storage.ChunkCodec.Overhead || kind is not (1 or 2))
         {
-            throw new IntegrityException("index", "a chunk row is damaged (run 'dupa index rebuild')");
+            throw DamagedRow();
         }
         return new ChunkLocation(pack, offset, length, (BlobKind)kind);
     }
+
+    private static string CheckedPackHash(string pack) =>
+        pack.Length == 64 && pack.All(char.IsAsciiHexDigitLower) ? pack : throw DamagedRow();
+
+    private static IntegrityException DamagedRow() => new("index", "a chunk row is damaged (run 'dupa index rebuild')");
 
     public bool TryGetChunk(ChunkId id, out ChunkLocation location)
     {
@@ -98,7 +104,7 @@ public sealed class VaultIndex : IDisposable
             using var reader = _chunkLookup.ExecuteReader();
             if (reader.Read())
             {
-                location = CheckedLocation(reader.GetString(0), reader.GetInt64(1), reader.GetInt32(2), reader.GetInt32(3));
+                location = CheckedLocation(CheckedPackHash(reader.GetString(0)), reader.GetInt64(1), reader.GetInt32(2), reader.GetInt32(3));
                 return true;
             }
             location = default;
@@ -178,7 +184,10 @@ public sealed class VaultIndex : IDisposable
         }
     }
 
-    private const string ChunkRows = "SELECT c.id, p.hash, c.offset, c.length, c.kind FROM chunks c JOIN packs p ON p.id = c.pack";
+    // Chunk rows name their pack by its row ID; the names come from one read of the pack table (ChunkRowReader)
+    // rather than a join, which looked each row's pack up again and made and checked a new 64-character string for
+    // every chunk of a restore.
+    private const string ChunkRows = "SELECT id, pack, offset, length, kind FROM chunks";
 
     private const string SeenRows = "SELECT key, size, mtime_ns, inode, version FROM seen_files";
 
@@ -187,12 +196,16 @@ public sealed class VaultIndex : IDisposable
     {
         lock (_gate)
         {
+            var readRow = ChunkRowReader();
             using var command = Command(ChunkRows);
             using var reader = command.ExecuteReader();
             var chunks = new List<(ChunkId, ChunkLocation)>();
             while (reader.Read())
             {
-                chunks.Add(ReadChunkRow(reader));
+                if (readRow(reader, out var id, out var location))
+                {
+                    chunks.Add((id, location));
+                }
             }
             return chunks;
         }
@@ -202,19 +215,58 @@ public sealed class VaultIndex : IDisposable
     /// The locations of <paramref name="ids"/> (null where the index has none), in their order: in one pass over the
     /// chunk table (<see cref="FindInOnePass"/>), or one lookup each.
     /// </summary>
-    public ChunkLocation?[] TryGetChunks(IReadOnlyList<ChunkId> ids) =>
-        FindInOnePass(ids, null, ChunkRows, ReadChunkRow)
-        ?? [.. ids.Select(id => TryGetChunk(id, out var location) ? location : (ChunkLocation?)null)];
-
-    private static (ChunkId Id, ChunkLocation Location) ReadChunkRow(SqliteDataReader reader)
+    public ChunkLocation?[] TryGetChunks(IReadOnlyList<ChunkId> ids)
     {
-        var id = (byte[])reader.GetValue(0);
-        if (id.Length != ChunkId.Size)
+        if (ids.Count >= OnePassKeys)
         {
-            throw new IntegrityException("index", "a chunk row has a malformed ID");
+            lock (_gate)
+            {
+                if (FindInOnePass(ids, null, ChunkRows, ChunkRowReader()) is { } found)
+                {
+                    return found;
+                }
+            }
         }
-        return (ChunkId.Read(id), CheckedLocation(reader.GetString(1), reader.GetInt64(2), reader.GetInt32(3), reader.GetInt32(4)));
+        return [.. ids.Select(id => TryGetChunk(id, out var location) ? location : (ChunkLocation?)null)];
     }
+
+    /// <summary>
+    /// Reads a row of <see cref="ChunkRows"/>, its pack named from one read of the pack table: false for a row whose
+    /// pack has no row (what a join would leave out). Call under the lock.
+    /// </summary>
+    private RowReader<ChunkId, ChunkLocation> ChunkRowReader()
+    {
+        var packs = new Dictionary<long, string>();
+        using (var command = Command("SELECT id, hash FROM packs"))
+        using (var reader = command.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                packs[reader.GetInt64(0)] = CheckedPackHash(reader.GetString(1));
+            }
+        }
+        return (SqliteDataReader reader, out ChunkId chunk, out ChunkLocation location) =>
+        {
+            // Not GetBytes: Microsoft.Data.Sqlite reads a blob through a stream that asks for the column's table
+            // metadata every time (half the pass's time, measured).
+            var id = (byte[])reader.GetValue(0);
+            if (id.Length != ChunkId.Size)
+            {
+                throw new IntegrityException("index", "a chunk row has a malformed ID");
+            }
+            chunk = ChunkId.Read(id);
+            if (!packs.TryGetValue(reader.GetInt64(1), out var pack))
+            {
+                location = default;
+                return false;
+            }
+            location = CheckedLocation(pack, reader.GetInt64(2), reader.GetInt32(3), reader.GetInt32(4));
+            return true;
+        };
+    }
+
+    /// <summary>Reads one row's key and value; false to leave the row out.</summary>
+    private delegate bool RowReader<TKey, TValue>(SqliteDataReader reader, out TKey key, out TValue value);
 
     public Dictionary<DeviceId, LogHead> LogHeads()
     {
@@ -254,15 +306,15 @@ public sealed class VaultIndex : IDisposable
     /// </summary>
     public SeenFile?[] TryGetSeen(IReadOnlyList<byte[]> keys)
     {
-        if (FindInOnePass(keys, KeyComparer.Instance, SeenRows, reader => ((byte[])reader.GetValue(0), SeenOf(reader))) is { } found)
-        {
-            return found;
-        }
-        const int PerQuery = 256;
-        found = new SeenFile?[keys.Count];
-        var positions = Positions(keys, KeyComparer.Instance);
         lock (_gate)
         {
+            if (keys.Count >= OnePassKeys && FindInOnePass<byte[], SeenFile>(keys, KeyComparer.Instance, SeenRows, ReadSeenRow) is { } inOnePass)
+            {
+                return inOnePass;
+            }
+            const int PerQuery = 256;
+            var found = new SeenFile?[keys.Count];
+            var positions = new Positions<byte[]>(keys, KeyComparer.Instance);
             for (var start = 0; start < keys.Count; start += PerQuery)
             {
                 var count = Math.Min(PerQuery, keys.Count - start);
@@ -275,70 +327,85 @@ public sealed class VaultIndex : IDisposable
                 using var reader = command.ExecuteReader();
                 while (reader.Read())
                 {
-                    if (positions.TryGetValue((byte[])reader.GetValue(0), out var at))
+                    if (ReadSeenRow(reader, out var key, out var seen))
                     {
-                        var seen = SeenOf(reader);
-                        at.ForEach(position => found[position] = seen);
+                        positions.Fill(key, seen, found);
                     }
                 }
             }
+            return found;
         }
-        return found;
     }
 
-    private static SeenFile SeenOf(SqliteDataReader reader) =>
-        new(reader.GetInt64(1), reader.GetInt64(2), (ulong)reader.GetInt64(3), reader.GetString(4));
+    private static bool ReadSeenRow(SqliteDataReader reader, out byte[] key, out SeenFile seen)
+    {
+        key = (byte[])reader.GetValue(0);
+        seen = new(reader.GetInt64(1), reader.GetInt64(2), (ulong)reader.GetInt64(3), reader.GetString(4));
+        return true;
+    }
+
+    /// <summary>How many keys make one pass over a table cheaper than a lookup each (<see cref="FindInOnePass"/>).</summary>
+    private const int OnePassKeys = 1024;
 
     /// <summary>
     /// Each key's value from the rows of <paramref name="rows"/>, in the keys' order (null where no row has it), read
-    /// in one pass: for a thousand keys or more, a fraction of the time of a lookup per key. Null for fewer keys, and
-    /// for a table of more than four rows per key, which is not read to its end (the caller then looks each key up).
+    /// in one pass: for <see cref="OnePassKeys"/> keys or more, a fraction of the time of a lookup per key. Null for a
+    /// table of more than four rows per key, which is not read to its end (the caller then looks each key up). Call
+    /// under the lock.
     /// </summary>
-    private TValue?[]? FindInOnePass<TKey, TValue>(IReadOnlyList<TKey> keys, IEqualityComparer<TKey>? comparer, string rows,
-        Func<SqliteDataReader, (TKey Key, TValue Value)> read)
+    private TValue?[]? FindInOnePass<TKey, TValue>(IReadOnlyList<TKey> keys, IEqualityComparer<TKey>? comparer, string rows, RowReader<TKey, TValue> read)
         where TKey : notnull
         where TValue : struct
     {
-        if (keys.Count < 1024)
-        {
-            return null;
-        }
-        var positions = Positions(keys, comparer);
+        var positions = new Positions<TKey>(keys, comparer);
         var found = new TValue?[keys.Count];
-        lock (_gate)
+        using var command = Command(rows);
+        using var reader = command.ExecuteReader();
+        for (var row = 0L; reader.Read(); row++)
         {
-            using var command = Command(rows);
-            using var reader = command.ExecuteReader();
-            for (var row = 0L; reader.Read(); row++)
+            if (row == 4L * keys.Count)
             {
-                if (row == 4L * keys.Count)
-                {
-                    return null;
-                }
-                var (key, value) = read(reader);
-                if (positions.TryGetValue(key, out var at))
-                {
-                    at.ForEach(position => found[position] = value);
-                }
+                return null;
+            }
+            if (read(reader, out var key, out var value))
+            {
+                positions.Fill(key, value, found);
             }
         }
         return found;
     }
 
-    /// <summary>Where each key stands in <paramref name="keys"/> (a key asked twice stands twice).</summary>
-    private static Dictionary<TKey, List<int>> Positions<TKey>(IReadOnlyList<TKey> keys, IEqualityComparer<TKey>? comparer)
+    /// <summary>Where each key stands in a list of keys (a key asked twice stands twice): its first place, and from each place the next of the same key.</summary>
+    private sealed class Positions<TKey>
         where TKey : notnull
     {
-        var positions = new Dictionary<TKey, List<int>>(keys.Count, comparer);
-        for (var i = 0; i < keys.Count; i++)
+        private readonly Dictionary<TKey, int> _first;
+        private readonly int[] _next;
+
+        public Positions(IReadOnlyList<TKey> keys, IEqualityComparer<TKey>? comparer)
         {
-            if (!positions.TryGetValue(keys[i], out var list))
+            _first = new Dictionary<TKey, int>(keys.Count, comparer);
+            _next = new int[keys.Count];
+            for (var i = keys.Count - 1; i >= 0; i--)
             {
-                positions[keys[i]] = list = [];
+                ref var first = ref CollectionsMarshal.GetValueRefOrAddDefault(_first, keys[i], out var exists);
+                _next[i] = exists ? first : -1;
+                first = i;
             }
-            list.Add(i);
         }
-        return positions;
+
+        /// <summary>Sets <paramref name="value"/> at every place of <paramref name="key"/> in <paramref name="found"/>.</summary>
+        public void Fill<TValue>(TKey key, TValue value, TValue?[] found)
+            where TValue : struct
+        {
+            if (_first.TryGetValue(key, out var at))
+            {
+                for (; at >= 0; at = _next[at])
+                {
+                    found[at] = value;
+                }
+            }
+        }
     }
 
     /// <summary>Seen-file keys are HMAC outputs, so their first bytes are already a good hash.</summary>
