@@ -95,30 +95,45 @@ public sealed class FileExporter
             // Opened before any file is written, so that its syncfs reports every writeback error of the restore.
             syncHandle = Posix.OpenToSync(destinationDirectory);
             var directoryTimes = new List<(string Path, FileVersion Version)>();
+            var versions = nodes.Select(node => node == top && version is not null ? version : node.Current).ToList();
+            // The files' chunks and their places in the store (the index) are looked up while the main thread works
+            // out where each node goes and another makes the directories: on two cores the workers start sooner.
+            var fileVersions = versions.Where(IsFile).ToList();
+            var locating = Task.Run(() => LocateChunks(fileVersions, cancellationToken), cancellationToken);
             // Where each node goes, in tree order; directories and symlinks are made before any worker starts.
             var made = new List<(string LocalPath, FileVersion Version)>();
-            foreach (var node in nodes)
+            try
             {
-                cancellationToken.ThrowIfCancellationRequested();
-                var relative = topParent == VaultPath.Root ? node.Path[1..] : node.Path[(topParent.Length + 1)..];
-                var finalPath = Path.Combine(destinationDirectory, relative.Replace('/', Path.DirectorySeparatorChar));
-                var current = node == top && version is not null ? version : node.Current;
-                var localPath = staging?.Place(finalPath, current.Type == NodeType.Directory) ?? finalPath;
-                switch (current.Type)
+                for (var i = 0; i < nodes.Count; i++)
                 {
-                    case NodeType.Directory:
-                        made.Add((localPath, current));
-                        directoryTimes.Add((finalPath, current));
-                        directories++;
-                        break;
-                    case NodeType.Symlink:
-                        made.Add((localPath, current));
-                        symlinks++;
-                        break;
-                    default:
-                        files.Add(new RestoredFile(localPath, current, staged: !string.Equals(localPath, finalPath, StringComparison.Ordinal)));
-                        break;
+                    cancellationToken.ThrowIfCancellationRequested();
+                    var node = nodes[i];
+                    var relative = topParent == VaultPath.Root ? node.Path[1..] : node.Path[(topParent.Length + 1)..];
+                    var finalPath = Path.Combine(destinationDirectory, relative.Replace('/', Path.DirectorySeparatorChar));
+                    var current = versions[i];
+                    var localPath = staging?.Place(finalPath, current.Type == NodeType.Directory) ?? finalPath;
+                    switch (current.Type)
+                    {
+                        case NodeType.Directory:
+                            made.Add((localPath, current));
+                            directoryTimes.Add((finalPath, current));
+                            directories++;
+                            break;
+                        case NodeType.Symlink:
+                            made.Add((localPath, current));
+                            symlinks++;
+                            break;
+                        default:
+                            files.Add(new RestoredFile(localPath, current, staged: !string.Equals(localPath, finalPath, StringComparison.Ordinal)));
+                            break;
+                    }
                 }
+            }
+            catch
+            {
+                // The lookup does not outlive a failure here: the caller disposes the vault it reads.
+                await ((Task)locating).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                throw;
             }
             _bytesTotal = files.Sum(f => f.Version.Size);
             _filesTotal = files.Count;
@@ -126,12 +141,9 @@ public sealed class FileExporter
             _writeback = syncAtEnd ? new EarlyWriteback(syncHandle!, destinationDirectory) : null;
             try
             {
-                // The chunks' locations (the index) are looked up while the directories are made (system calls): on
-                // two cores the two overlap, and the workers start sooner.
                 var making = Task.Run(() => MakeDirectoriesAndSymlinks(made, cancellationToken), cancellationToken);
-                var listing = Task.Run(() => Pieces(files, cancellationToken), cancellationToken);
-                await Task.WhenAll(making, listing);
-                var pieces = await listing;
+                await Task.WhenAll(making, locating);
+                var pieces = Pieces(files, await locating);
                 var prefetch = Task.Factory.StartNew(() => Prefetch(pieces, cancellationToken), CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
                 try
                 {
@@ -252,22 +264,43 @@ public sealed class FileExporter
         }
     }
 
+    private static bool IsFile(FileVersion version) => version.Type is not (NodeType.Directory or NodeType.Symlink);
+
     /// <summary>
-    /// Every chunk of every file, in order, each with its place in the store (looked up all at once); an empty file is
-    /// one piece with no chunk.
+    /// The chunk list of each of <paramref name="versions"/>, checked against its size, and each chunk's place in the
+    /// store (looked up all at once), kept for the workers in the order of the lists.
     /// </summary>
-    private Piece[] Pieces(List<RestoredFile> files, CancellationToken cancellationToken)
+    private List<IReadOnlyList<ChunkRef>> LocateChunks(List<FileVersion> versions, CancellationToken cancellationToken)
     {
-        var pieces = new List<Piece>();
+        var lists = new List<IReadOnlyList<ChunkRef>>(versions.Count);
         var ids = new List<ChunkId>();
-        foreach (var file in files)
+        foreach (var version in versions)
         {
             cancellationToken.ThrowIfCancellationRequested();
-            var chunks = _vault.ResolveChunks(file.Version.Content);
-            if (chunks.Sum(c => (long)c.Len) != file.Version.Size)
+            var chunks = _vault.ResolveChunks(version.Content);
+            if (chunks.Sum(c => (long)c.Len) != version.Size)
             {
-                throw new IntegrityException($"version {file.Version.Ref.Short}", "the chunk list does not add up to the file size");
+                throw new IntegrityException($"version {version.Ref.Short}", "the chunk list does not add up to the file size");
             }
+            lists.Add(chunks);
+            ids.AddRange(chunks.Select(c => c.Id));
+        }
+        _ids = ids;
+        _locations = _vault.Chunks.Locate(ids);
+        return lists;
+    }
+
+    /// <summary>
+    /// Every chunk of every file, in order, each naming its ID and place by its index in <see cref="LocateChunks"/>'s
+    /// lists; an empty file is one piece with no chunk.
+    /// </summary>
+    private static Piece[] Pieces(List<RestoredFile> files, List<IReadOnlyList<ChunkRef>> lists)
+    {
+        var pieces = new List<Piece>();
+        var next = 0;
+        for (var i = 0; i < files.Count; i++)
+        {
+            var (file, chunks) = (files[i], lists[i]);
             file.Remaining = Math.Max(chunks.Count, 1);
             if (chunks.Count == 0)
             {
@@ -276,13 +309,10 @@ public sealed class FileExporter
             long offset = 0;
             foreach (var chunk in chunks)
             {
-                pieces.Add(new Piece(file, ids.Count, offset, chunk.Len));
-                ids.Add(chunk.Id);
+                pieces.Add(new Piece(file, next++, offset, chunk.Len));
                 offset += chunk.Len;
             }
         }
-        _ids = ids;
-        _locations = _vault.Chunks.Locate(ids);
         return [.. pieces];
     }
 
