@@ -592,11 +592,14 @@ public sealed class VaultState
     {
         public static readonly FoldOrder Instance = new();
 
-        public int Compare(FoldEntry? x, FoldEntry? y)
+        public int Compare(FoldEntry? x, FoldEntry? y) => Compare(x!.Clock, x.Device, x.Sequence, y!.Clock, y.Device, y.Sequence);
+
+        /// <summary>The same order for entries not decoded yet.</summary>
+        public static int Compare(Hlc xClock, Crypto.DeviceId xDevice, long xSequence, Hlc yClock, Crypto.DeviceId yDevice, long ySequence)
         {
-            var c = x!.Clock.CompareTo(y!.Clock);
-            if (c == 0) c = x.Device.CompareTo(y.Device);
-            if (c == 0) c = x.Sequence.CompareTo(y.Sequence);
+            var c = xClock.CompareTo(yClock);
+            if (c == 0) c = xDevice.CompareTo(yDevice);
+            if (c == 0) c = xSequence.CompareTo(ySequence);
             return c;
         }
     }

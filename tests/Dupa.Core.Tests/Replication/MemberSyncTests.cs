@@ -72,6 +72,10 @@ public sealed class MemberSyncTests
         // Nothing left to send either way.
         Assert.Equal(new MemberPullResult(0, 0, 0, 0), await Pull(vaultA, vaultB));
         Assert.Equal(new MemberPullResult(0, 0, 0, 0), await Pull(vaultB, vaultA));
+        // Opened anew, the two devices' logs fold as they decode (in clock order across both) to the same state.
+        using var reopened = a.Open();
+        Assert.Equal(Convert.ToHexString(vaultA.State.ComputeHash()), Convert.ToHexString(reopened.State.ComputeHash()));
+        Assert.Equal(Convert.ToHexString(VaultState.Fold(reopened.Entries).ComputeHash()), Convert.ToHexString(reopened.State.ComputeHash()));
     }
 
     [Fact]
