@@ -112,27 +112,30 @@ public sealed class FileExporter
                     var finalPath = Path.Combine(destinationDirectory, relative.Replace('/', Path.DirectorySeparatorChar));
                     var current = versions[i];
                     var localPath = staging?.Place(finalPath, current.Type == NodeType.Directory) ?? finalPath;
-                    switch (current.Type)
+                    if (IsFile(current))
                     {
-                        case NodeType.Directory:
-                            made.Add((localPath, current));
-                            directoryTimes.Add((finalPath, current));
-                            directories++;
-                            break;
-                        case NodeType.Symlink:
-                            made.Add((localPath, current));
-                            symlinks++;
-                            break;
-                        default:
-                            files.Add(new RestoredFile(localPath, current, staged: !string.Equals(localPath, finalPath, StringComparison.Ordinal)));
-                            break;
+                        // In the order of fileVersions: Pieces pairs each file with its chunk list by position.
+                        files.Add(new RestoredFile(localPath, current, staged: !string.Equals(localPath, finalPath, StringComparison.Ordinal)));
+                        continue;
+                    }
+                    made.Add((localPath, current));
+                    if (current.Type == NodeType.Directory)
+                    {
+                        directoryTimes.Add((finalPath, current));
+                        directories++;
+                    }
+                    else
+                    {
+                        symlinks++;
                     }
                 }
             }
             catch
             {
-                // The lookup does not outlive a failure here: the caller disposes the vault it reads.
+                // The lookup does not outlive a failure here: the caller disposes the vault it reads. Its own failure,
+                // if it has one, is observed and dropped: this one is reported.
                 await ((Task)locating).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+                _ = locating.Exception;
                 throw;
             }
             _bytesTotal = files.Sum(f => f.Version.Size);
@@ -296,6 +299,10 @@ public sealed class FileExporter
     /// </summary>
     private static Piece[] Pieces(List<RestoredFile> files, List<IReadOnlyList<ChunkRef>> lists)
     {
+        if (files.Count != lists.Count)
+        {
+            throw new InvalidOperationException($"{files.Count} files to restore, {lists.Count} chunk lists");
+        }
         var pieces = new List<Piece>();
         var next = 0;
         for (var i = 0; i < files.Count; i++)

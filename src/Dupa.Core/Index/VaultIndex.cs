@@ -232,7 +232,8 @@ public sealed class VaultIndex : IDisposable
 
     /// <summary>
     /// Reads a row of <see cref="ChunkRows"/>, its pack named from one read of the pack table: false for a row whose
-    /// pack has no row (what a join would leave out). Call under the lock.
+    /// pack has no row (what a join would leave out). A damaged pack name fails the read even when no chunk row names
+    /// that pack, where the join failed only on the rows it read. Call under the lock.
     /// </summary>
     private RowReader<ChunkId, ChunkLocation> ChunkRowReader()
     {

@@ -35,20 +35,28 @@ public sealed class VaultStateTests
     public void Fold_RandomHistories_KeepEveryNodeInADirectory_AndSubtreeListsThemParentsFirst()
     {
         // The fold skips the walk up a path's ancestors when its parent is a directory: that holds only if no node
-        // is ever left below a file or a missing directory, whatever the order of puts, moves, trashes and restores.
+        // is ever left below a file or a missing directory, after any entry, whatever the order of puts, moves,
+        // trashes and restores.
         var random = new SeededRandom(777);
         for (var trial = 0; trial < 200; trial++)
         {
-            var state = VaultState.Fold(RandomHistory(random, 40));
-            foreach (var node in state.Nodes)
+            var state = new VaultState();
+            foreach (var entry in RandomHistory(random, 40).Order(VaultState.FoldOrder.Instance))
             {
-                var parent = VaultPath.Parent(node.Path);
-                Assert.True(parent == VaultPath.Root || state.Get(parent)?.Type == NodeType.Directory, $"seed {random.Seed}, trial {trial}: {node.Path}");
+                state.Apply(entry);
+                foreach (var node in state.Nodes)
+                {
+                    var parent = VaultPath.Parent(node.Path);
+                    Assert.True(parent == VaultPath.Root || state.Get(parent)?.Type == NodeType.Directory, $"seed {random.Seed}, trial {trial}: {node.Path}");
+                }
             }
-            var all = state.Nodes.Select(n => n.Path).Order(StringComparer.Ordinal).ToList();
-            Assert.Equal(all, state.Subtree(VaultPath.Root).Select(n => n.Path));
-            Assert.Equal(all.Where(p => VaultPath.IsAtOrBelow(p, "/a")), state.Subtree("/a").Select(n => n.Path));
+            Assert.Equal(Walk(state, VaultPath.Root), state.Subtree(VaultPath.Root).Select(n => n.Path));
+            Assert.Equal(state.Get("/a") is null ? [] : ["/a", .. Walk(state, "/a")], state.Subtree("/a").Select(n => n.Path));
         }
+
+        // Every path below a directory, reached through Children, in ordinal order.
+        static List<string> Walk(VaultState state, string directory) =>
+            [.. state.Children(directory).SelectMany(child => new[] { child.Path }.Concat(Walk(state, child.Path))).Order(StringComparer.Ordinal)];
     }
 
     [Fact]
