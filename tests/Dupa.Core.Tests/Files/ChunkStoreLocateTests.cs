@@ -2,6 +2,7 @@ using Dupa.Core.Index;
 using Dupa.Core.Storage;
 using Dupa.Core.Tests.Support;
 using Dupa.Testing;
+using Microsoft.Data.Sqlite;
 
 namespace Dupa.Core.Tests.Files;
 
@@ -38,6 +39,49 @@ public sealed class ChunkStoreLocateTests
             using var chunk = opened.Chunks.Read(ids[i], found[i]!.Value, BlobKind.Data);
             Assert.Equal(ids[i], opened.Codec.ComputeId(chunk.Span));
         }
+    }
+
+    [Fact]
+    public void Locate_AChunkRowWhosePackHasNoRow_IsNotFound_InOnePassAsInALookupEach()
+    {
+        using var vault = new TestVault();
+        vault.WriteSource("big.bin", new SeededRandom(6).NextBytes(8 << 20));
+        vault.Put(vault.Source);
+        // A damaged index: the pack table loses a row and keeps its chunks' rows (the index's own writes cannot do
+        // that, its foreign key refuses it). The one pass (1,024 keys or more) must leave those chunks out as the
+        // single lookup's join does, never name a pack that is not indexed.
+        var ids = new List<ChunkId>();
+        long orphanedPack;
+        using (var connection = new SqliteConnection(SqliteConnectionStrings.For(Path.Combine(vault.Directory, VaultIndex.FileName), SqliteOpenMode.ReadWrite)))
+        {
+            connection.Open();
+            using var command = connection.CreateCommand();
+            command.CommandText = "SELECT id FROM chunks";
+            using (var reader = command.ExecuteReader())
+            {
+                while (reader.Read())
+                {
+                    ids.Add(ChunkId.Read((byte[])reader.GetValue(0)));
+                }
+            }
+            command.CommandText = "SELECT MIN(pack) FROM chunks";
+            orphanedPack = (long)command.ExecuteScalar()!;
+            command.CommandText = $"PRAGMA foreign_keys = OFF; DELETE FROM packs WHERE id = {orphanedPack}";
+            Assert.Equal(1, command.ExecuteNonQuery());
+        }
+        Assert.InRange(ids.Count, 1024, int.MaxValue);
+        using var opened = vault.Open();
+
+        var found = opened.Chunks.Locate(ids);
+
+        var missing = 0;
+        for (var i = 0; i < ids.Count; i++)
+        {
+            var single = opened.Index.TryGetChunk(ids[i], out var location) ? location : (ChunkLocation?)null;
+            Assert.Equal(single, found[i]);
+            missing += found[i] is null ? 1 : 0;
+        }
+        Assert.InRange(missing, 1, ids.Count - 1);
     }
 
     [Fact]
