@@ -388,7 +388,8 @@ public sealed partial class Vault : IDisposable
         var failures = new Exception?[all.Length];
         var gate = new object();
         var failed = false;
-        var folding = fold ? Task.Factory.StartNew(FoldAsOpened, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default) : null;
+        // A thread of its own only where there is something to fold (a new vault has no entries).
+        var folding = fold && all.Length > 0 ? Task.Factory.StartNew(FoldAsOpened, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default) : null;
         // One entry at a time, handed out in fold order, so the fold waits little and the cores share the work evenly.
         Parallel.ForEach(Partitioner.Create(order, EnumerablePartitionerOptions.NoBuffering), i =>
         {
