@@ -163,6 +163,47 @@ public sealed class RemoteModeTests
     }
 
     /// <summary>
+    /// A vault on a node holding symlinks (put by another device: here the CLI on the node's own copy while the node
+    /// is stopped): a remote get makes each symlink with its stored target, as a local get does, in a tree, alone, over
+    /// an older link, and dangling, instead of leaving them out without a word.
+    /// </summary>
+    [Fact]
+    public async Task RemoteGet_MakesTheVaultsSymlinks()
+    {
+        if (!OperatingSystem.IsLinux())
+        {
+            return;
+        }
+        using var root = new TempDirectory();
+        var home = await LogInAsync(root);
+        Assert.Equal(0, home.Run("init", "--remote", "home", "--vault", "photos").ExitCode);
+        var vaultId = JsonDocument.Parse(home.Run("vault", "ls", "--remote", "home", "--json").Stdout).RootElement[0].GetProperty("id").GetString()!;
+        home.Dispose();
+        Directory.CreateDirectory(root.Combine("src", "album", "2026"));
+        await File.WriteAllTextAsync(root.Combine("src", "album", "2026", "beach.txt"), "sand");
+        File.CreateSymbolicLink(root.Combine("src", "album", "latest"), "2026/beach.txt");
+        File.CreateSymbolicLink(root.Combine("src", "album", "gone"), "/nowhere/at/all");
+        var onDisk = new Dictionary<string, string?>(home.Environment) { ["DUPA_VAULT"] = root.Combine("node", "vaults", vaultId) };
+        var put = DupaProcess.Run(["put", root.Combine("src", "album")], onDisk, root.Path);
+        Assert.True(put.ExitCode == 0, put.ToString());
+
+        using var node = await StartNodeAsync(root, home.Port);
+        Directory.CreateDirectory(root.Combine("out", "album"));
+        File.CreateSymbolicLink(root.Combine("out", "album", "latest"), "an/older/target");
+        var get = home.Run("get", "/album", "--to", root.Combine("out"), "--remote", "home", "--vault", "photos");
+        Assert.True(get.ExitCode == 0, get.ToString());
+        Assert.Equal("sand", await File.ReadAllTextAsync(root.Combine("out", "album", "latest")));
+        Assert.Equal("2026/beach.txt", new FileInfo(root.Combine("out", "album", "latest")).LinkTarget);
+        Assert.Equal("/nowhere/at/all", new FileInfo(root.Combine("out", "album", "gone")).LinkTarget);
+        Assert.Contains("2 symlink(s)", get.Stderr, StringComparison.Ordinal);
+        Assert.Empty(Directory.EnumerateFileSystemEntries(root.Combine("out"), "*.tmp", SearchOption.AllDirectories));
+
+        var alone = home.Run("get", "/album/latest", "--to", root.Combine("one"), "--remote", "home", "--vault", "photos");
+        Assert.True(alone.ExitCode == 0, alone.ToString());
+        Assert.Equal("2026/beach.txt", new FileInfo(root.Combine("one", "latest")).LinkTarget);
+    }
+
+    /// <summary>
     /// Three node processes: A's vault replicated to B and C. B is killed (SIGKILL) in the middle of its first
     /// transfer and restarted; it resumes and ends with the same bytes as C and as A offers, and verifies clean.
     /// </summary>

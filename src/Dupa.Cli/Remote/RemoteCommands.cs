@@ -64,6 +64,7 @@ public static class RemoteCommands
         }
         // Everything to fetch: the file itself, or the directory's tree walked through its listings.
         var files = new List<EntryView>();
+        var symlinks = new List<EntryView>();
         var directories = new List<string>();
         if (isDirectory)
         {
@@ -82,12 +83,17 @@ public static class RemoteCommands
                     {
                         files.Add(entry);
                     }
+                    else if (entry.Type == "symlink")
+                    {
+                        symlinks.Add(entry);
+                    }
                 }
             }
         }
         else
         {
-            files.Add(element.Deserialize(CliJson.WebInfo<EntryView>())!);
+            var only = element.Deserialize(CliJson.WebInfo<EntryView>())!;
+            (only.Type == "symlink" ? symlinks : files).Add(only);
         }
         var parent = VaultPath.Parent(vaultPath);
         string Local(string p) => Path.Combine(Path.GetFullPath(to), p[(parent == VaultPath.Root ? 1 : parent.Length + 1)..]);
@@ -137,8 +143,23 @@ public static class RemoteCommands
             }
             return 0;
         });
-        Console.Error.WriteLine($"restored {files.Count} file(s), {Output.Size(total)}, into {Path.GetFullPath(to)}");
+        foreach (var symlink in symlinks)
+        {
+            MakeSymlink(Local(symlink.Path), symlink.Target ?? "");
+        }
+        Console.Error.WriteLine($"restored {files.Count} file(s) and {symlinks.Count} symlink(s), {Output.Size(total)}, into {Path.GetFullPath(to)}");
         return ExitCodes.Ok;
+    }
+
+    /// <summary>Makes a symlink as the vault holds it (its target as stored, which may dangle) in place of a file or link there, as a local get does.</summary>
+    private static void MakeSymlink(string path, string target)
+    {
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        if (File.Exists(path) || new FileInfo(path).LinkTarget is not null)
+        {
+            File.Delete(path);
+        }
+        File.CreateSymbolicLink(path, target);
     }
 
     public static async Task<int> PutAsync(RemoteVault remote, IReadOnlyList<string> sources, string to, PathFilter exclude, bool json, CancellationToken cancellationToken)
