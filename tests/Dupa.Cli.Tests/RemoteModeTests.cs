@@ -163,12 +163,13 @@ public sealed class RemoteModeTests
     }
 
     /// <summary>
-    /// A vault on a node holding symlinks (put by another device: here the CLI on the node's own copy while the node
-    /// is stopped): a remote get makes each symlink with its stored target, as a local get does, in a tree, alone, over
-    /// an older link, and dangling, instead of leaving them out without a word.
+    /// A vault on a node holding symlinks, modes and directory times (put by another device: here the CLI on the
+    /// node's own copy while the node is stopped): a remote get restores them as a local get does. Each symlink is made
+    /// with its stored target, in a tree, alone, over an older link, and dangling, instead of being left out without a
+    /// word; files and directories get their permission bits, directories their times after their contents.
     /// </summary>
     [Fact]
-    public async Task RemoteGet_MakesTheVaultsSymlinks()
+    public async Task RemoteGet_RestoresSymlinksModesAndDirectoryTimes()
     {
         if (!OperatingSystem.IsLinux())
         {
@@ -183,6 +184,11 @@ public sealed class RemoteModeTests
         await File.WriteAllTextAsync(root.Combine("src", "album", "2026", "beach.txt"), "sand");
         File.CreateSymbolicLink(root.Combine("src", "album", "latest"), "2026/beach.txt");
         File.CreateSymbolicLink(root.Combine("src", "album", "gone"), "/nowhere/at/all");
+        await File.WriteAllTextAsync(root.Combine("src", "album", "run.sh"), "echo hi");
+        File.SetUnixFileMode(root.Combine("src", "album", "run.sh"), (UnixFileMode)0b111_101_000);
+        File.SetUnixFileMode(root.Combine("src", "album", "2026"), (UnixFileMode)0b111_000_000);
+        var yearTime = new DateTime(2026, 7, 1, 10, 0, 0, DateTimeKind.Utc);
+        Directory.SetLastWriteTimeUtc(root.Combine("src", "album", "2026"), yearTime);
         var onDisk = new Dictionary<string, string?>(home.Environment) { ["DUPA_VAULT"] = root.Combine("node", "vaults", vaultId) };
         var put = DupaProcess.Run(["put", root.Combine("src", "album")], onDisk, root.Path);
         Assert.True(put.ExitCode == 0, put.ToString());
@@ -196,6 +202,9 @@ public sealed class RemoteModeTests
         Assert.Equal("2026/beach.txt", new FileInfo(root.Combine("out", "album", "latest")).LinkTarget);
         Assert.Equal("/nowhere/at/all", new FileInfo(root.Combine("out", "album", "gone")).LinkTarget);
         Assert.Contains("2 symlink(s)", get.Stderr, StringComparison.Ordinal);
+        Assert.Equal((UnixFileMode)0b111_101_000, File.GetUnixFileMode(root.Combine("out", "album", "run.sh")));
+        Assert.Equal((UnixFileMode)0b111_000_000, File.GetUnixFileMode(root.Combine("out", "album", "2026")));
+        Assert.Equal(yearTime, Directory.GetLastWriteTimeUtc(root.Combine("out", "album", "2026")));
         Assert.Empty(Directory.EnumerateFileSystemEntries(root.Combine("out"), "*.tmp", SearchOption.AllDirectories));
 
         var alone = home.Run("get", "/album/latest", "--to", root.Combine("one"), "--remote", "home", "--vault", "photos");

@@ -66,6 +66,8 @@ public static class RemoteCommands
         var files = new List<EntryView>();
         var symlinks = new List<EntryView>();
         var directories = new List<string>();
+        // The directories found in a listing, whose mode and time are set once everything in them is written.
+        var directoryEntries = new List<EntryView>();
         if (isDirectory)
         {
             var pending = new Stack<string>([vaultPath]);
@@ -78,6 +80,7 @@ public static class RemoteCommands
                     if (entry.Type == "dir")
                     {
                         pending.Push(entry.Path);
+                        directoryEntries.Add(entry);
                     }
                     else if (entry.Type == "file")
                     {
@@ -101,6 +104,9 @@ public static class RemoteCommands
         {
             Directory.CreateDirectory(Local(directory));
         }
+        Directory.CreateDirectory(Path.GetFullPath(to));
+        // Opened before the first file is written, so that the syncfs at the end reports any error in writing them back.
+        var syncAll = DurableFile.SyncFileSystemLater(Path.GetFullPath(to));
         var total = files.Sum(f => f.Size);
         long done = 0;
         await Output.WithProgress(Output.ShowProgress(json: false), "get", async report =>
@@ -132,6 +138,7 @@ public static class RemoteCommands
                             output.Flush(flushToDisk: true);
                         }
                     }
+                    SetMode(temporary, file.Mode);
                     File.Move(temporary, target, overwrite: true);
                 }
                 catch
@@ -147,8 +154,31 @@ public static class RemoteCommands
         {
             MakeSymlink(Local(symlink.Path), symlink.Target ?? "");
         }
+        // Deepest first, after their contents: writing into a directory changes its time, and a read-only one takes no files.
+        foreach (var directory in directoryEntries.OrderByDescending(d => d.Path.Length))
+        {
+            Directory.SetLastWriteTimeUtc(Local(directory.Path), directory.Modified.UtcDateTime);
+            SetMode(Local(directory.Path), directory.Mode);
+        }
+        try
+        {
+            syncAll();
+        }
+        catch (IOException e)
+        {
+            throw DurableFile.IoError("the restored files may not be on disk", e);
+        }
         Console.Error.WriteLine($"restored {files.Count} file(s) and {symlinks.Count} symlink(s), {Output.Size(total)}, into {Path.GetFullPath(to)}");
         return ExitCodes.Ok;
+    }
+
+    /// <summary>The permission bits the vault holds for a file or directory; none from a node that does not send them.</summary>
+    private static void SetMode(string path, int? mode)
+    {
+        if (mode is { } bits && !OperatingSystem.IsWindows())
+        {
+            File.SetUnixFileMode(path, (UnixFileMode)(bits & 0xFFF));
+        }
     }
 
     /// <summary>Makes a symlink as the vault holds it (its target as stored, which may dangle) in place of a file or link there, as a local get does.</summary>

@@ -16,7 +16,7 @@ using Microsoft.Net.Http.Headers;
 
 namespace Dupa.Node.Api;
 
-public sealed record EntryView(string Name, string Path, string Type, long Size, DateTimeOffset Modified, int Versions, string Version, string? Target, string? Mime, IReadOnlyCollection<string> Tags);
+public sealed record EntryView(string Name, string Path, string Type, long Size, DateTimeOffset Modified, int Versions, string Version, string? Target, string? Mime, IReadOnlyCollection<string> Tags, int? Mode = null);
 
 public sealed record ListingView(string Path, string Type, IReadOnlyList<EntryView> Entries);
 
@@ -288,7 +288,7 @@ public static class FileEndpoints
     }
 
     private static EntryView View(Core.Manifest.TreeNode node) => new(node.Name, node.Path, Entries.TypeName(node.Type), node.Current.Size,
-        DateTimeOffset.FromUnixTimeMilliseconds(node.Current.MtimeNs / 1_000_000), node.Versions.Count, node.Current.Ref.ToString(), node.Current.Target, node.Current.Mime, [.. node.Tags]);
+        DateTimeOffset.FromUnixTimeMilliseconds(node.Current.MtimeNs / 1_000_000), node.Versions.Count, node.Current.Ref.ToString(), node.Current.Target, node.Current.Mime, [.. node.Tags], node.Current.Mode);
 
     /// <summary>A vault path escaped for a URL: a Location header must be ASCII, and names like "Zdjęcia" are not.</summary>
     internal static string UrlPath(string vaultPath) => string.Join('/', vaultPath.Split('/').Select(Uri.EscapeDataString));

@@ -29,7 +29,7 @@ internal static class OpenApiExamples
         [typeof(LinkView)] = """{"id": "3f2a9c01d4e5b6a7", "vaultId": "879720135a014e6bac6eba19da9513b3", "vault": "photos", "kind": "read", "path": "/Photos/2026", "state": "active", "hasPassword": false, "expiresAt": "2026-12-01T00:00:00Z", "maxUses": 10, "uses": 2, "lastUsedAt": "2026-11-23T09:00:00Z", "createdBy": "alice", "createdAt": "2026-11-22T12:00:00Z"}""",
         [typeof(LinkInfoView)] = """{"kind": "read", "name": "beach.jpg", "type": "file", "size": 2480311, "mime": "image/jpeg", "expiresAt": null, "usesLeft": 3}""",
         [typeof(LinkAccessRequest)] = """{"password": "the link's password"}""",
-        [typeof(EntryView)] = """{"name": "beach.jpg", "path": "/Photos/beach.jpg", "type": "file", "size": 2480311, "modified": "2026-07-01T10:00:00Z", "versions": 2, "version": "6403…fe5:2:0", "target": null, "mime": "image/jpeg", "tags": ["family"]}""",
+        [typeof(EntryView)] = """{"name": "beach.jpg", "path": "/Photos/beach.jpg", "type": "file", "size": 2480311, "modified": "2026-07-01T10:00:00Z", "versions": 2, "version": "6403…fe5:2:0", "target": null, "mime": "image/jpeg", "tags": ["family"], "mode": 420}""",
         [typeof(MoveRequest)] = """{"from": "/Photos/beach.jpg", "to": "/Photos/2026/beach.jpg"}""",
         [typeof(RestoreVersionRequest)] = """{"path": "/docs/notes.txt", "version": 1}""",
         [typeof(RestoreTrashRequest)] = """{"to": "/docs/restored.txt"}""",

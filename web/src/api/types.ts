@@ -116,6 +116,8 @@ export interface Entry {
   target?: string | null;
   mime?: string | null;
   tags?: string[];
+  /** Permission bits as stored (0o644 is 420). */
+  mode?: number | null;
 }
 
 export interface Listing {
