@@ -176,7 +176,7 @@ public sealed class RemoteModeTests
             return;
         }
         using var root = new TempDirectory();
-        var home = await LogInAsync(root);
+        using var home = await LogInAsync(root);
         Assert.Equal(0, home.Run("init", "--remote", "home", "--vault", "photos").ExitCode);
         var vaultId = JsonDocument.Parse(home.Run("vault", "ls", "--remote", "home", "--json").Stdout).RootElement[0].GetProperty("id").GetString()!;
         home.Dispose();
@@ -186,9 +186,11 @@ public sealed class RemoteModeTests
         File.CreateSymbolicLink(root.Combine("src", "album", "gone"), "/nowhere/at/all");
         await File.WriteAllTextAsync(root.Combine("src", "album", "run.sh"), "echo hi");
         File.SetUnixFileMode(root.Combine("src", "album", "run.sh"), (UnixFileMode)0b111_101_000);
-        File.SetUnixFileMode(root.Combine("src", "album", "2026"), (UnixFileMode)0b111_000_000);
-        var yearTime = new DateTime(2026, 7, 1, 10, 0, 0, DateTimeKind.Utc);
+        File.SetUnixFileMode(root.Combine("src", "album", "2026"), (UnixFileMode)0b101_000_000);
+        File.SetUnixFileMode(root.Combine("src", "album"), (UnixFileMode)0b111_101_000);
+        var (yearTime, albumTime) = (new DateTime(2026, 7, 1, 10, 0, 0, DateTimeKind.Utc), new DateTime(2026, 8, 2, 11, 0, 0, DateTimeKind.Utc));
         Directory.SetLastWriteTimeUtc(root.Combine("src", "album", "2026"), yearTime);
+        Directory.SetLastWriteTimeUtc(root.Combine("src", "album"), albumTime);
         var onDisk = new Dictionary<string, string?>(home.Environment) { ["DUPA_VAULT"] = root.Combine("node", "vaults", vaultId) };
         var put = DupaProcess.Run(["put", root.Combine("src", "album")], onDisk, root.Path);
         Assert.True(put.ExitCode == 0, put.ToString());
@@ -203,13 +205,20 @@ public sealed class RemoteModeTests
         Assert.Equal("/nowhere/at/all", new FileInfo(root.Combine("out", "album", "gone")).LinkTarget);
         Assert.Contains("2 symlink(s)", get.Stderr, StringComparison.Ordinal);
         Assert.Equal((UnixFileMode)0b111_101_000, File.GetUnixFileMode(root.Combine("out", "album", "run.sh")));
-        Assert.Equal((UnixFileMode)0b111_000_000, File.GetUnixFileMode(root.Combine("out", "album", "2026")));
+        // A read-only directory, given its mode after its files were written into it; the top directory too.
+        Assert.Equal((UnixFileMode)0b101_000_000, File.GetUnixFileMode(root.Combine("out", "album", "2026")));
         Assert.Equal(yearTime, Directory.GetLastWriteTimeUtc(root.Combine("out", "album", "2026")));
+        Assert.Equal((UnixFileMode)0b111_101_000, File.GetUnixFileMode(root.Combine("out", "album")));
+        Assert.Equal(albumTime, Directory.GetLastWriteTimeUtc(root.Combine("out", "album")));
         Assert.Empty(Directory.EnumerateFileSystemEntries(root.Combine("out"), "*.tmp", SearchOption.AllDirectories));
 
         var alone = home.Run("get", "/album/latest", "--to", root.Combine("one"), "--remote", "home", "--vault", "photos");
         Assert.True(alone.ExitCode == 0, alone.ToString());
         Assert.Equal("2026/beach.txt", new FileInfo(root.Combine("one", "latest")).LinkTarget);
+        Assert.Equal(2, home.Run("get", "/album/latest", "--version", "1", "--to", root.Combine("two"), "--remote", "home", "--vault", "photos").ExitCode);
+        // Writable again, so that the temporary directory can be removed by a user who is not root.
+        File.SetUnixFileMode(root.Combine("src", "album", "2026"), (UnixFileMode)0b111_000_000);
+        File.SetUnixFileMode(root.Combine("out", "album", "2026"), (UnixFileMode)0b111_000_000);
     }
 
     /// <summary>

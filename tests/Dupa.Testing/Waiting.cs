@@ -6,12 +6,12 @@ namespace Dupa.Testing;
 /// <summary>Helpers for tests that start servers and wait for them to get somewhere.</summary>
 public static class Waiting
 {
-    // Ports are handed out below the kernel's ephemeral range (ip_local_port_range), from a start that differs per
+    // Ports are handed out below the kernel's ephemeral range (ip_local_port_range), from a random start in each
     // test process, each once per process. A port the kernel picks for a listen on :0 comes from that range, where
     // any outgoing connection (another test's HTTP client, running in parallel) could take it between this check
     // and the server's bind: a node then failed to start now and then.
     private static readonly int EphemeralLow = ReadEphemeralLow();
-    private static int _next = Environment.ProcessId * 7919;
+    private static int _next = System.Security.Cryptography.RandomNumberGenerator.GetInt32(int.MaxValue);
 
     /// <summary>A TCP port on 127.0.0.1 that was free a moment ago and that this process has not handed out before.</summary>
     public static int FreePort()

@@ -70,6 +70,11 @@ public static class RemoteCommands
         var directoryEntries = new List<EntryView>();
         if (isDirectory)
         {
+            if (vaultPath != VaultPath.Root && (await ListAsync(remote, VaultPath.Parent(vaultPath), at, cancellationToken)).FirstOrDefault(e => e.Path == vaultPath) is { } top)
+            {
+                // Its own listing holds its entries, not its mode and time; its parent's does.
+                directoryEntries.Add(top);
+            }
             var pending = new Stack<string>([vaultPath]);
             while (pending.Count > 0)
             {
@@ -96,6 +101,10 @@ public static class RemoteCommands
         else
         {
             var only = element.Deserialize(CliJson.WebInfo<EntryView>())!;
+            if (only.Type == "symlink" && version is not null)
+            {
+                throw new DupaException(ErrorCode.InvalidInput, "--version applies to files; use --at for a symlink");
+            }
             (only.Type == "symlink" ? symlinks : files).Add(only);
         }
         var parent = VaultPath.Parent(vaultPath);
@@ -105,8 +114,7 @@ public static class RemoteCommands
             Directory.CreateDirectory(Local(directory));
         }
         Directory.CreateDirectory(Path.GetFullPath(to));
-        // Opened before the first file is written, so that the syncfs at the end reports any error in writing them back.
-        var syncAll = DurableFile.SyncFileSystemLater(Path.GetFullPath(to));
+        using var sync = FileSystemSync.Open(Path.GetFullPath(to));
         var total = files.Sum(f => f.Size);
         long done = 0;
         await Output.WithProgress(Output.ShowProgress(json: false), "get", async report =>
@@ -162,7 +170,7 @@ public static class RemoteCommands
         }
         try
         {
-            syncAll();
+            sync.Sync();
         }
         catch (IOException e)
         {
@@ -172,10 +180,10 @@ public static class RemoteCommands
         return ExitCodes.Ok;
     }
 
-    /// <summary>The permission bits the vault holds for a file or directory; none from a node that does not send them.</summary>
+    /// <summary>The permission bits the vault holds for a file or directory; none where they are unknown (0, or a node that does not send them), as a local get does.</summary>
     private static void SetMode(string path, int? mode)
     {
-        if (mode is { } bits && !OperatingSystem.IsWindows())
+        if (mode is { } bits and not 0 && !OperatingSystem.IsWindows())
         {
             File.SetUnixFileMode(path, (UnixFileMode)(bits & 0xFFF));
         }

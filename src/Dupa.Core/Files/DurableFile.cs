@@ -51,28 +51,6 @@ public static class DurableFile
         Native.Posix.SyncDirectory(directory);
     }
 
-    /// <summary>
-    /// For many files written under <paramref name="directory"/> (a restore): opens it now, before the first file is
-    /// written, and makes everything on its file system durable with one syncfs when the returned action runs, failing
-    /// with an IOException if writing any of it back failed since now. Where there is no syncfs (not Linux) the action
-    /// does nothing.
-    /// </summary>
-    public static Action SyncFileSystemLater(string directory)
-    {
-        var handle = Native.Posix.OpenToSync(directory);
-        return () =>
-        {
-            if (handle is null)
-            {
-                return;
-            }
-            using (handle)
-            {
-                Native.Posix.SyncFileSystem(handle, directory);
-            }
-        };
-    }
-
     public static void TryDelete(string path)
     {
         try
