@@ -65,27 +65,24 @@ public static class RemoteCommands
         // Everything to fetch: the file itself, or the directory's tree walked through its listings.
         var files = new List<EntryView>();
         var symlinks = new List<EntryView>();
-        var directories = new List<string>();
-        // The directories found in a listing, whose mode and time are set once everything in them is written.
-        var directoryEntries = new List<EntryView>();
+        // Every directory to make, the top one first, with the time and mode set once everything in it is written.
+        var directories = new List<(string Path, DateTimeOffset? Modified, int? Mode)>();
         if (isDirectory)
         {
-            if (vaultPath != VaultPath.Root && (await ListAsync(remote, VaultPath.Parent(vaultPath), at, cancellationToken)).FirstOrDefault(e => e.Path == vaultPath) is { } top)
+            if (vaultPath != VaultPath.Root)
             {
-                // Its own listing holds its entries, not its mode and time; its parent's does.
-                directoryEntries.Add(top);
+                var listing = element.Deserialize(CliJson.WebInfo<ListingView>())!;
+                directories.Add((vaultPath, listing.Modified, listing.Mode));
             }
             var pending = new Stack<string>([vaultPath]);
             while (pending.Count > 0)
             {
-                var directory = pending.Pop();
-                directories.Add(directory);
-                foreach (var entry in await ListAsync(remote, directory, at, cancellationToken))
+                foreach (var entry in await ListAsync(remote, pending.Pop(), at, cancellationToken))
                 {
                     if (entry.Type == "dir")
                     {
                         pending.Push(entry.Path);
-                        directoryEntries.Add(entry);
+                        directories.Add((entry.Path, entry.Modified, entry.Mode));
                     }
                     else if (entry.Type == "file")
                     {
@@ -107,14 +104,15 @@ public static class RemoteCommands
             }
             (only.Type == "symlink" ? symlinks : files).Add(only);
         }
+        var destination = Path.GetFullPath(to);
         var parent = VaultPath.Parent(vaultPath);
-        string Local(string p) => Path.Combine(Path.GetFullPath(to), p[(parent == VaultPath.Root ? 1 : parent.Length + 1)..]);
-        foreach (var directory in directories.Where(d => d != VaultPath.Root))
+        string Local(string p) => Path.Combine(destination, p[(parent == VaultPath.Root ? 1 : parent.Length + 1)..]);
+        Directory.CreateDirectory(destination);
+        foreach (var directory in directories)
         {
-            Directory.CreateDirectory(Local(directory));
+            Directory.CreateDirectory(Local(directory.Path));
         }
-        Directory.CreateDirectory(Path.GetFullPath(to));
-        using var sync = FileSystemSync.Open(Path.GetFullPath(to));
+        using var sync = FileSystemSync.Open(destination);
         var total = files.Sum(f => f.Size);
         long done = 0;
         await Output.WithProgress(Output.ShowProgress(json: false), "get", async report =>
@@ -146,7 +144,7 @@ public static class RemoteCommands
                             output.Flush(flushToDisk: true);
                         }
                     }
-                    SetMode(temporary, file.Mode);
+                    StoredMode.Apply(temporary, file.Mode ?? 0);
                     File.Move(temporary, target, overwrite: true);
                 }
                 catch
@@ -163,10 +161,13 @@ public static class RemoteCommands
             MakeSymlink(Local(symlink.Path), symlink.Target ?? "");
         }
         // Deepest first, after their contents: writing into a directory changes its time, and a read-only one takes no files.
-        foreach (var directory in directoryEntries.OrderByDescending(d => d.Path.Length))
+        foreach (var directory in directories.OrderByDescending(d => d.Path.Length))
         {
-            Directory.SetLastWriteTimeUtc(Local(directory.Path), directory.Modified.UtcDateTime);
-            SetMode(Local(directory.Path), directory.Mode);
+            if (directory.Modified is { } modified)
+            {
+                Directory.SetLastWriteTimeUtc(Local(directory.Path), modified.UtcDateTime);
+            }
+            StoredMode.Apply(Local(directory.Path), directory.Mode ?? 0);
         }
         try
         {
@@ -176,17 +177,8 @@ public static class RemoteCommands
         {
             throw DurableFile.IoError("the restored files may not be on disk", e);
         }
-        Console.Error.WriteLine($"restored {files.Count} file(s) and {symlinks.Count} symlink(s), {Output.Size(total)}, into {Path.GetFullPath(to)}");
+        Console.Error.WriteLine($"restored {files.Count} file(s) and {symlinks.Count} symlink(s), {Output.Size(total)}, into {destination}");
         return ExitCodes.Ok;
-    }
-
-    /// <summary>The permission bits the vault holds for a file or directory; none where they are unknown (0, or a node that does not send them), as a local get does.</summary>
-    private static void SetMode(string path, int? mode)
-    {
-        if (mode is { } bits and not 0 && !OperatingSystem.IsWindows())
-        {
-            File.SetUnixFileMode(path, (UnixFileMode)(bits & 0xFFF));
-        }
     }
 
     /// <summary>Makes a symlink as the vault holds it (its target as stored, which may dangle) in place of a file or link there, as a local get does.</summary>

@@ -198,7 +198,7 @@ public sealed class FileExporter
             // directories get both last, deepest first.
             foreach (var (path, dirVersion) in directoryTimes.AsEnumerable().Reverse())
             {
-                SetMode(path, dirVersion.Mode);
+                StoredMode.Apply(path, dirVersion.Mode);
                 Directory.SetLastWriteTimeUtc(path, ToDateTime(dirVersion.MtimeNs));
             }
         }
@@ -618,10 +618,7 @@ public sealed class FileExporter
         public void Finish(bool fsync)
         {
             var handle = _handle!;
-            if (!OperatingSystem.IsWindows() && version.Mode != 0)
-            {
-                File.SetUnixFileMode(handle, (UnixFileMode)(version.Mode & 0xFFF));
-            }
+            StoredMode.Apply(handle, version.Mode);
             if (OperatingSystem.IsLinux())
             {
                 Posix.SetModifiedTime(handle, version.MtimeNs);
@@ -662,14 +659,6 @@ public sealed class FileExporter
             }
             _handle.Dispose();
             DurableFile.TryDelete(_temporary!);
-        }
-    }
-
-    private static void SetMode(string path, int mode)
-    {
-        if (!OperatingSystem.IsWindows() && mode != 0)
-        {
-            File.SetUnixFileMode(path, (UnixFileMode)(mode & 0xFFF));
         }
     }
 

@@ -18,7 +18,8 @@ namespace Dupa.Node.Api;
 
 public sealed record EntryView(string Name, string Path, string Type, long Size, DateTimeOffset Modified, int Versions, string Version, string? Target, string? Mime, IReadOnlyCollection<string> Tags, int? Mode = null);
 
-public sealed record ListingView(string Path, string Type, IReadOnlyList<EntryView> Entries);
+/// <summary>A directory's entries, and its own time and mode (none for the vault's root).</summary>
+public sealed record ListingView(string Path, string Type, IReadOnlyList<EntryView> Entries, DateTimeOffset? Modified = null, int? Mode = null);
 
 public sealed record VersionView(int Version, string Id, DateTimeOffset Stored, long Size, DateTimeOffset Modified, string Device);
 
@@ -81,7 +82,9 @@ public static class FileEndpoints
             var state = time is { } t ? vault.StateAt(t) : vault.State;
             if (state.IsDirectory(vaultPath))
             {
-                return Results.Ok(new ListingView(vaultPath, "dir", state.Children(vaultPath).Select(View).ToList()));
+                var self = state.Get(vaultPath)?.Current;
+                return Results.Ok(new ListingView(vaultPath, "dir", state.Children(vaultPath).Select(View).ToList(),
+                    self is null ? null : ModifiedOf(self), self?.Mode));
             }
             var node = state.Get(vaultPath) ?? throw new DupaException(ErrorCode.NotFound, $"'{vaultPath}' is not in the vault");
             return Results.Ok(View(node));
@@ -287,8 +290,10 @@ public static class FileEndpoints
         return Results.Ok(new PurgedView(purged));
     }
 
+    private static DateTimeOffset ModifiedOf(Core.Manifest.FileVersion version) => DateTimeOffset.FromUnixTimeMilliseconds(version.MtimeNs / 1_000_000);
+
     private static EntryView View(Core.Manifest.TreeNode node) => new(node.Name, node.Path, Entries.TypeName(node.Type), node.Current.Size,
-        DateTimeOffset.FromUnixTimeMilliseconds(node.Current.MtimeNs / 1_000_000), node.Versions.Count, node.Current.Ref.ToString(), node.Current.Target, node.Current.Mime, [.. node.Tags], node.Current.Mode);
+        ModifiedOf(node.Current), node.Versions.Count, node.Current.Ref.ToString(), node.Current.Target, node.Current.Mime, [.. node.Tags], node.Current.Mode);
 
     /// <summary>A vault path escaped for a URL: a Location header must be ASCII, and names like "Zdjęcia" are not.</summary>
     internal static string UrlPath(string vaultPath) => string.Join('/', vaultPath.Split('/').Select(Uri.EscapeDataString));

@@ -124,6 +124,9 @@ export interface Listing {
   path: string;
   type: 'dir';
   entries: Entry[];
+  /** The directory's own time and mode; absent for the vault's root. */
+  modified?: string | null;
+  mode?: number | null;
 }
 
 export interface Version {
