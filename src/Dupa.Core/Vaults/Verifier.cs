@@ -379,6 +379,13 @@ public sealed class Verifier
                     {
                         chunkProblems.Add(new VerifyProblem(e.DamagedObject, TrimObject(e)));
                     }
+                    catch (DupaException e) when (e.Code == ErrorCode.KeyRotated)
+                    {
+                        // A key epoch this key lacks: a flipped epoch byte in the chunk's header, or a rotation made
+                        // elsewhere since this vault was opened. Either way the chunk is not verified, and the other
+                        // chunks still are.
+                        chunkProblems.Add(new VerifyProblem($"chunk {id.Short} in {name}", $"cannot be opened: {e.Message}"));
+                    }
                 }
                 if (sha is not null)
                 {

@@ -86,6 +86,28 @@ public sealed class VerifierTests
         Assert.Contains(report.Problems, p => p.Object.StartsWith("chunk ", StringComparison.Ordinal) && p.Object.EndsWith($"in pack {Path.GetFileNameWithoutExtension(pack)[..12]}", StringComparison.Ordinal));
     }
 
+    /// <summary>
+    /// A chunk header's key epoch byte flipped to an epoch the key lacks: reported for that chunk and its pack, and the
+    /// verify goes on (it once ended with "the vault's key was rotated", checking nothing after it).
+    /// </summary>
+    [Fact]
+    public void Run_ChunkClaimingAnEpochTheKeyLacks_IsReportedAndTheRestVerified()
+    {
+        using var vault = VaultWithSeveralPacks();
+        var pack = PackFiles(vault)[0];
+        var packName = $"pack {Path.GetFileNameWithoutExtension(pack)[..12]}";
+        // The first blob starts after the pack's 12-byte header; its header's fourth byte is the key epoch (docs/format.md).
+        FileDamage.Flip(pack, 12 + 3);
+
+        var report = vault.Verify();
+
+        Assert.Contains(report.Problems, p => p.Object.StartsWith("chunk ", StringComparison.Ordinal) && p.Object.EndsWith("in " + packName, StringComparison.Ordinal)
+            && p.Message.Contains("key epoch 1", StringComparison.Ordinal));
+        Assert.Contains(report.Problems, p => p.Object == packName && p.Message.Contains("does not match its hash", StringComparison.Ordinal));
+        Assert.Equal(PackFiles(vault).Length, report.Packs);
+        Assert.Equal(PackFiles(vault).Sum(f => new FileInfo(f).Length), report.BytesRead);
+    }
+
     [Fact]
     public void Run_PackRemovedAfterItWasHashedAhead_IsReportedMissing()
     {
