@@ -8,7 +8,8 @@ cd "$(dirname "$0")"
 log="$(mktemp)"
 vitest_json="$(mktemp)"
 e2e_tap="$(mktemp)"
-trap 'rm -f "$log" "$vitest_json" "$e2e_tap"' EXIT
+failures="$(mktemp)"
+trap 'rm -f "$log" "$vitest_json" "$e2e_tap" "$failures"' EXIT
 dotnet build Dupa.slnx -c Release --nologo -v quiet -clp:NoSummary
 status=0
 dotnet test Dupa.slnx -c Release --no-build --nologo --logger "console;verbosity=normal" "$@" 2>&1 | tee "$log" || status=$?
@@ -20,7 +21,7 @@ if command -v clang >/dev/null || command -v gcc >/dev/null; then
   case "$(uname -m)" in x86_64) rid=linux-x64 ;; aarch64) rid=linux-arm64 ;; *) rid="" ;; esac
   if [ -n "$rid" ]; then
     native_dir="$(mktemp -d)"
-    trap 'rm -f "$log" "$vitest_json" "$e2e_tap"; rm -rf "$native_dir"' EXIT
+    trap 'rm -f "$log" "$vitest_json" "$e2e_tap" "$failures"; rm -rf "$native_dir"' EXIT
     if dotnet publish src/Dupa.Cli -c Release -r "$rid" -o "$native_dir" --nologo -v quiet -clp:NoSummary; then
       native="$native_dir/dupa"
       DUPA_TEST_EXECUTABLE="$native" dotnet test tests/Dupa.Cli.Tests -c Release --no-build --nologo --logger "console;verbosity=normal" "$@" 2>&1 | tee -a "$log" || status=$?
@@ -55,9 +56,14 @@ else
     (cd web && DUPA_TEST_EXECUTABLE="$executable" node --test --test-concurrency=1 --test-reporter=spec --test-reporter-destination=stdout --test-reporter=tap --test-reporter-destination="$e2e_tap" e2e/) || status=$?
     ep=$(awk '$1 == "#" && $2 == "pass" {print $3}' "$e2e_tap"); ef=$(awk '$1 == "#" && $2 == "fail" {print $3}' "$e2e_tap")
     ep=${ep:-0}; ef=${ef:-1}
+    sed -n "s/^not ok [0-9]* - /failed: e2e${executable:+ (native executable)}: /p" "$e2e_tap" >>"$failures"
     echo "e2e${executable:+ (native executable)}: $ep passed, $ef failed in $((SECONDS - started)) s (screenshots in web/test-results/)"
     passed=$((passed + ep)); failed=$((failed + ef)); [ "$ef" -eq 0 ] || status=1
   done
 fi
+# The tests that failed, again at the end, where a CI log's tail shows them: each .NET test's name and the
+# first lines of its message, then the end-to-end tests' names.
+awk '/^ +Failed [A-Za-z]/ {n = 8; sub(/^ +Failed /, "failed: ")} /^ +Stack Trace:/ {n = 0} n > 0 {print; n--}' "$log"
+cat "$failures"
 echo "$passed passed, $failed failed"
 exit "$status"
