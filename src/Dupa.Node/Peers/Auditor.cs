@@ -31,13 +31,18 @@ public sealed partial class Auditor(NodeDatabase database, VaultSessions session
     public const int RangeSize = 256 * 1024;
 
     private readonly ConcurrentDictionary<(string Vault, string Peer), AuditState> _states = new();
-    private readonly ConcurrentDictionary<(string Vault, string Peer), ConcurrentDictionary<string, byte>> _delivered = new();
+    /// <summary>
+    /// The packs sent whole to each replica, each with whether the replica's answer has missed it once: we learn that
+    /// a pack was sent when our side of the response ends, before the replica has written, synced and renamed it, so
+    /// an audit in that moment finds it missing. A first miss is asked again; a second one fails the audit.
+    /// </summary>
+    private readonly ConcurrentDictionary<(string Vault, string Peer), ConcurrentDictionary<string, bool>> _delivered = new();
 
     public IReadOnlyList<AuditState> All() => [.. _states.Values.OrderBy(s => s.VaultId, StringComparer.Ordinal).ThenBy(s => s.Peer, StringComparer.Ordinal)];
 
     /// <summary>A pack was sent whole to a replica: from now on it may be asked to prove it holds it.</summary>
     public void Delivered(string vaultId, DeviceId peer, string pack) =>
-        _delivered.GetOrAdd((vaultId, peer.Hex), _ => new ConcurrentDictionary<string, byte>(StringComparer.Ordinal))[pack] = 0;
+        _delivered.GetOrAdd((vaultId, peer.Hex), _ => new ConcurrentDictionary<string, bool>(StringComparer.Ordinal))[pack] = false;
 
     public async Task AuditAsync(HttpClient client, string address, DeviceId peer, CancellationToken cancellationToken)
     {
@@ -91,11 +96,16 @@ public sealed partial class Auditor(NodeDatabase database, VaultSessions session
                 using var response = await client.SendAsync(request, cancellationToken);
                 response.EnsureSuccessStatusCode();
                 var answer = await response.Content.ReadFromJsonAsync(NodeJson.Default.AuditAnswer, cancellationToken);
-                failure = Check(ranges, nonce, answer);
+                failure = Check(ranges, nonce, answer, delivered);
             }
             catch (Exception e) when (e is HttpRequestException or IOException or System.Text.Json.JsonException)
             {
                 failure = "no valid answer: " + e.GetBaseException().Message;
+            }
+            if (failure == NotYetHeld)
+            {
+                // Nothing proved either way: no verdict, so the next heartbeat asks again.
+                continue;
             }
             _states[key] = new AuditState(share.VaultId, peer.Hex, time.GetUtcNow(), failure is null, failure);
             if (failure is not null)
@@ -105,22 +115,40 @@ public sealed partial class Auditor(NodeDatabase database, VaultSessions session
         }
     }
 
-    private static string? Check(List<(AuditRange Range, byte[] Bytes)> ranges, byte[] nonce, AuditAnswer? answer)
+    internal const string NotYetHeld = "every pack asked was missing for the first time";
+
+    /// <summary>
+    /// Null when every proof matches; otherwise what failed, or <see cref="NotYetHeld"/> when the only misses are packs
+    /// missing for the first time and nothing was proved (see <see cref="_delivered"/>).
+    /// </summary>
+    internal static string? Check(List<(AuditRange Range, byte[] Bytes)> ranges, byte[] nonce, AuditAnswer? answer, ConcurrentDictionary<string, bool> delivered)
     {
         if (answer?.Proofs is not { } proofs || proofs.Count != ranges.Count)
         {
             return "the answer does not cover every range asked";
         }
+        var proved = 0;
+        Span<byte> given = stackalloc byte[32];
         for (var i = 0; i < ranges.Count; i++)
         {
-            var expected = Proof(nonce, ranges[i].Bytes);
-            var given = proofs[i] is { } text ? Convert.FromBase64String(text) : [];
-            if (!CryptographicOperations.FixedTimeEquals(expected, given))
+            var pack = ranges[i].Range.Pack;
+            if (proofs[i] is null)
             {
-                return $"pack {ranges[i].Range.Pack[..12]} is {(proofs[i] is null ? "missing" : "altered")} on the replica";
+                if (delivered.TryUpdate(pack, true, false))
+                {
+                    continue;
+                }
+                return $"pack {pack[..12]} is missing on the replica";
             }
+            if (!Convert.TryFromBase64String(proofs[i]!, given, out var written) || written != given.Length
+                || !CryptographicOperations.FixedTimeEquals(Proof(nonce, ranges[i].Bytes), given))
+            {
+                return $"pack {pack[..12]} is altered on the replica";
+            }
+            delivered.TryUpdate(pack, false, true);
+            proved++;
         }
-        return null;
+        return proved > 0 ? null : NotYetHeld;
     }
 
     /// <summary>SHA-256(nonce || bytes): what the replica computes over what it holds.</summary>
