@@ -31,10 +31,12 @@ public static class EventEndpoints
             return ProblemMapping.Problem(StatusCodes.Status400BadRequest, "websocket_required", "connect with a WebSocket");
         }
         var user = CurrentUser.Get(context.User, database);
-        using var socket = await context.WebSockets.AcceptWebSocketAsync();
+        // Subscribed before the socket is accepted: a client that acts the moment it is connected (an upload, say)
+        // gets that action's event, which could otherwise be published between the accept and the subscription.
         var channel = hub.Subscribe(user.Id);
         try
         {
+            using var socket = await context.WebSockets.AcceptWebSocketAsync();
             // Read from the client only to notice when it closes.
             var closed = DrainAsync(socket, context.RequestAborted);
             while (!closed.IsCompleted)
