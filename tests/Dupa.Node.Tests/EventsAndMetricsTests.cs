@@ -3,6 +3,7 @@ using System.Net.WebSockets;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
 using System.Text.Json;
+using Dupa.Testing;
 
 namespace Dupa.Node.Tests;
 
@@ -66,10 +67,7 @@ public sealed class EventsAndMetricsTests
         await client.PutAsync($"/api/v1/vaults/{vault}/files/a.bin", new ByteArrayContent(content));
         await client.PutAsync($"/api/v1/vaults/{vault}/files/copy.bin", new ByteArrayContent(content));
         var job = await client.PostAsJsonAsync($"/api/v1/vaults/{vault}/jobs", new { kind = "verify" });
-        for (var i = 0; i < 200 && (await client.GetStringAsync(job.Headers.Location!.ToString())).Contains("\"running\"", StringComparison.Ordinal); i++)
-        {
-            await Task.Delay(25);
-        }
+        await Waiting.UntilAsync(async () => !(await client.GetStringAsync(job.Headers.Location!.ToString())).Contains("\"running\"", StringComparison.Ordinal));
 
         var text = await client.GetStringAsync("/metrics");
 

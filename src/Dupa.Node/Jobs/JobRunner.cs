@@ -29,7 +29,10 @@ public sealed class Job
     public string Kind { get; }
     public DateTimeOffset Started { get; }
     public DateTimeOffset? Finished { get; internal set; }
-    public JobState State { get; internal set; } = JobState.Running;
+    private volatile JobState _state = JobState.Running;
+
+    /// <summary>Written last when the job ends, so a reader that sees it ended also sees its end time, result and error.</summary>
+    public JobState State { get => _state; internal set => _state = value; }
 
     /// <summary>0 to 1.</summary>
     public double Progress { get; internal set; }
@@ -63,30 +66,34 @@ public sealed class JobRunner(EventHub events, TimeProvider time, Metrics.NodeMe
         var progress = new Progress(job, this);
         _ = Task.Run(async () =>
         {
+            JobState state;
             try
             {
                 job.Result = await work(progress, job.Cancel.Token);
-                job.State = JobState.Succeeded;
                 job.Progress = 1;
+                state = JobState.Succeeded;
             }
             catch (OperationCanceledException)
             {
-                job.State = JobState.Cancelled;
+                state = JobState.Cancelled;
             }
             catch (DupaException e)
             {
-                job.State = JobState.Failed;
+                state = JobState.Failed;
                 job.Error = e.Message;
             }
             catch (Exception e) when (e is IOException or InvalidOperationException)
             {
-                job.State = JobState.Failed;
+                state = JobState.Failed;
                 job.Error = e.Message;
             }
+            var name = state.ToString().ToLowerInvariant();
             job.Finished = time.GetUtcNow();
             metrics.JobDuration.Record((job.Finished.Value - job.Started).TotalSeconds,
-                new KeyValuePair<string, object?>("kind", job.Kind), new KeyValuePair<string, object?>("state", job.State.ToString().ToLowerInvariant()));
-            events.Publish(job.UserId, new NodeEvent("job." + job.State.ToString().ToLowerInvariant(), job.VaultId, job.Id, time.GetUtcNow()));
+                new KeyValuePair<string, object?>("kind", job.Kind), new KeyValuePair<string, object?>("state", name));
+            // Last: whoever sees the job ended (a poll of its state) finds its end time and its duration metric too.
+            job.State = state;
+            events.Publish(job.UserId, new NodeEvent("job." + name, job.VaultId, job.Id, time.GetUtcNow()));
         });
         return job;
     }
