@@ -266,21 +266,15 @@ public sealed class RemoteModeTests
         // B's transfer starts the moment it is shared (it is pushed), so watch from before the share: kill B once it
         // holds part of the vault, a pack being received or some packs but not all.
         var sharing = Task.Run(() => Run("vault", "share", "photos", "--peer", ids["b"], "--role", "replica", "--remote", "a"));
-        var killedAt = -1;
         string Incoming() => Path.Combine(Replica("b"), "packs", "tmp");
-        for (var i = 0; i < 3000 && killedAt < 0; i++)
+        var (killedAt, have) = await WatchToKillAsync(b, () =>
         {
             var have = Packs(Replica("b"));
             var receiving = Directory.Exists(Incoming()) && Directory.EnumerateFiles(Incoming()).Any();
-            if (have < total && (have >= 1 || receiving))
-            {
-                b.Dispose();
-                killedAt = have;
-            }
-            await Task.Delay(2);
-        }
+            return (have < total && (have >= 1 || receiving), have >= total, have);
+        });
         Assert.Equal(0, (await sharing).ExitCode);
-        Assert.True(killedAt >= 0, "the replica finished before it could be killed mid-transfer");
+        Assert.True(killedAt, have >= total ? "the replica finished before it could be killed mid-transfer" : $"the replica held {have} of {total} packs and received none");
         using var restarted = await StartNodeAsync(root, ports[2], "b", ports[3]);
         for (var i = 0; i < 300 && (Packs(Replica("b")) < total || Packs(Replica("c")) < total); i++)
         {
@@ -327,19 +321,13 @@ public sealed class RemoteModeTests
 
         // B joins and pulls the moment it is shared: kill it once chunks are arriving, before the last one.
         var sharing = Task.Run(() => Run("vault", "share", "photos", "--peer", idB, "--role", "member", "--remote", "a"));
-        var killed = false;
-        for (var i = 0; i < 5000 && !killed; i++)
+        var (killed, _) = await WatchToKillAsync(b, () =>
         {
             var packs = Path.Combine(copy, "packs");
-            if (Directory.Exists(packs) && Directory.EnumerateFiles(packs, "*", SearchOption.AllDirectories).Any())
-            {
-                b.Dispose();
-                killed = true;
-            }
-            await Task.Delay(2);
-        }
+            return (Directory.Exists(packs) && Directory.EnumerateFiles(packs, "*", SearchOption.AllDirectories).Any(), false, 0);
+        });
         Assert.Equal(0, (await sharing).ExitCode);
-        Assert.True(killed, "the member finished before it could be killed mid-pull");
+        Assert.True(killed, "no chunk reached the member");
 
         using var restarted = await StartNodeAsync(root, ports[2], "b", ports[3]);
         await Waiting.UntilAsync(() => Task.FromResult(Run("get", "/src", "--to", root.Combine("from-b"), "--remote", "b", "--vault", "photos").ExitCode == 0
@@ -583,6 +571,34 @@ public sealed class RemoteModeTests
     }
 
     private static StringContent Json(object value) => new(JsonSerializer.Serialize(value), System.Text.Encoding.UTF8, "application/json");
+
+    /// <summary>
+    /// Watches, about every millisecond on a thread of its own, for the moment to kill <paramref name="node"/> (SIGKILL,
+    /// by disposing it): when <paramref name="look"/> says kill. Gives up when it says the work is done, or after two
+    /// minutes. The loops this replaced gave up after a few thousand polls (6–10 s), which a loaded machine's transfer
+    /// could outlast before it began, and their pauses ran on the thread pool that the test's other work shares.
+    /// </summary>
+    private static Task<(bool Killed, int Seen)> WatchToKillAsync(RunningNode node, Func<(bool Kill, bool Done, int Seen)> look) =>
+        Task.Factory.StartNew(() =>
+        {
+            var watching = Stopwatch.StartNew();
+            var seen = 0;
+            while (watching.Elapsed < TimeSpan.FromMinutes(2))
+            {
+                (var kill, var done, seen) = look();
+                if (kill)
+                {
+                    node.Dispose();
+                    return (true, seen);
+                }
+                if (done)
+                {
+                    break;
+                }
+                Thread.Sleep(1);
+            }
+            return (false, seen);
+        }, CancellationToken.None, TaskCreationOptions.LongRunning, TaskScheduler.Default);
 
     private static async Task<RunningNode> StartNodeAsync(TempDirectory root, int port, string name = "", int? peerPort = null, Dictionary<string, string?>? settings = null)
     {

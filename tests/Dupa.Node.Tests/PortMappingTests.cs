@@ -30,8 +30,10 @@ public sealed class PortMappingTests
         await Waiting.UntilAsync(async () => (await client.GetFromJsonAsync<JsonElement>("/api/v1/status")).GetProperty("portMapping") is { ValueKind: JsonValueKind.Object } m
             && m.GetProperty("external").GetString() == $"203.0.113.7:{peerPort}");
         Assert.Contains(gateway.Requests, r => r.Opcode == 0);
-        var map = Assert.Single(gateway.Requests, r => r.Opcode == 2);
-        Assert.Equal((peerPort, peerPort, 3600u), (map.InternalPort, map.ExternalPort, map.Lifetime));
+        // A request unanswered for 250 ms is sent again (RFC 6886, 3.1), which a loaded machine can cause: each is the same.
+        var maps = gateway.Requests.Where(r => r.Opcode == 2).ToList();
+        Assert.NotEmpty(maps);
+        Assert.All(maps, map => Assert.Equal((peerPort, peerPort, 3600u), (map.InternalPort, map.ExternalPort, map.Lifetime)));
 
         var invite = await (await client.PostAsJsonAsync("/api/v1/peers/invites", new { })).Content.ReadFromJsonAsync<JsonElement>();
         var payload = JsonDocument.Parse(Convert.FromBase64String(Base64Url(invite.GetProperty("code").GetString()!["dupa-invite:".Length..]))).RootElement;
