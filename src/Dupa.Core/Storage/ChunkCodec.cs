@@ -30,11 +30,18 @@ public sealed class ChunkCodec
 
     private readonly KeyRing _keys;
     private readonly byte[] _idKey;
+    private readonly Func<int>? _vaultEpoch;
 
-    public ChunkCodec(KeyRing keys)
+    /// <param name="keys">The keys to seal and open with.</param>
+    /// <param name="vaultEpoch">
+    /// The newest key epoch the vault's header names, when known: a chunk naming a later epoch than both it and the
+    /// keys is damaged, not sealed under a key this device lacks.
+    /// </param>
+    public ChunkCodec(KeyRing keys, Func<int>? vaultEpoch = null)
     {
         _keys = keys;
         _idKey = keys.ChunkId;
+        _vaultEpoch = vaultEpoch;
     }
 
     public ChunkId ComputeId(ReadOnlySpan<byte> plaintext)
@@ -125,7 +132,12 @@ public sealed class ChunkCodec
 
         Span<byte> key = stackalloc byte[KeyRing.KeySize];
         Span<byte> ad = stackalloc byte[HeaderSize + ChunkId.Size];
-        // A key epoch this ring lacks is not damage: a KeyRotated error says whose key is missing.
+        // A key epoch this ring lacks is damage if the vault never had it; otherwise the key was rotated since this
+        // device was given it, and a KeyRotated error says so.
+        if (header[3] > _keys.Epoch && _vaultEpoch is { } vaultEpoch && header[3] > vaultEpoch())
+        {
+            throw Damaged(id, where, $"its header names key epoch {header[3]}, which the vault has never had");
+        }
         DeriveKeyAndAd(id, header, key, ad);
         var compressed = header[2] == ZstdCompression;
         var rented = compressed ? ChunkBuffers.Pool.Rent(bodyLength) : null;

@@ -45,7 +45,7 @@ public sealed partial class Vault : IDisposable
         Device = device;
         _lock = lockFile;
         _options = options;
-        Codec = new ChunkCodec(keys);
+        Codec = new ChunkCodec(keys, () => Header.Epoch);
         Chunks = new ChunkStore(directory, index, Codec, header.PackSize);
         Logs = logs.Results;
         LogDamage = logs.Damage;

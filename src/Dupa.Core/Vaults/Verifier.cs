@@ -381,9 +381,8 @@ public sealed class Verifier
                     }
                     catch (DupaException e) when (e.Code == ErrorCode.KeyRotated)
                     {
-                        // A key epoch this key lacks: a flipped epoch byte in the chunk's header, or a rotation made
-                        // elsewhere since this vault was opened. Either way the chunk is not verified, and the other
-                        // chunks still are.
+                        // A key epoch the vault's header names and this key lacks (a rotation since the key was
+                        // given; one the vault never had is damage, above): this chunk is not verified, the others are.
                         chunkProblems.Add(new VerifyProblem($"chunk {id.Short} in {name}", $"cannot be opened: {e.Message}"));
                     }
                 }

@@ -1,3 +1,4 @@
+using Dupa.Core.Errors;
 using Dupa.Core.Tests.Support;
 using Dupa.Core.Vaults;
 using Dupa.Testing;
@@ -87,8 +88,9 @@ public sealed class VerifierTests
     }
 
     /// <summary>
-    /// A chunk header's key epoch byte flipped to an epoch the key lacks: reported for that chunk and its pack, and the
-    /// verify goes on (it once ended with "the vault's key was rotated", checking nothing after it).
+    /// A chunk header's key epoch byte flipped to an epoch the vault never had: damage, reported for that chunk and
+    /// its pack, and the verify goes on (it once ended with "the vault's key was rotated; ask its owner to share it
+    /// again", checking nothing after it); a read of the file refuses with an integrity error, not that advice.
     /// </summary>
     [Fact]
     public void Run_ChunkClaimingAnEpochTheKeyLacks_IsReportedAndTheRestVerified()
@@ -106,6 +108,22 @@ public sealed class VerifierTests
         Assert.Contains(report.Problems, p => p.Object == packName && p.Message.Contains("does not match its hash", StringComparison.Ordinal));
         Assert.Equal(PackFiles(vault).Length, report.Packs);
         Assert.Equal(PackFiles(vault).Sum(f => new FileInfo(f).Length), report.BytesRead);
+
+        using var opened = vault.Open(tolerateDamage: true);
+        var refused = opened.State.Nodes.Where(n => n.Type == Dupa.Core.Manifest.NodeType.File).Select(file =>
+        {
+            try
+            {
+                using var stream = opened.OpenRead(file.Current);
+                stream.CopyTo(Stream.Null);
+                return null;
+            }
+            catch (IntegrityException e)
+            {
+                return e;
+            }
+        }).OfType<IntegrityException>().ToList();
+        Assert.Contains(refused, e => e.Message.Contains("key epoch 1, which the vault has never had", StringComparison.Ordinal));
     }
 
     [Fact]
