@@ -71,26 +71,15 @@ public sealed class PeerRegistry(NodeDatabase database, TimeProvider time)
     }
 
     /// <summary>The peer answered (or dialled us): connected, seen now.</summary>
-    public void Seen(DeviceId id)
-    {
-        if (_states.TryGetValue(id.Hex, out var state))
-        {
-            _states.TryUpdate(id.Hex, state with { Connected = true, LastSeen = time.GetUtcNow(), LastError = null, Failures = 0 }, state);
-        }
-    }
+    public void Seen(DeviceId id) =>
+        Update(id, state => state with { Connected = true, LastSeen = time.GetUtcNow(), LastError = null, Failures = 0 });
 
     /// <summary>
     /// This node's heartbeat reached the peer, directly or through the relay <paramref name="via"/>, and its hello said
     /// whether it relays.
     /// </summary>
-    public void Reached(DeviceId id, DeviceId? via, bool relays)
-    {
-        // Retried if an incoming request marked the peer seen meanwhile: which way it was reached must not be lost.
-        while (_states.TryGetValue(id.Hex, out var state)
-            && !_states.TryUpdate(id.Hex, state with { Connected = true, LastSeen = time.GetUtcNow(), LastError = null, Failures = 0, Via = via?.Hex, Relays = relays }, state))
-        {
-        }
-    }
+    public void Reached(DeviceId id, DeviceId? via, bool relays) =>
+        Update(id, state => state with { Connected = true, LastSeen = time.GetUtcNow(), LastError = null, Failures = 0, Via = via?.Hex, Relays = relays });
 
     /// <summary>
     /// A pinned peer announced itself on the local network at <paramref name="address"/>. Returns true if that is
@@ -108,19 +97,21 @@ public sealed class PeerRegistry(NodeDatabase database, TimeProvider time)
     /// <summary>What the peer says of the vaults it replicates from this node: per vault, and the bytes behind in all.</summary>
     public void ReportedReplicas(DeviceId id, IReadOnlyList<ReplicaState>? replicas)
     {
-        if (_states.TryGetValue(id.Hex, out var state))
-        {
-            var behind = replicas is { Count: > 0 } ? replicas.Sum(r => Math.Max(0, r.BytesBehind)) : (long?)null;
-            _states.TryUpdate(id.Hex, state with { BytesBehind = behind, Replicas = replicas ?? [] }, state);
-        }
+        var behind = replicas is { Count: > 0 } ? replicas.Sum(r => Math.Max(0, r.BytesBehind)) : (long?)null;
+        Update(id, state => state with { BytesBehind = behind, Replicas = replicas ?? [] });
     }
 
-    public void Failed(DeviceId id, string error)
+    public void Failed(DeviceId id, string error) =>
+        Update(id, state => state with { Failures = state.Failures + 1, LastError = error, Connected = state.Connected && state.Failures + 1 < FailuresBeforeDisconnected });
+
+    /// <summary>
+    /// Applies <paramref name="change"/> to a pinned peer's state, again on the newer state if another update came in
+    /// between (a heartbeat and an incoming request often touch the same peer at once): no update is lost.
+    /// </summary>
+    private void Update(DeviceId id, Func<PeerState, PeerState> change)
     {
-        if (_states.TryGetValue(id.Hex, out var state))
+        while (_states.TryGetValue(id.Hex, out var state) && !_states.TryUpdate(id.Hex, change(state), state))
         {
-            var failures = state.Failures + 1;
-            _states.TryUpdate(id.Hex, state with { Failures = failures, LastError = error, Connected = state.Connected && failures < FailuresBeforeDisconnected }, state);
         }
     }
 
