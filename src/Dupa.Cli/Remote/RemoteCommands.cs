@@ -158,7 +158,7 @@ public static class RemoteCommands
         });
         foreach (var symlink in symlinks)
         {
-            MakeSymlink(Local(symlink.Path), symlink.Target ?? "");
+            FileExporter.MakeSymlink(Local(symlink.Path), symlink.Target ?? "");
         }
         // Deepest first, after their contents: writing into a directory changes its time, and a read-only one takes no files.
         foreach (var directory in directories.OrderByDescending(d => d.Path.Length))
@@ -179,17 +179,6 @@ public static class RemoteCommands
         }
         Console.Error.WriteLine($"restored {files.Count} file(s) and {symlinks.Count} symlink(s), {Output.Size(total)}, into {destination}");
         return ExitCodes.Ok;
-    }
-
-    /// <summary>Makes a symlink as the vault holds it (its target as stored, which may dangle) in place of a file or link there, as a local get does.</summary>
-    private static void MakeSymlink(string path, string target)
-    {
-        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
-        if (File.Exists(path) || new FileInfo(path).LinkTarget is not null)
-        {
-            File.Delete(path);
-        }
-        File.CreateSymbolicLink(path, target);
     }
 
     public static async Task<int> PutAsync(RemoteVault remote, IReadOnlyList<string> sources, string to, PathFilter exclude, bool json, CancellationToken cancellationToken)

@@ -230,12 +230,21 @@ public sealed class FileExporter
                 Directory.CreateDirectory(localPath);
                 continue;
             }
-            if (File.Exists(localPath) || new FileInfo(localPath).LinkTarget is not null)
-            {
-                File.Delete(localPath);
-            }
-            File.CreateSymbolicLink(localPath, version.Target ?? "");
+            MakeSymlink(localPath, version.Target ?? "");
         }
+    }
+
+    /// <summary>
+    /// Makes a symlink as the vault holds it (its target as stored, which may dangle), in place of a file or link of
+    /// that name: what every restore, local or remote, does with a symlink.
+    /// </summary>
+    public static void MakeSymlink(string localPath, string target)
+    {
+        if (File.Exists(localPath) || new FileInfo(localPath).LinkTarget is not null)
+        {
+            File.Delete(localPath);
+        }
+        File.CreateSymbolicLink(localPath, target);
     }
 
     /// <summary>
