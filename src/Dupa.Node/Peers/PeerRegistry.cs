@@ -85,14 +85,8 @@ public sealed class PeerRegistry(NodeDatabase database, TimeProvider time)
     /// A pinned peer announced itself on the local network at <paramref name="address"/>. Returns true if that is
     /// news (a pinned peer without a static address, heard at a new place): worth dialling at once.
     /// </summary>
-    public bool Discovered(DeviceId id, string address)
-    {
-        if (!_states.TryGetValue(id.Hex, out var state) || state.Record.Address is not null || state.Discovered == address)
-        {
-            return false;
-        }
-        return _states.TryUpdate(id.Hex, state with { Discovered = address }, state);
-    }
+    public bool Discovered(DeviceId id, string address) =>
+        Update(id, state => state.Record.Address is not null || state.Discovered == address ? null : state with { Discovered = address });
 
     /// <summary>What the peer says of the vaults it replicates from this node: per vault, and the bytes behind in all.</summary>
     public void ReportedReplicas(DeviceId id, IReadOnlyList<ReplicaState>? replicas)
@@ -106,13 +100,23 @@ public sealed class PeerRegistry(NodeDatabase database, TimeProvider time)
 
     /// <summary>
     /// Applies <paramref name="change"/> to a pinned peer's state, again on the newer state if another update came in
-    /// between (a heartbeat and an incoming request often touch the same peer at once): no update is lost.
+    /// between (a heartbeat and an incoming request often touch the same peer at once): no update is lost. True when
+    /// it changed the state; false for a peer not pinned, or when <paramref name="change"/> gives null (nothing to change).
     /// </summary>
-    private void Update(DeviceId id, Func<PeerState, PeerState> change)
+    private bool Update(DeviceId id, Func<PeerState, PeerState?> change)
     {
-        while (_states.TryGetValue(id.Hex, out var state) && !_states.TryUpdate(id.Hex, change(state), state))
+        while (_states.TryGetValue(id.Hex, out var state))
         {
+            if (change(state) is not { } changed)
+            {
+                return false;
+            }
+            if (_states.TryUpdate(id.Hex, changed, state))
+            {
+                return true;
+            }
         }
+        return false;
     }
 
     public static bool TryParseAddress(string address, out string host, out int port)
