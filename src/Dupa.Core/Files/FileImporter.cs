@@ -56,6 +56,8 @@ public sealed class FileImporter
     private readonly List<string> _errors = [];
     private readonly List<string> _warnings = [];
     private readonly Dictionary<int, (byte[] Key, SeenFile? Seen)> _seenAhead = [];
+    // The last batch's entry, written on the thread pool while the next batch is read (Vault.BeginAppend).
+    private PendingAppend? _appending;
     private int _added, _changed, _unchanged, _directories, _symlinks, _filesDone, _filesTotal;
     private long _bytesRead, _bytesTotal;
 
@@ -153,12 +155,15 @@ public sealed class FileImporter
                 }
             }
             Commit();
+            EndCommit();
         }
         catch
         {
-            // Keep the batches already committed; the rest, and the files being read, are not added. The readers stop
-            // first, so that none starts sealing while the store rolls back.
+            // Keep the batches already committed, the one being written included if its entry is written; the rest,
+            // and the files being read, are not added. The readers stop first, so that none starts sealing while the
+            // store rolls back, and the entry being written is waited for, so that no pack it refers to is rolled back.
             await StopReadingAsync(window);
+            EndCommitAfterFailure();
             _vault.Chunks.RollBack();
             throw;
         }
@@ -322,23 +327,56 @@ public sealed class FileImporter
         Report(item.Source);
     }
 
+    /// <summary>
+    /// Appends the batch's changes once its packs are durable, on the thread pool, after the last batch's entry has been
+    /// taken in (<see cref="EndCommit"/>); the files after it are read meanwhile. What the put saw of each file is
+    /// recorded once the entry is written.
+    /// </summary>
     private void Commit()
     {
         if (_pending.Count == 0)
         {
             return;
         }
-        var refs = _vault.Append(_pending.Select(p => (Operation)p.Op).ToList());
-        var seen = new List<(byte[], SeenFile)>();
-        for (var i = 0; i < _pending.Count; i++)
+        EndCommit();
+        var batch = _pending.ToList();
+        _appending = _vault.BeginAppend([.. batch.Select(p => (Operation)p.Op)], refs => RecordSeen(batch, refs));
+        _pending.Clear();
+    }
+
+    /// <summary>Waits for the last batch's entry and takes it into the vault's state; throws what made it fail.</summary>
+    private void EndCommit()
+    {
+        if (_appending is { } appending)
         {
-            if (_pending[i] is { SeenKey: { } key, Seen: { } file })
+            _appending = null;
+            _vault.EndAppend(appending);
+        }
+    }
+
+    private void EndCommitAfterFailure()
+    {
+        try
+        {
+            EndCommit();
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // The put fails with what failed first; this batch's packs are rolled back with the rest.
+        }
+    }
+
+    private void RecordSeen(List<(PutOp Op, byte[]? SeenKey, SeenFile? Seen)> batch, IReadOnlyList<OpRef> refs)
+    {
+        var seen = new List<(byte[], SeenFile)>();
+        for (var i = 0; i < batch.Count; i++)
+        {
+            if (batch[i] is { SeenKey: { } key, Seen: { } file })
             {
                 seen.Add((key, file with { Version = refs[i].ToString() }));
             }
         }
         _vault.Index.SetSeen(seen);
-        _pending.Clear();
     }
 
     /// <summary>What the last put saw of file <paramref name="index"/>, looked up with the files after it.</summary>

@@ -26,12 +26,14 @@ public sealed class ChunkStore : IDisposable
     private readonly Dictionary<ChunkId, SealJob> _inFlight = [];
     private readonly Dictionary<string, OpenPack> _openPacks = new(StringComparer.Ordinal);
     private readonly Lock _readGate = new();
-    private readonly List<string> _uncommittedPacks = [];
+    // Packs finished since the last commit, each with the number it was handed over as (_packsHandedOver).
+    private readonly List<(long Number, string Hash)> _uncommittedPacks = [];
     private readonly Queue<SealJob> _sealing = new();
     private readonly int _maxSealing = 2 * Environment.ProcessorCount;
     private PackWriter? _writer;
     // The full pack being made durable and indexed on the thread pool while the next one fills; at most one.
     private Task? _finishing;
+    private long _packsHandedOver;
 
     public ChunkStore(string vaultDirectory, VaultIndex index, ChunkCodec codec, long packSize)
     {
@@ -215,12 +217,24 @@ public sealed class ChunkStore : IDisposable
     /// <summary>Writes every chunk still being sealed, then finishes the open pack, if any: durable on disk, then recorded in the index.</summary>
     public void Flush()
     {
+        BeginFlush();
+        WaitForFinishing();
+    }
+
+    /// <summary>
+    /// <see cref="Flush"/> without the wait: every chunk added so far is written and its pack handed over to be
+    /// finished. Returns a task that completes when those packs are durable and indexed (it fails as the finishing
+    /// did), and their mark for <see cref="MarkCommitted(long)"/>. The writer may go on adding chunks at once; they go
+    /// into a new pack.
+    /// </summary>
+    public (Task Durable, long Mark) BeginFlush()
+    {
         while (_sealing.Count > 0)
         {
             WriteOldestSealed();
         }
         StartFinishing();
-        WaitForFinishing();
+        return (_finishing ?? Task.CompletedTask, _packsHandedOver);
     }
 
     /// <summary>
@@ -236,7 +250,8 @@ public sealed class ChunkStore : IDisposable
             return;
         }
         _writer = null;
-        _finishing = Task.Run(() => Finish(writer));
+        var number = ++_packsHandedOver;
+        _finishing = Task.Run(() => Finish(writer, number));
     }
 
     /// <summary>Waits for the pack being finished, if any; throws what made it fail (the store then abandons everything since).</summary>
@@ -258,7 +273,7 @@ public sealed class ChunkStore : IDisposable
         }
     }
 
-    private void Finish(PackWriter writer)
+    private void Finish(PackWriter writer, long number)
     {
         using (writer)
         {
@@ -267,7 +282,7 @@ public sealed class ChunkStore : IDisposable
             // In the index first, then no longer pending: a concurrent Contains always finds the chunk in one.
             lock (_gate)
             {
-                _uncommittedPacks.Add(pack.Hash);
+                _uncommittedPacks.Add((number, pack.Hash));
                 foreach (var entry in pack.Entries)
                 {
                     _pending.Remove(entry.Id);
@@ -277,11 +292,14 @@ public sealed class ChunkStore : IDisposable
     }
 
     /// <summary>A log entry now refers to every pack flushed so far: they are part of the vault.</summary>
-    public void MarkCommitted()
+    public void MarkCommitted() => MarkCommitted(long.MaxValue);
+
+    /// <summary>A log entry now refers to the packs flushed up to <paramref name="mark"/> (<see cref="BeginFlush"/>); those after it are not yet part of the vault.</summary>
+    public void MarkCommitted(long mark)
     {
         lock (_gate)
         {
-            _uncommittedPacks.Clear();
+            _uncommittedPacks.RemoveAll(p => p.Number <= mark);
         }
     }
 
@@ -292,7 +310,7 @@ public sealed class ChunkStore : IDisposable
     public void RollBack()
     {
         AbandonPack();
-        foreach (var hash in _uncommittedPacks)
+        foreach (var (_, hash) in _uncommittedPacks)
         {
             _index.RemovePack(hash);
             DurableFile.TryDelete(Path.Combine(_vaultDirectory, PackFormat.RelativePath(hash)));

@@ -268,48 +268,133 @@ public sealed partial class Vault : IDisposable
     /// </summary>
     public IReadOnlyList<OpRef> Append(IReadOnlyList<Operation> ops)
     {
+        CheckAppendable(ops);
+        Chunks.Flush();
+        var entry = AppendEntry(ops, long.MaxValue);
+        AppendCheckpointIfDue(entry.Sequence);
+        return RefsOf(entry.Sequence, ops.Count);
+    }
+
+    /// <summary>
+    /// <see cref="Append"/> without waiting for the disk: the entry is made now, and written, on the thread pool, once
+    /// the packs holding every chunk added so far are durable (<see cref="ChunkStore.BeginFlush"/>); then
+    /// <paramref name="whenWritten"/> is called there with the refs. The caller meanwhile adds the chunks of its next
+    /// batch, which go into new packs, and calls <see cref="EndAppend"/> before it appends or changes anything else
+    /// (the state does not hold the entry until then). A put of many small files had waited for 20 such commits, each
+    /// a few fsyncs: its first put of 20,000 files took 0.88x the time with one commit at the end instead (6 pairs).
+    /// </summary>
+    public PendingAppend BeginAppend(IReadOnlyList<Operation> ops, Action<IReadOnlyList<OpRef>>? whenWritten = null)
+    {
+        CheckAppendable(ops);
+        var (durable, mark) = Chunks.BeginFlush();
+        var entry = MakeEntry(ops);
+        var refs = RefsOf(entry.Entry.Sequence, ops.Count);
+        var writing = Task.Run(async () =>
+        {
+            await durable;
+            var written = WriteEntry(entry.Entry, mark);
+            try
+            {
+                if (written.IndexFailure is null)
+                {
+                    whenWritten?.Invoke(refs);
+                }
+                return written;
+            }
+            catch (Exception e)
+            {
+                // The entry is written all the same: EndAppend takes it in, then throws this.
+                return written with { AfterFailure = ExceptionDispatchInfo.Capture(e) };
+            }
+        });
+        return new PendingAppend(entry, refs, writing);
+    }
+
+    /// <summary>
+    /// Waits for an entry begun by <see cref="BeginAppend"/> and takes it into the state; throws what made it fail
+    /// (the entry is then not in the log, and its packs are not part of the vault until a later entry refers to them),
+    /// or, once the entry is taken in, what the callback threw.
+    /// </summary>
+    public IReadOnlyList<OpRef> EndAppend(PendingAppend pending)
+    {
+        var written = pending.Writing.GetAwaiter().GetResult();
+        Keep(pending.Entry, written);
+        AppendCheckpointIfDue(pending.Entry.Entry.Sequence);
+        written.AfterFailure?.Throw();
+        return pending.Refs;
+    }
+
+    private void CheckAppendable(IReadOnlyList<Operation> ops)
+    {
         if (!IsWritable || Device is null)
         {
             throw new InvalidOperationException("The vault was opened read-only.");
         }
         ArgumentOutOfRangeException.ThrowIfZero(ops.Count);
-        Chunks.Flush();
-        var entry = AppendEntry(ops);
-        var refs = Enumerable.Range(0, ops.Count).Select(i => new OpRef(Device.Id, entry.Sequence, i)).ToList();
-        if (entry.Sequence - _lastCheckpointSequence >= _options.CheckpointInterval)
-        {
-            var heads = _heads.ToDictionary(h => h.Key.Hex, h => h.Value);
-            AppendEntry([new CheckpointOp(heads, Convert.ToHexStringLower(State.ComputeHash()))]);
-            _lastCheckpointSequence = _ownHead.Sequence;
-        }
-        return refs;
     }
 
-    private LogEntry AppendEntry(IReadOnlyList<Operation> ops)
+    private List<OpRef> RefsOf(long sequence, int count) => [.. Enumerable.Range(0, count).Select(i => new OpRef(Device!.Id, sequence, i))];
+
+    private void AppendCheckpointIfDue(long sequence)
     {
-        var device = Device!;
+        if (sequence - _lastCheckpointSequence >= _options.CheckpointInterval)
+        {
+            var heads = _heads.ToDictionary(h => h.Key.Hex, h => h.Value);
+            // A checkpoint refers to no chunk: it makes no pack part of the vault (mark 0).
+            AppendEntry([new CheckpointOp(heads, Convert.ToHexStringLower(State.ComputeHash()))], mark: 0);
+            _lastCheckpointSequence = _ownHead.Sequence;
+        }
+    }
+
+    /// <summary>Appends an entry whose chunks are durable: the packs up to <paramref name="mark"/> become part of the vault.</summary>
+    private LogEntry AppendEntry(IReadOnlyList<Operation> ops, long mark)
+    {
+        var entry = MakeEntry(ops);
+        Keep(entry, WriteEntry(entry.Entry, mark));
+        return entry.Entry;
+    }
+
+    /// <summary>The next entry of this device's log, signed, with the clock it carries.</summary>
+    private NewEntry MakeEntry(IReadOnlyList<Operation> ops)
+    {
         EnsureCurrentKey();
         var clock = Hlc.Next(State.LastClock, Time.GetUtcNow());
         var payload = new Payload(ops).Encode();
-        var entry = LogEntry.Create(Header.VaultIdBytes, device, _ownHead.Sequence + 1, _ownHead.Hash, clock, payload, Keys);
+        return new NewEntry(LogEntry.Create(Header.VaultIdBytes, Device!, _ownHead.Sequence + 1, _ownHead.Hash, clock, payload, Keys), clock, ops);
+    }
+
+    /// <summary>Writes and fsyncs the entry, then records the new head in the index. Changes no field: safe beside the caller's thread.</summary>
+    private WrittenEntry WriteEntry(LogEntry entry, long mark)
+    {
+        var device = Device!;
         var length = LogFile.Append(Path.Combine(Directory, LogFile.RelativePath(device.Id)), _ownHead.Length, [entry]);
         // The entry is durable: from here on its packs belong to the vault, whatever fails next.
-        Chunks.MarkCommitted();
-        _ownHead = new LogHead(entry.Sequence, entry.Hash, length);
+        Chunks.MarkCommitted(mark);
+        var head = new LogHead(entry.Sequence, entry.Hash, length);
         try
         {
-            Index.SetLogHead(device.Id, _ownHead);
+            Index.SetLogHead(device.Id, head);
+            return new WrittenEntry(head, null);
         }
         catch (Microsoft.Data.Sqlite.SqliteException e)
         {
             // The next writable open catches the index up from the log.
-            throw new DupaException(ErrorCode.Io, "the change is saved, but the index could not be updated: " + e.Message, e);
+            return new WrittenEntry(head, new DupaException(ErrorCode.Io, "the change is saved, but the index could not be updated: " + e.Message, e));
         }
-        var folded = new FoldEntry(device.Id, entry.Sequence, clock, ops);
+    }
+
+    /// <summary>Takes a written entry in: the new head, then (unless the index could not record it) the entry folded into the state.</summary>
+    private void Keep(NewEntry entry, WrittenEntry written)
+    {
+        _ownHead = written.Head;
+        if (written.IndexFailure is { } failure)
+        {
+            throw failure;
+        }
+        var folded = new FoldEntry(Device!.Id, entry.Entry.Sequence, entry.Clock, entry.Ops);
         _entries.Add(folded);
-        _heads[device.Id] = entry.Sequence;
+        _heads[Device.Id] = entry.Entry.Sequence;
         State.Apply(folded);
-        return entry;
     }
 
     /// <summary>How much of a device's log this copy holds (complete entries), to pull the rest from another member.</summary>
@@ -605,7 +690,7 @@ public sealed partial class Vault : IDisposable
         {
             CryptographicOperations.ZeroMemory(key);
         }
-        AppendEntry([new KeyOp(Keys.Epoch)]);
+        AppendEntry([new KeyOp(Keys.Epoch)], long.MaxValue);
         return Keys.Epoch;
     }
 
@@ -763,4 +848,31 @@ public sealed partial class Vault : IDisposable
             return new LoadedLogs(results, entries, heads, damage, folding);
         }
     }
+}
+
+/// <summary>An entry made by <see cref="Vault.BeginAppend"/> and being written; <see cref="Vault.EndAppend"/> takes it in.</summary>
+public sealed class PendingAppend
+{
+    internal PendingAppend(NewEntry entry, IReadOnlyList<OpRef> refs, Task<WrittenEntry> writing)
+    {
+        Entry = entry;
+        Refs = refs;
+        Writing = writing;
+    }
+
+    internal NewEntry Entry { get; }
+
+    internal IReadOnlyList<OpRef> Refs { get; }
+
+    internal Task<WrittenEntry> Writing { get; }
+}
+
+/// <summary>A signed entry of this device's log, with what folding it takes.</summary>
+internal sealed record NewEntry(LogEntry Entry, Hlc Clock, IReadOnlyList<Operation> Ops);
+
+/// <summary>A written entry's new head, and the index's failure to record it, if it failed.</summary>
+internal sealed record WrittenEntry(LogHead Head, DupaException? IndexFailure)
+{
+    /// <summary>What failed after the entry was written and recorded (<see cref="Vault.BeginAppend"/>'s callback).</summary>
+    public ExceptionDispatchInfo? AfterFailure { get; init; }
 }

@@ -1,0 +1,72 @@
+using Dupa.Core.Manifest;
+using Dupa.Core.Storage;
+using Dupa.Core.Tests.Support;
+using Dupa.Testing;
+
+namespace Dupa.Core.Tests.Vaults;
+
+/// <summary>An entry written on the thread pool while the writer adds the next batch's chunks (Vault.BeginAppend).</summary>
+public sealed class PendingAppendTests
+{
+    [Fact]
+    public void BeginAppend_ChunksAddedMeanwhile_AreNotPartOfTheVaultUntilAnEntryRefersToThem()
+    {
+        using var vault = new TestVault();
+        var random = new SeededRandom(61);
+        var first = random.NextBytes(3000);
+        var second = random.NextBytes(3000);
+        using (var opened = vault.Open(writable: true))
+        {
+            var firstId = opened.Codec.ComputeId(first);
+            Assert.True(opened.Chunks.Add(firstId, BlobKind.Data, first));
+            var pending = opened.BeginAppend([Directory("/a")]);
+            // The next batch's chunk goes into a new pack, made durable before the first entry is taken in.
+            var secondId = opened.Codec.ComputeId(second);
+            Assert.True(opened.Chunks.Add(secondId, BlobKind.Data, second));
+            opened.Chunks.Flush();
+            var refs = opened.EndAppend(pending);
+
+            Assert.Single(refs);
+            Assert.NotNull(opened.State.Get("/a"));
+            Assert.Equal(2, PackFiles(vault).Count);
+            // The put fails now: only the pack the entry refers to stays.
+            opened.Chunks.RollBack();
+            Assert.True(opened.Chunks.Contains(firstId));
+            Assert.False(opened.Chunks.Contains(secondId));
+            Assert.Single(PackFiles(vault));
+        }
+        using var reopened = vault.Open();
+        Assert.NotNull(reopened.State.Get("/a"));
+        Assert.True(vault.Verify().IsClean);
+    }
+
+    [Fact]
+    public void EndAppend_CallbackFailed_TakesTheWrittenEntryInThenThrows_AndTheNextAppendFollowsIt()
+    {
+        using var vault = new TestVault();
+        using (var opened = vault.Open(writable: true))
+        {
+            var pending = opened.BeginAppend([Directory("/a")], _ => throw new IOException("the callback failed"));
+
+            var failure = Assert.Throws<IOException>(() => opened.EndAppend(pending));
+
+            Assert.Equal("the callback failed", failure.Message);
+            Assert.NotNull(opened.State.Get("/a"));
+            // The head moved on: the next entry is chained to the one written, not written over it.
+            opened.Append([Directory("/b")]);
+        }
+        using var reopened = vault.Open();
+        Assert.NotNull(reopened.State.Get("/a"));
+        Assert.NotNull(reopened.State.Get("/b"));
+        Assert.Empty(reopened.LogDamage);
+        Assert.True(vault.Verify().IsClean);
+    }
+
+    private static PutOp Directory(string path) => new(path, NodeType.Directory, 0, 1_700_000_000_000_000_000, 0x1ED);
+
+    private static List<string> PackFiles(TestVault vault)
+    {
+        var packs = Path.Combine(vault.Directory, "packs");
+        return [.. System.IO.Directory.EnumerateFiles(packs, "*", SearchOption.AllDirectories).Where(p => !Path.GetRelativePath(packs, p).StartsWith("tmp", StringComparison.Ordinal))];
+    }
+}
