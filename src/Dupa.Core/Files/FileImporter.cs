@@ -330,7 +330,7 @@ public sealed class FileImporter
     /// <summary>
     /// Appends the batch's changes once its packs are durable, on the thread pool, after the last batch's entry has been
     /// taken in (<see cref="EndCommit"/>); the files after it are read meanwhile. What the put saw of each file is
-    /// recorded once the entry is written.
+    /// recorded once the entry is written. A failure to write it is thrown at the next batch's commit or at the end.
     /// </summary>
     private void Commit()
     {
@@ -362,7 +362,8 @@ public sealed class FileImporter
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
-            // The put fails with what failed first; this batch's packs are rolled back with the rest.
+            // The put fails with the error that stopped it here. If this batch's entry was not written, its packs are
+            // rolled back with the rest.
         }
     }
 

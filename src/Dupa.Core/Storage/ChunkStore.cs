@@ -222,10 +222,10 @@ public sealed class ChunkStore : IDisposable
     }
 
     /// <summary>
-    /// <see cref="Flush"/> without the wait: every chunk added so far is written and its pack handed over to be
-    /// finished. Returns a task that completes when those packs are durable and indexed (it fails as the finishing
-    /// did), and their mark for <see cref="MarkCommitted(long)"/>. The writer may go on adding chunks at once; they go
-    /// into a new pack.
+    /// <see cref="Flush"/> without waiting for the open pack: every chunk added so far is written and the pack handed
+    /// over to be finished (after the one before it, which this waits for, as a full pack does). Returns a task that
+    /// completes when those packs are durable and indexed (it fails as the finishing did), and their mark for
+    /// <see cref="MarkCommitted(long)"/>. The writer may go on adding chunks at once; they go into a new pack.
     /// </summary>
     public (Task Durable, long Mark) BeginFlush()
     {
@@ -291,7 +291,7 @@ public sealed class ChunkStore : IDisposable
         }
     }
 
-    /// <summary>A log entry now refers to every pack flushed so far: they are part of the vault.</summary>
+    /// <summary>A log entry now refers to every pack finished so far (after <see cref="Flush"/>: every pack): they are part of the vault.</summary>
     public void MarkCommitted() => MarkCommitted(long.MaxValue);
 
     /// <summary>A log entry now refers to the packs flushed up to <paramref name="mark"/> (<see cref="BeginFlush"/>); those after it are not yet part of the vault.</summary>
@@ -304,8 +304,8 @@ public sealed class ChunkStore : IDisposable
     }
 
     /// <summary>
-    /// Undoes everything since the last commit: the open pack and every pack flushed after the last log entry,
-    /// which no entry refers to. A put that fails (a full disk) thus leaves the vault as it found it.
+    /// Undoes everything since the last commit: the open pack and every pack finished that no log entry refers to yet
+    /// (not marked committed). A put that fails (a full disk) thus leaves the vault as it found it.
     /// </summary>
     public void RollBack()
     {

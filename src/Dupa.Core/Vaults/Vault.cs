@@ -35,6 +35,8 @@ public sealed partial class Vault : IDisposable
     private LogHead _ownHead;
     private long _lastCheckpointSequence;
     private FastCdc? _chunker;
+    // The entry begun by BeginAppend and not yet taken in by EndAppend: until then nothing else may append.
+    private PendingAppend? _appending;
 
     private Vault(string directory, VaultHeader header, KeyRing keys, VaultIndex index, DeviceKey? device, FileStream? lockFile, VaultOpenOptions options, LoadedLogs logs)
     {
@@ -277,11 +279,12 @@ public sealed partial class Vault : IDisposable
 
     /// <summary>
     /// <see cref="Append"/> without waiting for the disk: the entry is made now, and written, on the thread pool, once
-    /// the packs holding every chunk added so far are durable (<see cref="ChunkStore.BeginFlush"/>); then
-    /// <paramref name="whenWritten"/> is called there with the refs. The caller meanwhile adds the chunks of its next
-    /// batch, which go into new packs, and calls <see cref="EndAppend"/> before it appends or changes anything else
-    /// (the state does not hold the entry until then). A put of many small files had waited for 20 such commits, each
-    /// a few fsyncs: its first put of 20,000 files took 0.88x the time with one commit at the end instead (6 pairs).
+    /// the packs holding every chunk added so far are durable (<see cref="ChunkStore.BeginFlush"/>); then, if the index
+    /// recorded it, <paramref name="whenWritten"/> is called there with the refs. The caller meanwhile adds the chunks
+    /// of its next batch, which go into new packs, and calls <see cref="EndAppend"/> before anything else appends (an
+    /// append in between throws; the state does not hold the entry until then). A put of many small files had waited
+    /// for 20 such commits, each a few fsyncs: its first put of 20,000 files took 0.88x the time with one commit at the
+    /// end instead (6 pairs).
     /// </summary>
     public PendingAppend BeginAppend(IReadOnlyList<Operation> ops, Action<IReadOnlyList<OpRef>>? whenWritten = null)
     {
@@ -289,7 +292,7 @@ public sealed partial class Vault : IDisposable
         var (durable, mark) = Chunks.BeginFlush();
         var entry = MakeEntry(ops);
         var refs = RefsOf(entry.Entry.Sequence, ops.Count);
-        var writing = Task.Run(async () =>
+        var writing = Task.Run<WrittenEntry>(async () =>
         {
             await durable;
             var written = WriteEntry(entry.Entry, mark);
@@ -307,20 +310,34 @@ public sealed partial class Vault : IDisposable
                 return written with { AfterFailure = ExceptionDispatchInfo.Capture(e) };
             }
         });
-        return new PendingAppend(entry, refs, writing);
+        _appending = new PendingAppend(entry, refs, writing);
+        return _appending;
     }
 
     /// <summary>
-    /// Waits for an entry begun by <see cref="BeginAppend"/> and takes it into the state; throws what made it fail
-    /// (the entry is then not in the log, and its packs are not part of the vault until a later entry refers to them),
-    /// or, once the entry is taken in, what the callback threw.
+    /// Waits for an entry begun by <see cref="BeginAppend"/> and takes it into the state. Throws what made the packs or
+    /// the entry fail to be written (the entry is then not in the log, and its packs are not part of the vault until a
+    /// later entry refers to them); or, once the entry is written and this vault has moved its head past it, what made
+    /// the index fail to record it (the next writable open catches up) or what the callback threw.
     /// </summary>
     public IReadOnlyList<OpRef> EndAppend(PendingAppend pending)
     {
-        var written = pending.Writing.GetAwaiter().GetResult();
+        if (pending != _appending)
+        {
+            throw new InvalidOperationException("This entry is not the one being appended.");
+        }
+        WrittenEntry written;
+        try
+        {
+            written = pending.Writing.GetAwaiter().GetResult();
+        }
+        finally
+        {
+            _appending = null;
+        }
         Keep(pending.Entry, written);
-        AppendCheckpointIfDue(pending.Entry.Entry.Sequence);
         written.AfterFailure?.Throw();
+        AppendCheckpointIfDue(pending.Entry.Entry.Sequence);
         return pending.Refs;
     }
 
@@ -331,6 +348,15 @@ public sealed partial class Vault : IDisposable
             throw new InvalidOperationException("The vault was opened read-only.");
         }
         ArgumentOutOfRangeException.ThrowIfZero(ops.Count);
+        ThrowIfAppending();
+    }
+
+    private void ThrowIfAppending()
+    {
+        if (_appending is not null)
+        {
+            throw new InvalidOperationException("An entry begun by BeginAppend is still being appended: end it first.");
+        }
     }
 
     private List<OpRef> RefsOf(long sequence, int count) => [.. Enumerable.Range(0, count).Select(i => new OpRef(Device!.Id, sequence, i))];
@@ -357,26 +383,31 @@ public sealed partial class Vault : IDisposable
     /// <summary>The next entry of this device's log, signed, with the clock it carries.</summary>
     private NewEntry MakeEntry(IReadOnlyList<Operation> ops)
     {
+        ThrowIfAppending();
         EnsureCurrentKey();
         var clock = Hlc.Next(State.LastClock, Time.GetUtcNow());
         var payload = new Payload(ops).Encode();
         return new NewEntry(LogEntry.Create(Header.VaultIdBytes, Device!, _ownHead.Sequence + 1, _ownHead.Hash, clock, payload, Keys), clock, ops);
     }
 
-    /// <summary>Writes and fsyncs the entry, then records the new head in the index. Changes no field: safe beside the caller's thread.</summary>
+    /// <summary>
+    /// Writes and fsyncs the entry, marks the packs up to <paramref name="mark"/> committed, then records the new head in
+    /// the index. Once the entry is written it returns its head whatever fails next, so that the caller's head moves
+    /// past it. Changes no field of the vault: safe beside the caller's thread (<see cref="BeginAppend"/>).
+    /// </summary>
     private WrittenEntry WriteEntry(LogEntry entry, long mark)
     {
         var device = Device!;
         var length = LogFile.Append(Path.Combine(Directory, LogFile.RelativePath(device.Id)), _ownHead.Length, [entry]);
-        // The entry is durable: from here on its packs belong to the vault, whatever fails next.
-        Chunks.MarkCommitted(mark);
         var head = new LogHead(entry.Sequence, entry.Hash, length);
         try
         {
+            // The entry is durable: from here on its packs belong to the vault, whatever fails next.
+            Chunks.MarkCommitted(mark);
             Index.SetLogHead(device.Id, head);
             return new WrittenEntry(head, null);
         }
-        catch (Microsoft.Data.Sqlite.SqliteException e)
+        catch (Exception e) when (e is not OutOfMemoryException)
         {
             // The next writable open catches the index up from the log.
             return new WrittenEntry(head, new DupaException(ErrorCode.Io, "the change is saved, but the index could not be updated: " + e.Message, e));
@@ -573,6 +604,7 @@ public sealed partial class Vault : IDisposable
     /// <summary>Makes the chunks added by <see cref="AddSealedChunk"/> durable and part of the vault: other devices' entries refer to them.</summary>
     public void CommitSealedChunks()
     {
+        ThrowIfAppending();
         Chunks.Flush();
         Chunks.MarkCommitted();
     }
@@ -762,6 +794,15 @@ public sealed partial class Vault : IDisposable
 
     public void Dispose()
     {
+        // An entry still being written keeps the lock until it is on disk (its caller failed before ending it).
+        try
+        {
+            _appending?.Writing.Wait();
+        }
+        catch (AggregateException)
+        {
+            // Its caller reports what failed, or the entry is dropped with the vault.
+        }
         Chunks.Dispose();
         Index.Dispose();
         Device?.Dispose();
@@ -870,7 +911,7 @@ public sealed class PendingAppend
 /// <summary>A signed entry of this device's log, with what folding it takes.</summary>
 internal sealed record NewEntry(LogEntry Entry, Hlc Clock, IReadOnlyList<Operation> Ops);
 
-/// <summary>A written entry's new head, and the index's failure to record it, if it failed.</summary>
+/// <summary>A written entry's new head, and what failed after it was written (the index, recording it), if anything.</summary>
 internal sealed record WrittenEntry(LogHead Head, DupaException? IndexFailure)
 {
     /// <summary>What failed after the entry was written and recorded (<see cref="Vault.BeginAppend"/>'s callback).</summary>

@@ -62,6 +62,22 @@ public sealed class PendingAppendTests
         Assert.True(vault.Verify().IsClean);
     }
 
+    [Fact]
+    public void Append_WhileAnEntryIsBeingAppended_IsRefused_AndAllowedOnceItIsEnded()
+    {
+        using var vault = new TestVault();
+        using var opened = vault.Open(writable: true);
+        var pending = opened.BeginAppend([Directory("/a")]);
+
+        // Both would be written at the head the pending entry is being written at.
+        Assert.Throws<InvalidOperationException>(() => opened.Append([Directory("/b")]));
+        Assert.Throws<InvalidOperationException>(() => opened.BeginAppend([Directory("/b")]));
+
+        opened.EndAppend(pending);
+        opened.Append([Directory("/b")]);
+        Assert.NotNull(opened.State.Get("/b"));
+    }
+
     private static PutOp Directory(string path) => new(path, NodeType.Directory, 0, 1_700_000_000_000_000_000, 0x1ED);
 
     private static List<string> PackFiles(TestVault vault)
