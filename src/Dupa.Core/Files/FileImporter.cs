@@ -56,8 +56,6 @@ public sealed class FileImporter
     private readonly List<string> _errors = [];
     private readonly List<string> _warnings = [];
     private readonly Dictionary<int, (byte[] Key, SeenFile? Seen)> _seenAhead = [];
-    // The last batch's entry, written on the thread pool while the next batch is read (Vault.BeginAppend).
-    private PendingAppend? _appending;
     private int _added, _changed, _unchanged, _directories, _symlinks, _filesDone, _filesTotal;
     private long _bytesRead, _bytesTotal;
 
@@ -155,7 +153,7 @@ public sealed class FileImporter
                 }
             }
             Commit();
-            EndCommit();
+            _vault.EndAppend();
         }
         catch
         {
@@ -329,7 +327,7 @@ public sealed class FileImporter
 
     /// <summary>
     /// Appends the batch's changes once its packs are durable, on the thread pool, after the last batch's entry has been
-    /// taken in (<see cref="EndCommit"/>); the files after it are read meanwhile. What the put saw of each file is
+    /// taken in (<see cref="Vault.EndAppend"/>); the files after it are read meanwhile. What the put saw of each file is
     /// recorded once the entry is written. A failure to write it is thrown at the next batch's commit or at the end.
     /// </summary>
     private void Commit()
@@ -338,27 +336,17 @@ public sealed class FileImporter
         {
             return;
         }
-        EndCommit();
+        _vault.EndAppend();
         var batch = _pending.ToList();
-        _appending = _vault.BeginAppend([.. batch.Select(p => (Operation)p.Op)], refs => RecordSeen(batch, refs));
+        _vault.BeginAppend([.. batch.Select(p => (Operation)p.Op)], refs => RecordSeen(batch, refs));
         _pending.Clear();
-    }
-
-    /// <summary>Waits for the last batch's entry and takes it into the vault's state; throws what made it fail.</summary>
-    private void EndCommit()
-    {
-        if (_appending is { } appending)
-        {
-            _appending = null;
-            _vault.EndAppend(appending);
-        }
     }
 
     private void EndCommitAfterFailure()
     {
         try
         {
-            EndCommit();
+            _vault.EndAppend();
         }
         catch (Exception e) when (e is not OutOfMemoryException)
         {

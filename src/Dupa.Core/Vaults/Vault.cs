@@ -286,7 +286,7 @@ public sealed partial class Vault : IDisposable
     /// for 20 such commits, each a few fsyncs: its first put of 20,000 files took 0.88x the time with one commit at the
     /// end instead (6 pairs).
     /// </summary>
-    public PendingAppend BeginAppend(IReadOnlyList<Operation> ops, Action<IReadOnlyList<OpRef>>? whenWritten = null)
+    public void BeginAppend(IReadOnlyList<Operation> ops, Action<IReadOnlyList<OpRef>>? whenWritten = null)
     {
         CheckAppendable(ops);
         var (durable, mark) = Chunks.BeginFlush();
@@ -311,20 +311,20 @@ public sealed partial class Vault : IDisposable
             }
         });
         _appending = new PendingAppend(entry, refs, writing);
-        return _appending;
     }
 
     /// <summary>
-    /// Waits for an entry begun by <see cref="BeginAppend"/> and takes it into the state. Throws what made the packs or
-    /// the entry fail to be written (the entry is then not in the log, and its packs are not part of the vault until a
-    /// later entry refers to them); or, once the entry is written and this vault has moved its head past it, what made
-    /// the index fail to record it (the next writable open catches up) or what the callback threw.
+    /// Waits for the entry begun by <see cref="BeginAppend"/>, if any, and takes it into the state; returns its refs
+    /// (none when no entry was begun). Throws what made the packs or the entry fail to be written (the entry is then not
+    /// in the log, and its packs are not part of the vault until a later entry refers to them); or, once the entry is
+    /// written and this vault has moved its head past it, what made the index fail to record it (the next writable
+    /// open catches up) or what the callback threw.
     /// </summary>
-    public IReadOnlyList<OpRef> EndAppend(PendingAppend pending)
+    public IReadOnlyList<OpRef> EndAppend()
     {
-        if (pending != _appending)
+        if (_appending is not { } pending)
         {
-            throw new InvalidOperationException("This entry is not the one being appended.");
+            return [];
         }
         WrittenEntry written;
         try
@@ -889,31 +889,17 @@ public sealed partial class Vault : IDisposable
             return new LoadedLogs(results, entries, heads, damage, folding);
         }
     }
-}
 
-/// <summary>An entry made by <see cref="Vault.BeginAppend"/> and being written; <see cref="Vault.EndAppend"/> takes it in.</summary>
-public sealed class PendingAppend
-{
-    internal PendingAppend(NewEntry entry, IReadOnlyList<OpRef> refs, Task<WrittenEntry> writing)
+    /// <summary>An entry begun by <see cref="BeginAppend"/> and being written on the thread pool.</summary>
+    private sealed record PendingAppend(NewEntry Entry, IReadOnlyList<OpRef> Refs, Task<WrittenEntry> Writing);
+
+    /// <summary>A signed entry of this device's log, with what folding it takes.</summary>
+    private sealed record NewEntry(LogEntry Entry, Hlc Clock, IReadOnlyList<Operation> Ops);
+
+    /// <summary>A written entry's new head, and what failed after it was written (the index, recording it), if anything.</summary>
+    private sealed record WrittenEntry(LogHead Head, DupaException? IndexFailure)
     {
-        Entry = entry;
-        Refs = refs;
-        Writing = writing;
+        /// <summary>What failed after the entry was written and recorded (<see cref="BeginAppend"/>'s callback).</summary>
+        public ExceptionDispatchInfo? AfterFailure { get; init; }
     }
-
-    internal NewEntry Entry { get; }
-
-    internal IReadOnlyList<OpRef> Refs { get; }
-
-    internal Task<WrittenEntry> Writing { get; }
-}
-
-/// <summary>A signed entry of this device's log, with what folding it takes.</summary>
-internal sealed record NewEntry(LogEntry Entry, Hlc Clock, IReadOnlyList<Operation> Ops);
-
-/// <summary>A written entry's new head, and what failed after it was written (the index, recording it), if anything.</summary>
-internal sealed record WrittenEntry(LogHead Head, DupaException? IndexFailure)
-{
-    /// <summary>What failed after the entry was written and recorded (<see cref="Vault.BeginAppend"/>'s callback).</summary>
-    public ExceptionDispatchInfo? AfterFailure { get; init; }
 }

@@ -19,12 +19,12 @@ public sealed class PendingAppendTests
         {
             var firstId = opened.Codec.ComputeId(first);
             Assert.True(opened.Chunks.Add(firstId, BlobKind.Data, first));
-            var pending = opened.BeginAppend([Directory("/a")]);
+            opened.BeginAppend([Directory("/a")]);
             // The next batch's chunk goes into a new pack, made durable before the first entry is taken in.
             var secondId = opened.Codec.ComputeId(second);
             Assert.True(opened.Chunks.Add(secondId, BlobKind.Data, second));
             opened.Chunks.Flush();
-            var refs = opened.EndAppend(pending);
+            var refs = opened.EndAppend();
 
             Assert.Single(refs);
             Assert.NotNull(opened.State.Get("/a"));
@@ -46,9 +46,9 @@ public sealed class PendingAppendTests
         using var vault = new TestVault();
         using (var opened = vault.Open(writable: true))
         {
-            var pending = opened.BeginAppend([Directory("/a")], _ => throw new IOException("the callback failed"));
+            opened.BeginAppend([Directory("/a")], _ => throw new IOException("the callback failed"));
 
-            var failure = Assert.Throws<IOException>(() => opened.EndAppend(pending));
+            var failure = Assert.Throws<IOException>(() => opened.EndAppend());
 
             Assert.Equal("the callback failed", failure.Message);
             Assert.NotNull(opened.State.Get("/a"));
@@ -67,15 +67,30 @@ public sealed class PendingAppendTests
     {
         using var vault = new TestVault();
         using var opened = vault.Open(writable: true);
-        var pending = opened.BeginAppend([Directory("/a")]);
+        opened.BeginAppend([Directory("/a")]);
 
         // Both would be written at the head the pending entry is being written at.
         Assert.Throws<InvalidOperationException>(() => opened.Append([Directory("/b")]));
         Assert.Throws<InvalidOperationException>(() => opened.BeginAppend([Directory("/b")]));
 
-        opened.EndAppend(pending);
+        opened.EndAppend();
         opened.Append([Directory("/b")]);
         Assert.NotNull(opened.State.Get("/b"));
+    }
+
+    [Fact]
+    public void Dispose_WithAnEntryBegunAndNotEnded_WritesItBeforeTheLockIsReleased()
+    {
+        using var vault = new TestVault();
+        using (var opened = vault.Open(writable: true))
+        {
+            opened.BeginAppend([Directory("/a")]);
+        }
+
+        using var reopened = vault.Open();
+        Assert.NotNull(reopened.State.Get("/a"));
+        Assert.Empty(reopened.LogDamage);
+        Assert.True(vault.Verify().IsClean);
     }
 
     private static PutOp Directory(string path) => new(path, NodeType.Directory, 0, 1_700_000_000_000_000_000, 0x1ED);
