@@ -38,10 +38,18 @@ fi
 
 rm -rf "$data"
 mkdir -p "$data"
+# Each trial keeps its corpus and three restored trees (4 times the corpus's 1.2 GB at scale 1) until the run ends,
+# and the repositories need 2 more.
+need_gb=$(awk -v s="$scale" -v t="$trials" 'BEGIN { printf "%d", 1.2 * s * (4 * t + 2) + 1 }')
+free_gb=$(df -P -BG "$data" | awk 'NR == 2 { sub("G", "", $4); print $4 }')
+if ((free_gb < need_gb)); then
+  echo "compare.sh: $data has $free_gb GB free; scale $scale with $trials trials needs about $need_gb GB (--data DIR elsewhere)" >&2
+  exit 2
+fi
 publish_dupa "$data/dupa-bin"
 dotnet build -c Release "$repo_root/bench/Dupa.Corpus" -v q -nologo >/dev/null
 corpus_tool=$repo_root/bench/Dupa.Corpus/bin/Release/net10.0/Dupa.Corpus
-corpus=$data/corpus run=$data/run
+run=$data/run
 mkdir -p "$run"
 raw=$run/raw.tsv ceilings=$run/ceilings.tsv meta=$run/meta.tsv
 : >"$raw"; : >"$ceilings"; : >"$meta"
@@ -90,7 +98,8 @@ zstd_speed() {
 
 repo_of() { echo "$data/repo-$1"; }
 
-# One tool's steps before and after the change set. Every tool stores the corpus as "corpus" relative to $data.
+# One tool's steps before and after the change set. Every tool stores the corpus as "corpus" relative to the
+# trial's directory ($trial_dir).
 first_puts() {
   local trial=$1 tool=$2 repo; repo=$(repo_of "$tool")
   rm -rf "$repo" "$restic_cache" "$BORG_BASE_DIR"
@@ -110,9 +119,9 @@ first_puts() {
 put() {
   local trial=$1 tool=$2 step=$3 n=$4 repo; repo=$(repo_of "$tool")
   case $tool in
-    dupa) DUPA_VAULT=$repo measure "$trial" dupa "$step" "$data" "$dupa" put corpus ;;
-    restic) measure "$trial" restic "$step" "$data" restic -q -r "$repo" --cache-dir "$restic_cache" backup corpus ;;
-    borg) measure "$trial" borg "$step" "$data" borg create --compression zstd,3 "$repo::put-$n" corpus ;;
+    dupa) DUPA_VAULT=$repo measure "$trial" dupa "$step" "$trial_dir" "$dupa" put corpus ;;
+    restic) measure "$trial" restic "$step" "$trial_dir" restic -q -r "$repo" --cache-dir "$restic_cache" backup corpus ;;
+    borg) measure "$trial" borg "$step" "$trial_dir" borg create --compression zstd,3 "$repo::put-$n" corpus ;;
   esac
 }
 
@@ -130,13 +139,10 @@ after_change() {
   record "$trial" "$tool" change_added_mb "$(awk -v a="$(size_of "$repo")" -v b="$before" 'BEGIN { printf "%.3f", (a - b) / 1e6 }')"
   record "$trial" "$tool" stored_mb "$(awk -v a="$(size_of "$repo")" 'BEGIN { printf "%.1f", a / 1e6 }')"
 
-  # Each tool restores into a directory of its own, and the restored trees are removed only after the trial's
-  # last restore: on ext4 without a journal (this machine's), a file created within a minute of many deletions
-  # makes the kernel step over every recently deleted inode (recently_deleted() in ext4's inode allocator), which
-  # cost each tool's restore 1–1.5 s of system time when it followed the previous tool's rm -rf of 20,000 files.
-  # A user restores onto a disk that has not just lost a tree of 20,000 files.
-  local restore=$data/restore-$tool
-  rm -rf "$restore"; mkdir -p "$restore"
+  # Each tool restores into a new directory of its own, kept with the trial's corpus until the run ends (see
+  # remove_at_end).
+  local restore=$trial_dir/restore-$tool
+  mkdir -p "$restore"
   case $tool in
     dupa) DUPA_VAULT=$repo measure "$trial" dupa restore "$restore" "$dupa" get / --to "$restore" ;;
     restic) measure "$trial" restic restore "$restore" restic -q -r "$repo" --cache-dir "$restic_cache" restore latest --target "$restore" ;;
@@ -150,18 +156,25 @@ after_change() {
   log "  $tool restore: identical to the corpus"
 
   case $tool in
-    dupa) DUPA_VAULT=$repo measure "$trial" dupa verify "$data" "$dupa" verify ;;
-    restic) measure "$trial" restic verify "$data" restic -q -r "$repo" --cache-dir "$restic_cache" check --read-data ;;
-    borg) measure "$trial" borg verify "$data" borg check --verify-data "$repo" ;;
+    dupa) DUPA_VAULT=$repo measure "$trial" dupa verify "$trial_dir" "$dupa" verify ;;
+    restic) measure "$trial" restic verify "$trial_dir" restic -q -r "$repo" --cache-dir "$restic_cache" check --read-data ;;
+    borg) measure "$trial" borg verify "$trial_dir" borg check --verify-data "$repo" ;;
   esac
   record "$trial" "$tool" verify_s "$last_wall"
   if [[ $tool == dupa ]]; then DUPA_VAULT=$repo "$dupa" stats --json >"$run/dupa-stats-$trial.json"; fi
 }
 
+# Nothing large is deleted before the run ends: each trial has a directory of its own (its corpus and the three
+# restored trees). On ext4 without a journal (this machine's), a file created within one to six minutes of many
+# deletions makes the kernel step over every recently deleted inode (recently_deleted() in ext4's inode
+# allocator): a cold restore of the corpus right after an rm -rf of 20,000 files took 3.0-3.4 s instead of
+# 2.4-2.5 s, 37 % of its samples in find_inode_bit. A user restores onto a disk that has not just lost a tree of
+# 20,000 files. Repositories, a few hundred files each, are still removed after each trial.
 tools=(dupa restic borg)
 for ((trial = 1; trial <= trials; trial++)); do
   log "trial $trial of $trials: generating the corpus (scale $scale)"
-  rm -rf "$corpus"
+  trial_dir=$data/trial-$trial corpus=$data/trial-$trial/corpus
+  mkdir -p "$trial_dir"
   "$corpus_tool" generate "$corpus" --scale "$scale" --seed "$seed"
   corpus_bytes=$(find "$corpus" -type f -printf '%s\n' | awk '{ s += $1 } END { print s }')
   if [[ $trial == 1 ]]; then
@@ -196,7 +209,7 @@ for ((trial = 1; trial <= trials; trial++)); do
   changed_bytes=$(find "$corpus" -type f -printf '%s\n' | awk '{ s += $1 } END { print s }')
   log "trial $trial: change set, restore, verify (${order[*]})"
   for tool in "${order[@]}"; do after_change "$trial" "$tool"; done
-  for tool in "${tools[@]}"; do rm -rf "$(repo_of "$tool")" "$data/restore-$tool"; done
+  for tool in "${tools[@]}"; do rm -rf "$(repo_of "$tool")"; done
 done
 
 mkdir -p "$repo_root/bench/results"
@@ -209,5 +222,5 @@ result=$repo_root/bench/results/compare-$(date -u +%Y%m%d-%H%M)-scale$scale.md
   "$corpus_tool" report "$run"
 } | tee "$result"
 cp "$raw" "${result%.md}.tsv"
-rm -rf "$corpus" "$restic_cache" "$BORG_BASE_DIR"
+rm -rf "$data"/trial-* "$restic_cache" "$BORG_BASE_DIR"
 log "table saved to $result"
