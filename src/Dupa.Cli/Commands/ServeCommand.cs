@@ -1,4 +1,5 @@
 using System.CommandLine;
+using Dupa.Core.Native;
 using Dupa.Node;
 
 namespace Dupa.Cli.Commands;
@@ -51,7 +52,9 @@ public static class ServeCommand
             // GC heap that an idle node then rarely collects: one full collection once it listens hands that memory back
             // (idle node 83.7 -> 82.0 MiB resident, the same after a minute). Here, not in NodeHost: tests start many
             // nodes in one process.
-            app.Lifetime.ApplicationStarted.Register(() => GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true));
+            app.Lifetime.ApplicationStarted.Register(ProcessMemory.Release);
+            // And again each time the node goes quiet after work: what a large put left behind.
+            using var idleMemory = new IdleMemory(TimeProvider.System);
             // The host handles SIGINT and SIGTERM itself: requests in flight finish, vaults are closed.
             await app.RunAsync();
             return ExitCodes.Ok;

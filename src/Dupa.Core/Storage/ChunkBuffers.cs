@@ -10,6 +10,9 @@ namespace Dupa.Core.Storage;
 internal static class ChunkBuffers
 {
     public static ArrayPool<byte> Pool { get; } = new ChunkBufferPool();
+
+    /// <summary>Lets go of the free buffers (<see cref="ChunkBufferPool.ReleaseFree"/>).</summary>
+    public static void ReleaseFree() => ((ChunkBufferPool)Pool).ReleaseFree();
 }
 
 /// <summary>
@@ -102,6 +105,23 @@ internal sealed class ChunkBufferPool : ArrayPool<byte>
             {
                 return (_rentedBytes, _freeBytes, _peakRentedBytes);
             }
+        }
+    }
+
+    /// <summary>
+    /// Lets go of every free buffer, and bounds what the pool keeps from now on by what is rented from now on: after a
+    /// large put, a long-running process (<c>dupa serve</c>) otherwise kept 30 MiB of them until the next one.
+    /// </summary>
+    public void ReleaseFree()
+    {
+        lock (_gate)
+        {
+            foreach (var free in _free)
+            {
+                free.Clear();
+            }
+            _freeBytes = 0;
+            _peakRentedBytes = _rentedBytes;
         }
     }
 

@@ -111,4 +111,30 @@ public sealed class ChunkBufferPoolTests
         Assert.True(small.All(b => b == 0));
         Assert.True(chunk.All(b => b == 0));
     }
+
+    [Fact]
+    public void ReleaseFree_LetsGoOfFreeBuffers_AndBoundsWhatItKeepsByWhatIsRentedFromThen()
+    {
+        var pool = new ChunkBufferPool();
+        var buffers = Enumerable.Range(0, 8).Select(_ => pool.Rent(MiB)).ToList();
+        var kept = buffers[0];
+        foreach (var buffer in buffers.Skip(1))
+        {
+            pool.Return(buffer);
+        }
+        Assert.True(pool.Holdings.Free >= 7 * MiB);
+
+        pool.ReleaseFree();
+
+        var (rented, free, peak) = pool.Holdings;
+        Assert.Equal(0, free);
+        Assert.Equal(kept.Length, rented);
+        Assert.Equal(rented, peak);
+        // Renting again makes a new buffer: none was kept.
+        var again = pool.Rent(MiB);
+        Assert.DoesNotContain(buffers.Skip(1), b => ReferenceEquals(b, again));
+        pool.Return(again);
+        pool.Return(kept);
+        Assert.Equal(0, pool.Holdings.Rented);
+    }
 }
