@@ -149,6 +149,13 @@ after_change() {
     borg) measure "$trial" borg restore "$restore" borg extract "$repo::put-3" ;;
   esac
   record "$trial" "$tool" restore_mibs "$(mib "$changed_bytes" "$last_wall")"
+  # dupa get returns once what it restored is on disk (one syncfs); restic and borg return with it still in the page
+  # cache. The time until it is on disk, for every tool: the command's, then a sync's.
+  local synced_from synced_s
+  synced_from=$(date +%s.%N); sync
+  synced_s=$(awk -v w="$last_wall" -v a="$synced_from" -v b="$(date +%s.%N)" 'BEGIN { printf "%.3f", w + b - a }')
+  record "$trial" "$tool" restore_synced_mibs "$(mib "$changed_bytes" "$synced_s")"
+  log "  $tool restore: on disk after ${synced_s} s"
   local restored=$restore/corpus
   if ! diff -r "$corpus" "$restored" >"$run/$tool-diff-$trial" 2>&1; then
     echo "compare.sh: $tool's restore differs from the corpus (trial $trial):" >&2; head -n 20 "$run/$tool-diff-$trial" >&2; exit 1

@@ -22,7 +22,8 @@ internal static class Report
         new("change_s", "change set put", "s", false),
         new("change_rm_s", "recording the 50 deletions (dupa rm; restic and borg see them in the put)", "s", false),
         new("change_added_mb", "change set, bytes added to the store", "MB", false),
-        new("restore_mibs", "full restore (checked byte for byte)", "MiB/s", true),
+        new("restore_mibs", "full restore (checked byte for byte), until the command returns", "MiB/s", true),
+        new("restore_synced_mibs", "full restore, until it is on disk (the command, then sync)", "MiB/s", true),
         new("verify_s", "full verify (reads every byte)", "s", false),
         new("stored_mb", "stored size after all puts", "MB", false),
     ];
@@ -122,7 +123,8 @@ internal static class Report
         Target("unchanged second put ≤ ½ of restic's time", RatioOf("put2_s"), r => r <= 0.5, "{0:F2}× restic's time");
         Target("change set stores no more than restic", RatioOf("change_added_mb"), r => r <= 1, "{0:F2}× restic's bytes");
         Target("total stored size no more than restic", RatioOf("stored_mb"), r => r <= 1, "{0:F2}× restic's size");
-        Target("restore ≥ 2× restic's throughput", RatioOf("restore_mibs"), r => r >= 2, "{0:F2}× restic");
+        Target("restore ≥ 2× restic's throughput, until the files are on disk", RatioOf("restore_synced_mibs"), r => r >= 2, "{0:F2}× restic");
+        Target("restore ≥ 2× restic's throughput, until the command returns (restic's files still in memory)", RatioOf("restore_mibs"), r => r >= 2, "{0:F2}× restic");
         Target("verify ≥ 2× faster than restic check --read-data", RatioOf("verify_s"), r => r <= 0.5, "{0:F2}× restic's time");
         Target("peak RSS of a put ≤ restic's", RatioOf("put_rss_mib"), r => r <= 1, "{0:F2}× restic's RSS");
         return md.ToString();
