@@ -278,7 +278,17 @@ public sealed class ChunkStore : IDisposable
         using (writer)
         {
             var pack = writer.Finish();
-            _index.AddPack(pack);
+            try
+            {
+                _index.AddPack(pack);
+            }
+            catch
+            {
+                // A pack the index never took is in no roll-back's list: it goes now (the index's write fails on a
+                // full disk that had room for the pack).
+                DurableFile.TryDelete(Path.Combine(_vaultDirectory, PackFormat.RelativePath(pack.Hash)));
+                throw;
+            }
             // In the index first, then no longer pending: a concurrent Contains always finds the chunk in one.
             lock (_gate)
             {

@@ -86,7 +86,16 @@ internal sealed class PackWriter : IDisposable
                 DurableFile.SyncDirectory(Path.GetDirectoryName(directory)!);
             }
             File.Move(_temporaryPath, finalPath, overwrite: true);
-            DurableFile.SyncDirectory(directory);
+            try
+            {
+                DurableFile.SyncDirectory(directory);
+            }
+            catch
+            {
+                // Under its name but not durable, and not yet the store's: nothing else would remove it.
+                DurableFile.TryDelete(finalPath);
+                throw;
+            }
             _finished = true;
             return new PackInfo(hash, size, [.. _entries]);
         }

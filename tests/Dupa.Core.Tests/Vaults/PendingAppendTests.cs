@@ -1,7 +1,9 @@
+using Dupa.Core.Index;
 using Dupa.Core.Manifest;
 using Dupa.Core.Storage;
 using Dupa.Core.Tests.Support;
 using Dupa.Testing;
+using Microsoft.Data.Sqlite;
 
 namespace Dupa.Core.Tests.Vaults;
 
@@ -90,6 +92,32 @@ public sealed class PendingAppendTests
         using var reopened = vault.Open();
         Assert.NotNull(reopened.State.Get("/a"));
         Assert.Empty(reopened.LogDamage);
+        Assert.True(vault.Verify().IsClean);
+    }
+
+    [Fact]
+    public void APackNamedThenNotIndexed_IsRemoved_SoAFailedPutLeavesNoPackBehind()
+    {
+        // The full-disk case: the pack's bytes fit and it got its name, then the index's write failed (SQLite found
+        // the disk full). No roll-back knows a pack the index never took; it must not stay on disk.
+        using var vault = new TestVault();
+        var content = new SeededRandom(62).NextBytes(3000);
+        using (var opened = vault.Open(writable: true))
+        {
+            using (var connection = new SqliteConnection(SqliteConnectionStrings.For(Path.Combine(vault.Directory, VaultIndex.FileName), SqliteOpenMode.ReadWrite)))
+            {
+                connection.Open();
+                using var command = connection.CreateCommand();
+                command.CommandText = "CREATE TRIGGER full_disk BEFORE INSERT ON packs BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END";
+                command.ExecuteNonQuery();
+            }
+            Assert.True(opened.Chunks.Add(opened.Codec.ComputeId(content), BlobKind.Data, content));
+
+            Assert.ThrowsAny<Exception>(() => opened.Chunks.Flush());
+            opened.Chunks.RollBack();
+
+            Assert.Empty(PackFiles(vault));
+        }
         Assert.True(vault.Verify().IsClean);
     }
 
