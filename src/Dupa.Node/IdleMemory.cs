@@ -9,7 +9,8 @@ namespace Dupa.Node;
 /// Every <see cref="Period"/>: the node is quiet when it used less than <see cref="QuietCpu"/> of CPU time in the
 /// last one (allocations alone do not tell: a put of large files reuses its buffers and allocates little), and it
 /// has worked when it allocated at least <see cref="WorkBytes"/> since the last release, so that a node left alone
-/// does not collect over and over for nothing.
+/// does not collect over and over for nothing. A transfer slow enough to use under 100 ms of CPU in 5 s (a few MiB/s)
+/// counts as quiet: it then pays a full collection, tens of milliseconds, for every 32 MiB it allocates.
 /// </summary>
 public sealed class IdleMemory : IDisposable
 {
@@ -48,8 +49,8 @@ public sealed class IdleMemory : IDisposable
         _timer = time.CreateTimer(_ => Check(), null, period, period);
     }
 
-    /// <summary>How many times memory was released.</summary>
-    public int Releases { get; private set; }
+    /// <summary>How many times memory was released (for tests).</summary>
+    internal int Releases { get; private set; }
 
     /// <summary>One period's check: releases memory if the node was quiet in the period after enough work.</summary>
     internal void Check()

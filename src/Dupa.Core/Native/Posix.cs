@@ -27,6 +27,12 @@ internal static partial class Posix
     private const long UtimeOmit = (1L << 30) - 2;
     private const int FAdvWillNeed = 3;
 
+    [LibraryImport(Libc, EntryPoint = "malloc_trim")]
+    private static partial int MallocTrim(nuint pad);
+
+    /// <summary>Hands the C library's free memory back to the kernel (glibc's malloc_trim; missing elsewhere, which throws).</summary>
+    public static void TrimHeap() => _ = MallocTrim(0);
+
     [LibraryImport(Libc, EntryPoint = "open", StringMarshalling = StringMarshalling.Utf8, SetLastError = true)]
     private static partial int Open(string path, int flags);
 

@@ -1,4 +1,3 @@
-using System.Runtime.InteropServices;
 using Dupa.Core.Storage;
 
 namespace Dupa.Core.Native;
@@ -9,7 +8,7 @@ namespace Dupa.Core.Native;
 /// library keeps of blocks freed by native code (SQLite's caches, zstd's contexts). For a process that stays up
 /// between bursts of work, such as <c>dupa serve</c>; it costs a full collection, tens of milliseconds.
 /// </summary>
-public static partial class ProcessMemory
+public static class ProcessMemory
 {
     private static bool _noMallocTrim;
 
@@ -28,15 +27,12 @@ public static partial class ProcessMemory
         }
         try
         {
-            _ = MallocTrim(0);
+            Posix.TrimHeap();
         }
-        catch (EntryPointNotFoundException)
+        catch (Exception e) when (e is EntryPointNotFoundException or DllNotFoundException)
         {
             // Not glibc (musl has no malloc_trim): what it keeps stays kept.
             Volatile.Write(ref _noMallocTrim, true);
         }
     }
-
-    [LibraryImport("libc", EntryPoint = "malloc_trim")]
-    private static partial int MallocTrim(nuint pad);
 }
