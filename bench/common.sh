@@ -2,6 +2,16 @@
 
 log() { echo "[$(date +%T)] $*" >&2; }
 
+# require_free_gb GB DIR WHAT: stops the script unless DIR's file system has GB gigabytes free; WHAT says for what.
+require_free_gb() {
+  local free
+  free=$(df -P -BG "$2" | awk 'NR == 2 { sub("G", "", $4); print $4 }')
+  if ((free < $1)); then
+    echo "$(basename "$0"): $2 has $free GB free; $3 needs about $1 GB (--data DIR elsewhere)" >&2
+    exit 2
+  fi
+}
+
 # publish_dupa DIR: dupa as it ships, the native (Native AOT) executable of 'dotnet publish' (README, A single
 # executable; needs clang or gcc), into DIR; not the JIT build of 'dotnet build', whose compiling was a sixth of a
 # short command's CPU time and a third of a node's. Sets $dupa to it.

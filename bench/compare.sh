@@ -40,12 +40,7 @@ rm -rf "$data"
 mkdir -p "$data"
 # Each trial keeps its corpus and three restored trees (4 times the corpus's 1.2 GB at scale 1) until the run ends,
 # and the repositories need 2 more.
-need_gb=$(awk -v s="$scale" -v t="$trials" 'BEGIN { printf "%d", 1.2 * s * (4 * t + 2) + 1 }')
-free_gb=$(df -P -BG "$data" | awk 'NR == 2 { sub("G", "", $4); print $4 }')
-if ((free_gb < need_gb)); then
-  echo "compare.sh: $data has $free_gb GB free; scale $scale with $trials trials needs about $need_gb GB (--data DIR elsewhere)" >&2
-  exit 2
-fi
+require_free_gb "$(awk -v s="$scale" -v t="$trials" 'BEGIN { printf "%d", 1.2 * s * (4 * t + 2) + 1 }')" "$data" "scale $scale with $trials trials"
 publish_dupa "$data/dupa-bin"
 dotnet build -c Release "$repo_root/bench/Dupa.Corpus" -v q -nologo >/dev/null
 corpus_tool=$repo_root/bench/Dupa.Corpus/bin/Release/net10.0/Dupa.Corpus

@@ -46,12 +46,7 @@ json() { python3 -c "import json, sys; d = json.load(sys.stdin); print($1)"; }
 rm -rf "$data"; mkdir -p "$data"
 # Everything stays until the run ends (see Syncthing's part below): the corpus, B's replica restored and checked,
 # both nodes' vaults and Syncthing's two folders, about 7 times the corpus's 1.2 GB at scale 1.
-need_gb=$(awk -v s="$scale" 'BEGIN { printf "%d", 1.2 * s * 7 + 1 }')
-free_gb=$(df -P -BG "$data" | awk 'NR == 2 { sub("G", "", $4); print $4 }')
-if ((free_gb < need_gb)); then
-  echo "sync.sh: $data has $free_gb GB free; scale $scale needs about $need_gb GB (--data DIR elsewhere)" >&2
-  exit 2
-fi
+require_free_gb "$(awk -v s="$scale" 'BEGIN { printf "%d", 1.2 * s * 7 + 1 }')" "$data" "scale $scale"
 if [[ -n $dupa_exe ]]; then dupa=$dupa_exe; else publish_dupa "$data/dupa-bin"; fi
 dotnet build -c Release "$repo_root/bench/Dupa.Corpus" -v q -nologo >/dev/null
 corpus_tool=$repo_root/bench/Dupa.Corpus/bin/Release/net10.0/Dupa.Corpus

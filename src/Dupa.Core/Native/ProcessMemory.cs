@@ -14,7 +14,7 @@ public static class ProcessMemory
 
     public static void Release()
     {
-        ChunkBuffers.ReleaseFree();
+        ChunkBuffers.Pool.ReleaseFree();
         GC.Collect(GC.MaxGeneration, GCCollectionMode.Aggressive, blocking: true, compacting: true);
         TrimNativeHeap();
     }

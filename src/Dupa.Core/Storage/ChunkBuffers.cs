@@ -9,10 +9,7 @@ namespace Dupa.Core.Storage;
 /// </summary>
 internal static class ChunkBuffers
 {
-    public static ArrayPool<byte> Pool { get; } = new ChunkBufferPool();
-
-    /// <summary>Lets go of the free buffers (<see cref="ChunkBufferPool.ReleaseFree"/>).</summary>
-    public static void ReleaseFree() => ((ChunkBufferPool)Pool).ReleaseFree();
+    public static ChunkBufferPool Pool { get; } = new();
 }
 
 /// <summary>

@@ -286,7 +286,7 @@ public sealed class ChunkStore : IDisposable
             {
                 // A pack the index never took is in no roll-back's list: it goes now (the index's write fails on a
                 // full disk that had room for the pack).
-                DurableFile.TryDelete(Path.Combine(_vaultDirectory, PackFormat.RelativePath(pack.Hash)));
+                DeletePackFile(pack.Hash);
                 throw;
             }
             // In the index first, then no longer pending: a concurrent Contains always finds the chunk in one.
@@ -323,10 +323,12 @@ public sealed class ChunkStore : IDisposable
         foreach (var (_, hash) in _uncommittedPacks)
         {
             _index.RemovePack(hash);
-            DurableFile.TryDelete(Path.Combine(_vaultDirectory, PackFormat.RelativePath(hash)));
+            DeletePackFile(hash);
         }
         _uncommittedPacks.Clear();
     }
+
+    private void DeletePackFile(string hash) => DurableFile.TryDelete(Path.Combine(_vaultDirectory, PackFormat.RelativePath(hash)));
 
     /// <summary>
     /// Drops the open pack and its chunks, and those still being sealed (an operation failed or was cancelled). A pack

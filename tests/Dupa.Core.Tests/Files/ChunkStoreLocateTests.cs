@@ -2,7 +2,6 @@ using Dupa.Core.Index;
 using Dupa.Core.Storage;
 using Dupa.Core.Tests.Support;
 using Dupa.Testing;
-using Microsoft.Data.Sqlite;
 
 namespace Dupa.Core.Tests.Files;
 
@@ -52,9 +51,8 @@ public sealed class ChunkStoreLocateTests
         // single lookup's join does, never name a pack that is not indexed.
         var ids = new List<ChunkId>();
         long orphanedPack;
-        using (var connection = new SqliteConnection(SqliteConnectionStrings.For(Path.Combine(vault.Directory, VaultIndex.FileName), SqliteOpenMode.ReadWrite)))
+        using (var connection = vault.OpenIndex())
         {
-            connection.Open();
             using var command = connection.CreateCommand();
             command.CommandText = "SELECT id FROM chunks";
             using (var reader = command.ExecuteReader())

@@ -1,8 +1,10 @@
 using Dupa.Core.Chunking;
 using Dupa.Core.Crypto;
 using Dupa.Core.Files;
+using Dupa.Core.Index;
 using Dupa.Core.Vaults;
 using Dupa.Testing;
+using Microsoft.Data.Sqlite;
 
 namespace Dupa.Core.Tests.Support;
 
@@ -47,6 +49,14 @@ public sealed class TestVault : IDisposable
 
     public Vault Open(bool writable = false, bool tolerateDamage = false, int checkpointInterval = 1000) =>
         Vault.Open(Directory, VaultSecret.Passphrase(Passphrase), new VaultOpenOptions { Writable = writable, TolerateDamage = tolerateDamage, Time = Time, CheckpointInterval = checkpointInterval });
+
+    /// <summary>The vault's index opened behind the vault's back, to damage it or make its writes fail.</summary>
+    public SqliteConnection OpenIndex()
+    {
+        var connection = new SqliteConnection(SqliteConnectionStrings.For(Path.Combine(Directory, VaultIndex.FileName), SqliteOpenMode.ReadWrite));
+        connection.Open();
+        return connection;
+    }
 
     /// <summary>Writes a source file under <see cref="Source"/> and returns its full path.</summary>
     public string WriteSource(string relative, byte[] content)

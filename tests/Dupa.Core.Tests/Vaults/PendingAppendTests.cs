@@ -1,9 +1,7 @@
-using Dupa.Core.Index;
 using Dupa.Core.Manifest;
 using Dupa.Core.Storage;
 using Dupa.Core.Tests.Support;
 using Dupa.Testing;
-using Microsoft.Data.Sqlite;
 
 namespace Dupa.Core.Tests.Vaults;
 
@@ -104,9 +102,8 @@ public sealed class PendingAppendTests
         var content = new SeededRandom(62).NextBytes(3000);
         using (var opened = vault.Open(writable: true))
         {
-            using (var connection = new SqliteConnection(SqliteConnectionStrings.For(Path.Combine(vault.Directory, VaultIndex.FileName), SqliteOpenMode.ReadWrite)))
+            using (var connection = vault.OpenIndex())
             {
-                connection.Open();
                 using var command = connection.CreateCommand();
                 command.CommandText = "CREATE TRIGGER full_disk BEFORE INSERT ON packs BEGIN SELECT RAISE(ABORT, 'database or disk is full'); END";
                 command.ExecuteNonQuery();
