@@ -52,7 +52,7 @@ public static class ContentWriter
             vault.Chunks.Add(listId, BlobKind.ChunkList, list);
             return op with { List = listId, Count = chunks.Count, Chunks = null };
         }
-        return op with { Chunks = chunks.Select(c => new ChunkRef(c.Id, c.Length)).ToList(), List = null, Count = null };
+        return op with { Chunks = chunks.Select(c => new ChunkRef(c.Id, c.Length)).ToArray(), List = null, Count = null };
     }
 
     /// <summary>The version a new put of <paramref name="type"/> at <paramref name="path"/> replaces, for conflict detection; null if none.</summary>

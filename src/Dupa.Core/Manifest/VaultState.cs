@@ -191,7 +191,7 @@ public sealed class VaultState
         var content = put.List is { } list
             ? new FileContent([], list, put.Count ?? 0)
             : new FileContent(put.Chunks ?? [], null, put.Chunks?.Count ?? 0);
-        var version = new FileVersion(opRef, clock, put.Type, put.Size, put.Mtime, put.Mode, put.Target, content) { Mime = MediaType.Shared(put.Mime) };
+        var version = new FileVersion(opRef, clock, put.Type, put.Size, put.Mtime, put.Mode, put.Target, content) { Mime = put.Mime };
         if (put.Type != NodeType.Directory)
         {
             path = Followed(path, put.Base);

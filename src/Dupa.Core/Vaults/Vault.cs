@@ -49,7 +49,7 @@ public sealed partial class Vault : IDisposable
         _options = options;
         Codec = new ChunkCodec(keys, () => Header.Epoch);
         Chunks = new ChunkStore(directory, index, Codec, header.PackSize);
-        Logs = logs.Results;
+        Logs = [.. logs.Results.Select(LogSummary.Of)];
         LogDamage = logs.Damage;
         _entries = logs.Entries;
         _heads = logs.Heads;
@@ -98,7 +98,8 @@ public sealed partial class Vault : IDisposable
     /// <summary>Every decoded entry, for folds at another time and for verify.</summary>
     public IReadOnlyList<FoldEntry> Entries => _entries;
 
-    public IReadOnlyList<LogReadResult> Logs { get; private set; }
+    /// <summary>Each device's log as it was read (at open, or when a pulled part was accepted).</summary>
+    public IReadOnlyList<LogSummary> Logs { get; private set; }
 
     /// <summary>Damage found while reading logs; empty unless opened with <see cref="VaultOpenOptions.TolerateDamage"/>.</summary>
     public IReadOnlyList<IntegrityException> LogDamage { get; }
@@ -472,7 +473,7 @@ public sealed partial class Vault : IDisposable
             return 0;
         }
         var length = LogFile.Append(Path.Combine(Directory, LogFile.RelativePath(device)), have, read.Entries);
-        Logs = [.. Logs.Where(l => l.Device != device), new LogReadResult(device, [.. existing?.Entries ?? [], .. read.Entries], length, 0, null)];
+        Logs = [.. Logs.Where(l => l.Device != device), new LogSummary(device, read.Entries[^1], length, 0)];
         _entries.AddRange(opened);
         _heads[device] = read.Entries[^1].Sequence;
         State = VaultState.Fold(_entries);

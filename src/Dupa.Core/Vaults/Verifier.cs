@@ -108,7 +108,7 @@ public sealed class Verifier
             _notes.Add($"log {log.Device.Hex[..12]}: {log.TornTailBytes} bytes of an interrupted append at the end (ignored; cut off by the next write)");
         }
         var state = _vault.State;
-        foreach (var log in _vault.Logs.Where(l => l.Entries.Count > 0))
+        foreach (var log in _vault.Logs.Where(l => l.Last is not null))
         {
             if (log.Device.Hex != _vault.Header.GenesisDevice && !state.Devices.Contains(log.Device.Hex))
             {

@@ -394,6 +394,27 @@ public sealed class RoundTripTests
     }
 
     [Fact]
+    public void AnOpenVault_KeepsEachLogsLastEntryAndLength_NotEveryEntrysBytes()
+    {
+        using var vault = new TestVault();
+        vault.WriteSource("a.txt", "first"u8.ToArray());
+        vault.Put(vault.Source);
+        vault.WriteSource("b.txt", "second"u8.ToArray());
+        vault.Put(vault.Source);
+
+        using var opened = vault.Open();
+
+        var log = Assert.Single(opened.Logs);
+        var logFile = Path.Combine(vault.Directory, Core.Manifest.LogFile.RelativePath(log.Device));
+        Assert.Equal(new FileInfo(logFile).Length, log.CompleteLength);
+        Assert.Equal(0, log.TornTailBytes);
+        var last = opened.Entries.Where(e => e.Device == log.Device).Max(e => e.Sequence);
+        Assert.Equal(last, log.Last!.Sequence);
+        Assert.Equal(opened.Index.LogHeads()[log.Device].Hash, log.Last.Hash);
+        Assert.Empty(new Core.Vaults.Verifier(opened).Run(quick: true).Problems);
+    }
+
+    [Fact]
     public void Put_ChangedFile_AddsVersionAndKeepsTheOldOne()
     {
         using var vault = new TestVault();
