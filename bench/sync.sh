@@ -172,6 +172,13 @@ EOF
   add "D.U.P.A: one small file changed, put on A until B's replica is complete" "$(elapsed "$start" "$synced") s" "put alone $(elapsed "$start" "$put_end") s"
   sleep 12
   add "idle dupa serve, resident memory (after the runs)" "$(rss_mib "$pid_a") MiB" "A; B: $(rss_mib "$pid_b") MiB"
+  # A restarted on the same data and asked for one listing: a node holding the vault open, without what taking the
+  # put left in it.
+  kill "$pid_a"; wait "$pid_a" 2>/dev/null || true
+  start_node a "${ports[0]}" "${ports[1]}"
+  DUPA_VAULT=bench "$dupa" ls / --remote a >/dev/null
+  sleep 12
+  add "idle dupa serve, resident memory (restarted, holding the vault)" "$(rss_mib "$pid_a") MiB" "A after one listing"
   cleanup; pids=()
   # B's replica holds ciphertext only; opened with the passphrase (as after losing A) it must give back the
   # corpus byte for byte, so that the timed figures are of a complete and correct transfer.
