@@ -30,10 +30,18 @@ public sealed class IdleMemory : IDisposable
     private TimeSpan _lastCpu;
     private long _allocatedAtRelease;
 
-    public IdleMemory(TimeProvider time)
-        : this(time, Period, () => GC.GetTotalAllocatedBytes(), () => Environment.CpuUsage.TotalTime, ProcessMemory.Release)
+    /// <summary>Checks every <see cref="Period"/>; a release first runs <paramref name="releaseOwn"/> (what the node itself can let go of, such as its vaults' caches), then <see cref="ProcessMemory.Release"/>.</summary>
+    public IdleMemory(TimeProvider time, Action? releaseOwn = null)
+        : this(time, Period, () => GC.GetTotalAllocatedBytes(), () => Environment.CpuUsage.TotalTime, ReleaseAll(releaseOwn))
     {
     }
+
+    /// <summary>A release: <paramref name="releaseOwn"/> first, then <see cref="ProcessMemory.Release"/>, which hands back what it freed.</summary>
+    internal static Action ReleaseAll(Action? releaseOwn) => () =>
+    {
+        releaseOwn?.Invoke();
+        ProcessMemory.Release();
+    };
 
     /// <summary>
     /// For tests: how often to check (<see cref="Timeout.InfiniteTimeSpan"/>: only when <see cref="Check"/> is called),

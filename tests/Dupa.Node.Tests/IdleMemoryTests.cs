@@ -85,4 +85,17 @@ public sealed class IdleMemoryTests
         Dupa.Core.Native.ProcessMemory.Release();
         Assert.True(GC.CollectionCount(GC.MaxGeneration) > before);
     }
+
+    [Fact]
+    public void TheNodesRelease_LetsItsOwnCachesGoFirst_ThenCollects()
+    {
+        var collections = -1;
+        var before = GC.CollectionCount(GC.MaxGeneration);
+
+        IdleMemory.ReleaseAll(() => collections = GC.CollectionCount(GC.MaxGeneration))();
+
+        // The node's own release ran before the full collection, so what it let go of is collected in the same release.
+        Assert.Equal(before, collections);
+        Assert.True(GC.CollectionCount(GC.MaxGeneration) > before);
+    }
 }

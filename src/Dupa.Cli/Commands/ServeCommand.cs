@@ -1,6 +1,8 @@
 using System.CommandLine;
 using Dupa.Core.Native;
 using Dupa.Node;
+using Dupa.Node.Vaults;
+using Microsoft.Extensions.DependencyInjection;
 
 namespace Dupa.Cli.Commands;
 
@@ -53,8 +55,9 @@ public static class ServeCommand
             // (idle node 83.7 -> 82.0 MiB resident, the same after a minute). Here, not in NodeHost: tests start many
             // nodes in one process.
             app.Lifetime.ApplicationStarted.Register(ProcessMemory.Release);
-            // And again each time the node goes quiet after work: what a large put left behind.
-            using var idleMemory = new IdleMemory(TimeProvider.System);
+            // And again each time the node goes quiet after work: what a large put left behind, and the caches of the
+            // vaults it used.
+            using var idleMemory = new IdleMemory(TimeProvider.System, app.Services.GetRequiredService<VaultSessions>().ReleaseMemory);
             // The host handles SIGINT and SIGTERM itself: requests in flight finish, vaults are closed.
             await app.RunAsync();
             return ExitCodes.Ok;

@@ -56,6 +56,23 @@ public sealed class UnlockedVault(Vault vault) : IDisposable
 
     private (long Logical, long Stored) _usage;
 
+    /// <summary>Hands back the vault's index caches (<see cref="Core.Index.VaultIndex.ReleaseMemory"/>), unless the vault is in use.</summary>
+    public void ReleaseMemory()
+    {
+        if (!_gate.Wait(0))
+        {
+            return;
+        }
+        try
+        {
+            Vault.Index.ReleaseMemory();
+        }
+        finally
+        {
+            _gate.Release();
+        }
+    }
+
     public void Dispose()
     {
         _gate.Wait();
@@ -275,6 +292,27 @@ public sealed class VaultSessions(NodeOptions options, NodeDatabase database, Ti
             return _unlocked.TryGetValue(vaultId, out var session)
                 ? session
                 : throw new DupaException(ErrorCode.NotUnlocked, "the vault is locked; unlock it with its passphrase first");
+        }
+    }
+
+    /// <summary>What each unlocked vault not in use can hand back (<see cref="UnlockedVault.ReleaseMemory"/>); for an idle node.</summary>
+    public void ReleaseMemory()
+    {
+        List<UnlockedVault> unlocked;
+        lock (_gate)
+        {
+            unlocked = [.. _unlocked.Values];
+        }
+        foreach (var session in unlocked)
+        {
+            try
+            {
+                session.ReleaseMemory();
+            }
+            catch (ObjectDisposedException)
+            {
+                // Locked again meanwhile: its memory went with it.
+            }
         }
     }
 

@@ -9,6 +9,27 @@ public sealed class SeenFilesTests : IDisposable
 
     public void Dispose() => _directory.Dispose();
 
+    [Fact]
+    public void ReleaseMemory_EmptiesTheConnectionsPageCaches_AndTheIndexStillAnswers()
+    {
+        var random = new SeededRandom(77);
+        var files = Enumerable.Range(0, 5000)
+            .Select(i => (Key: random.NextBytes(32), File: new SeenFile(i, i * 1000L, (ulong)i + 7, $"v{i}")))
+            .ToList();
+        using var index = VaultIndex.Open(_directory.Path, readOnly: false);
+        index.SetSeen(files);
+        var keys = files.Select(f => f.Key).ToList();
+        Assert.All(index.TryGetSeen(keys), (seen, i) => Assert.Equal(files[i].File, seen));
+        var cached = index.CacheBytes();
+        Assert.True(cached > 64 * 1024, $"{cached} bytes cached after writing and reading 5,000 rows");
+
+        index.ReleaseMemory();
+
+        Assert.True(index.CacheBytes() < cached / 4, $"{index.CacheBytes()} bytes still cached of {cached}");
+        Assert.All(index.TryGetSeen(keys), (seen, i) => Assert.Equal(files[i].File, seen));
+        index.SetSeen([(random.NextBytes(32), new SeenFile(1, 2, 3, "after"))]);
+    }
+
     [Theory]
     [InlineData(3000, 1500)] // a quarter of the table or more: one pass over it
     [InlineData(3000, 1023)] // too few keys for a pass: looked up per key
