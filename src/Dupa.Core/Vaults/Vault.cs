@@ -30,7 +30,7 @@ public sealed partial class Vault : IDisposable
     private readonly Dictionary<DeviceId, long> _heads;
     private readonly VaultOpenOptions _options;
     private readonly FileStream? _lock;
-    private readonly Task<VaultState> _folding;
+    private Task<VaultState>? _folding;
     private VaultState? _state;
     private LogHead _ownHead;
     private long _lastCheckpointSequence;
@@ -88,11 +88,30 @@ public sealed partial class Vault : IDisposable
 
     public TimeProvider Time => _options.Time;
 
-    /// <summary>The current state, folded from every log.</summary>
+    /// <summary>The current state, folded from every log (again from <see cref="Entries"/> after <see cref="ReleaseState"/>).</summary>
     public VaultState State
     {
-        get => _state ??= _folding.GetAwaiter().GetResult();
+        get => _state ??= _folding?.GetAwaiter().GetResult() ?? VaultState.Fold(_entries);
         private set => _state = value;
+    }
+
+    /// <summary>Whether the state is folded and held (false after <see cref="ReleaseState"/>, until it is used again).</summary>
+    public bool HoldsState => _state is not null || _folding is not null;
+
+    /// <summary>
+    /// Lets go of the folded state, for a process that keeps the vault open while nothing uses it (an idle node);
+    /// the next use of <see cref="State"/> folds it again from the decoded entries, which the state always equals. For
+    /// the benchmark corpus's 20,000 files the state is about 10.5 of the open vault's 17.7 MB of managed memory, and
+    /// folding it again takes about 50 ms. A fold still running since the vault was opened is left to finish.
+    /// </summary>
+    public void ReleaseState()
+    {
+        if (_folding is { IsCompleted: false })
+        {
+            return;
+        }
+        _folding = null;
+        _state = null;
     }
 
     /// <summary>Every decoded entry, for folds at another time and for verify.</summary>
@@ -426,7 +445,11 @@ public sealed partial class Vault : IDisposable
         var folded = new FoldEntry(Device!.Id, entry.Entry.Sequence, entry.Clock, entry.Ops);
         _entries.Add(folded);
         _heads[Device.Id] = entry.Entry.Sequence;
-        State.Apply(folded);
+        // A released state is folded again from the entries, this one included, when next used.
+        if (HoldsState)
+        {
+            State.Apply(folded);
+        }
     }
 
     /// <summary>How much of a device's log this copy holds (complete entries), to pull the rest from another member.</summary>

@@ -34,29 +34,43 @@ public sealed class UnlockedVault(Vault vault) : IDisposable
     public Task<T> WithVaultAsync<T>(Func<Vault, T> action, CancellationToken cancellationToken) =>
         WithVaultAsync(v => Task.FromResult(action(v)), cancellationToken);
 
-    /// <summary>Logical bytes (every kept version) and stored bytes (packs), for metrics; the last figures if the vault is busy.</summary>
+    /// <summary>
+    /// Logical bytes (every kept version) and stored bytes (packs), for metrics; the last figures if the vault is busy.
+    /// The logical bytes are counted again only when the vault has taken entries since, so that a scrape of an idle
+    /// node does not fold a released state again (<see cref="ReleaseMemory"/>).
+    /// </summary>
     public (long Logical, long Stored) Usage()
     {
         if (_gate.Wait(0))
         {
             try
             {
-                var state = Vault.State;
-                var logical = state.Nodes.Concat(state.Trash.SelectMany(t => t.Nodes)).Where(n => n.Type == Core.Manifest.NodeType.File)
-                    .Sum(n => n.Versions.Sum(v => v.Size));
-                _usage = (logical, Vault.Index.Packs().Sum(p => p.Size));
+                var entries = Vault.Entries.Count;
+                if (entries != _usageEntries)
+                {
+                    var state = Vault.State;
+                    _logical = state.Nodes.Concat(state.Trash.SelectMany(t => t.Nodes)).Where(n => n.Type == Core.Manifest.NodeType.File)
+                        .Sum(n => n.Versions.Sum(v => v.Size));
+                    _usageEntries = entries;
+                }
+                _stored = Vault.Index.Packs().Sum(p => p.Size);
             }
             finally
             {
                 _gate.Release();
             }
         }
-        return _usage;
+        return (_logical, _stored);
     }
 
-    private (long Logical, long Stored) _usage;
+    private long _logical, _stored;
+    private int _usageEntries = -1;
 
-    /// <summary>Hands back the vault's index caches (<see cref="Core.Index.VaultIndex.ReleaseMemory"/>), unless the vault is in use.</summary>
+    /// <summary>
+    /// Hands back what the vault holds for speed alone, unless it is in use: the index's caches
+    /// (<see cref="Core.Index.VaultIndex.ReleaseMemory"/>) and the folded state (<see cref="Vault.ReleaseState"/>),
+    /// which the next request folds again.
+    /// </summary>
     public void ReleaseMemory()
     {
         if (!_gate.Wait(0))
@@ -66,6 +80,7 @@ public sealed class UnlockedVault(Vault vault) : IDisposable
         try
         {
             Vault.Index.ReleaseMemory();
+            Vault.ReleaseState();
         }
         finally
         {

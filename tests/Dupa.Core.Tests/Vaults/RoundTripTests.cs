@@ -415,6 +415,38 @@ public sealed class RoundTripTests
     }
 
     [Fact]
+    public async Task ReleasedState_IsFoldedAgainOnUse_AndAnEntryTakenInMeanwhileCountsOnce()
+    {
+        using var vault = new TestVault();
+        vault.Put(vault.WriteSource("a.txt", "first"u8.ToArray()));
+        using var opened = vault.Open(writable: true);
+        var before = Convert.ToHexString(opened.State.ComputeHash());
+
+        opened.ReleaseState();
+
+        Assert.False(opened.HoldsState);
+        Assert.Equal(before, Convert.ToHexString(opened.State.ComputeHash()));
+        Assert.True(opened.HoldsState);
+
+        // An entry begun before the release and taken in after it is folded in once, when the state is next used.
+        opened.BeginAppend([new PutOp("/docs", NodeType.Directory, 0, 1_700_000_000_000_000_000, 0x1ED)]);
+        opened.ReleaseState();
+        _ = opened.EndAppend();
+        Assert.False(opened.HoldsState);
+        Assert.Equal(["/a.txt", "/docs"], opened.State.Subtree("/").Where(n => n.Path != "/").Select(n => n.Path).Order(StringComparer.Ordinal).ToList());
+
+        // A put after a release folds the state again first, and its entries are applied as they are written.
+        opened.ReleaseState();
+        await new FileImporter(opened).ImportAsync([vault.WriteSource("b.txt", "second"u8.ToArray())], "/docs");
+        Assert.True(opened.HoldsState);
+        Assert.NotNull(opened.State.Get("/docs/b.txt"));
+        Assert.Equal(Convert.ToHexString(VaultState.Fold(opened.Entries).ComputeHash()), Convert.ToHexString(opened.State.ComputeHash()));
+        opened.Dispose();
+        using var reopened = vault.Open();
+        Assert.Equal(Convert.ToHexString(reopened.State.ComputeHash()), Convert.ToHexString(VaultState.Fold(opened.Entries).ComputeHash()));
+    }
+
+    [Fact]
     public void Put_ChangedFile_AddsVersionAndKeepsTheOldOne()
     {
         using var vault = new TestVault();
