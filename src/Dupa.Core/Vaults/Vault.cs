@@ -26,7 +26,7 @@ public sealed partial class Vault : IDisposable
     public const string DeviceKeyFileName = "device.key";
     private static ReadOnlySpan<byte> DeviceKeyAd => "dupa/v1/device-key"u8;
 
-    private readonly List<FoldEntry> _entries;
+    private List<FoldEntry>? _entries;
     private readonly Dictionary<DeviceId, long> _heads;
     private readonly VaultOpenOptions _options;
     private readonly FileStream? _lock;
@@ -56,7 +56,7 @@ public sealed partial class Vault : IDisposable
         // The fold runs beside what the caller does next until it needs the state: put looks up the files it walked
         // in the index meanwhile (0.1-0.15 s each for 20,000 files).
         _folding = logs.Folding ?? FoldLater([.. _entries]);
-        _lastCheckpointSequence = _entries.Where(e => e.Device == device?.Id && e.Ops.Any(o => o is CheckpointOp)).Select(e => e.Sequence).DefaultIfEmpty(0).Max();
+        _lastCheckpointSequence = logs.Entries.Where(e => e.Device == device?.Id && e.Ops.Any(o => o is CheckpointOp)).Select(e => e.Sequence).DefaultIfEmpty(0).Max();
         if (device is not null && logs.Results.FirstOrDefault(r => r.Device == device.Id) is { } own)
         {
             _ownHead = own.Last is { } last ? new LogHead(last.Sequence, last.Hash, own.CompleteLength) : new LogHead(0, new byte[32], 0);
@@ -88,10 +88,17 @@ public sealed partial class Vault : IDisposable
 
     public TimeProvider Time => _options.Time;
 
-    /// <summary>The current state, folded from every log (again from <see cref="Entries"/> after <see cref="ReleaseState"/>).</summary>
+    /// <summary>The current state, folded from every log (read and folded again after <see cref="ReleaseState"/>).</summary>
     public VaultState State
     {
-        get => _state ??= _folding?.GetAwaiter().GetResult() ?? VaultState.Fold(_entries);
+        get
+        {
+            if (_state is null && _folding is null && _entries is null)
+            {
+                ReadLogsAgain(fold: true);
+            }
+            return _state ??= _folding?.GetAwaiter().GetResult() ?? VaultState.Fold(LoadedEntries);
+        }
         private set => _state = value;
     }
 
@@ -99,23 +106,47 @@ public sealed partial class Vault : IDisposable
     public bool HoldsState => _state is not null || _folding is not null;
 
     /// <summary>
-    /// Lets go of the folded state, for a process that keeps the vault open while nothing uses it (an idle node);
-    /// the next use of <see cref="State"/> folds it again from the decoded entries, which the state always equals. For
-    /// the benchmark corpus's 20,000 files the state is about 10.5 of the open vault's 17.7 MB of managed memory, and
-    /// folding it again takes about 50 ms. A fold still running since the vault was opened is left to finish.
+    /// Lets go of the folded state and the decoded entries, for a process that keeps the vault open while nothing uses
+    /// it (an idle node). The next use reads and opens the logs again (as <see cref="Open"/> does, with the same checks)
+    /// and folds the state again from them, which it always equals. For the benchmark corpus's vault (20,274 files)
+    /// the state and the entries are 17 of the open vault's 17.7 MB of managed memory, and reading and folding them
+    /// again takes 130–250 ms. Nothing is let go while a fold started at the open is running or an entry is being
+    /// appended.
     /// </summary>
     public void ReleaseState()
     {
-        if (_folding is { IsCompleted: false })
+        if (_folding is { IsCompleted: false } || _appending is not null)
         {
             return;
         }
         _folding = null;
         _state = null;
+        _entries = null;
     }
 
+    /// <summary>The decoded entries, read from the logs again after <see cref="ReleaseState"/>.</summary>
+    private List<FoldEntry> LoadedEntries => _entries ?? ReadLogsAgain(fold: false);
+
+    /// <summary>Reads and opens every log again, as <see cref="Open"/> does and with its checks; <paramref name="fold"/>: folding the state as they open.</summary>
+    private List<FoldEntry> ReadLogsAgain(bool fold)
+    {
+        var logs = LoadedLogs.Load(Directory, Header, Keys, Index, fold);
+        if (logs.Damage.Count > 0 && !_options.TolerateDamage)
+        {
+            throw logs.Damage[0];
+        }
+        if (fold)
+        {
+            _folding = logs.Folding;
+        }
+        return _entries = logs.Entries;
+    }
+
+    /// <summary>How many entries this vault has taken in since it was opened (written or pulled): what the state is as of, without reading it.</summary>
+    public int EntriesTaken { get; private set; }
+
     /// <summary>Every decoded entry, for folds at another time and for verify.</summary>
-    public IReadOnlyList<FoldEntry> Entries => _entries;
+    public IReadOnlyList<FoldEntry> Entries => LoadedEntries;
 
     /// <summary>Each device's log as it was read (at open, or when a pulled part was accepted).</summary>
     public IReadOnlyList<LogSummary> Logs { get; private set; }
@@ -129,14 +160,14 @@ public sealed partial class Vault : IDisposable
     /// </summary>
     public VaultState StateAt(DateTimeOffset time)
     {
-        var past = VaultState.Fold(_entries, time);
+        var past = VaultState.Fold(LoadedEntries, time);
         past.KeepOnly(State.VersionRefs.ToHashSet());
         return past;
     }
 
     /// <summary>The state after folding exactly the entries up to the given sequence of each device.</summary>
     public VaultState StateAtHeads(IReadOnlyDictionary<string, long> heads) =>
-        VaultState.Fold(_entries.Where(e => heads.TryGetValue(e.Device.Hex, out var max) && e.Sequence <= max));
+        VaultState.Fold(LoadedEntries.Where(e => heads.TryGetValue(e.Device.Hex, out var max) && e.Sequence <= max));
 
     public static Vault Open(string directory, VaultSecret secret, VaultOpenOptions? options = null)
     {
@@ -443,12 +474,17 @@ public sealed partial class Vault : IDisposable
             throw failure;
         }
         var folded = new FoldEntry(Device!.Id, entry.Entry.Sequence, entry.Clock, entry.Ops);
-        _entries.Add(folded);
         _heads[Device.Id] = entry.Entry.Sequence;
-        // A released state is folded again from the entries, this one included, when next used.
-        if (HoldsState)
+        EntriesTaken++;
+        // Released entries are read again from the logs, this one included, when next used; a released state is
+        // folded again from them.
+        if (_entries is { } entries)
         {
-            State.Apply(folded);
+            entries.Add(folded);
+            if (HoldsState)
+            {
+                State.Apply(folded);
+            }
         }
     }
 
@@ -485,6 +521,8 @@ public sealed partial class Vault : IDisposable
             throw new DupaException(ErrorCode.InvalidInput, $"log {deviceHex[..12]}: bytes from offset {offset}, but this copy holds {have}");
         }
         using var publicKey = DeviceKey.FromPublicKey(File.ReadAllBytes(publicKeyPath));
+        // Read before the log grows, if they were released: read after, they would hold the new entries already.
+        var entries = LoadedEntries;
         var read = LogFile.Parse(bytes, publicKey, Header.VaultIdBytes, existing?.Last);
         var (opened, damage) = OpenEntries(read.Entries, Keys);
         if ((read.Damage ?? damage) is { } refused)
@@ -497,9 +535,10 @@ public sealed partial class Vault : IDisposable
         }
         var length = LogFile.Append(Path.Combine(Directory, LogFile.RelativePath(device)), have, read.Entries);
         Logs = [.. Logs.Where(l => l.Device != device), new LogSummary(device, read.Entries[^1], length, 0)];
-        _entries.AddRange(opened);
+        entries.AddRange(opened);
         _heads[device] = read.Entries[^1].Sequence;
-        State = VaultState.Fold(_entries);
+        EntriesTaken += opened.Count;
+        State = VaultState.Fold(entries);
         return read.CompleteLength;
     }
 
@@ -837,7 +876,7 @@ public sealed partial class Vault : IDisposable
     /// <summary>Every device's log, read and checked, with the decoded entries.</summary>
     private sealed record LoadedLogs(List<LogReadResult> Results, List<FoldEntry> Entries, Dictionary<DeviceId, long> Heads, List<IntegrityException> Damage, Task<VaultState>? Folding)
     {
-        public static LoadedLogs Load(string directory, VaultHeader header, KeyRing keys, VaultIndex index)
+        public static LoadedLogs Load(string directory, VaultHeader header, KeyRing keys, VaultIndex index, bool fold = true)
         {
             var results = new List<LogReadResult>();
             var entries = new List<FoldEntry>();
@@ -886,7 +925,7 @@ public sealed partial class Vault : IDisposable
                     read.Add((result, damage.Count));
                 }
             }
-            var (opened, unreadable, folding) = OpenLogs([.. read.Select(r => r.Result.Entries)], keys, fold: true);
+            var (opened, unreadable, folding) = OpenLogs([.. read.Select(r => r.Result.Entries)], keys, fold);
             for (var log = read.Count - 1; log >= 0; log--)
             {
                 if (unreadable[log] is { } e)

@@ -37,7 +37,7 @@ public sealed class UnlockedVault(Vault vault) : IDisposable
     /// <summary>
     /// Logical bytes (every kept version) and stored bytes (packs), for metrics; the last figures if the vault is busy.
     /// The logical bytes are counted again only when the vault has taken entries since, so that a scrape of an idle
-    /// node does not fold a released state again (<see cref="ReleaseMemory"/>).
+    /// node does not read and fold a released state again (<see cref="ReleaseMemory"/>).
     /// </summary>
     public (long Logical, long Stored) Usage()
     {
@@ -45,13 +45,13 @@ public sealed class UnlockedVault(Vault vault) : IDisposable
         {
             try
             {
-                var entries = Vault.Entries.Count;
-                if (entries != _usageEntries)
+                var taken = Vault.EntriesTaken;
+                if (taken != _usageTaken)
                 {
                     var state = Vault.State;
                     _logical = state.Nodes.Concat(state.Trash.SelectMany(t => t.Nodes)).Where(n => n.Type == Core.Manifest.NodeType.File)
                         .Sum(n => n.Versions.Sum(v => v.Size));
-                    _usageEntries = entries;
+                    _usageTaken = taken;
                 }
                 _stored = Vault.Index.Packs().Sum(p => p.Size);
             }
@@ -64,12 +64,12 @@ public sealed class UnlockedVault(Vault vault) : IDisposable
     }
 
     private long _logical, _stored;
-    private int _usageEntries = -1;
+    private int _usageTaken = -1;
 
     /// <summary>
     /// Hands back what the vault holds for speed alone, unless it is in use: the index's caches
-    /// (<see cref="Core.Index.VaultIndex.ReleaseMemory"/>) and the folded state (<see cref="Vault.ReleaseState"/>),
-    /// which the next request folds again.
+    /// (<see cref="Core.Index.VaultIndex.ReleaseMemory"/>) and the decoded logs and folded state
+    /// (<see cref="Vault.ReleaseState"/>), which the next request reads and folds again.
     /// </summary>
     public void ReleaseMemory()
     {
