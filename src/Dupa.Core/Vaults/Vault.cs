@@ -88,18 +88,30 @@ public sealed partial class Vault : IDisposable
 
     public TimeProvider Time => _options.Time;
 
-    /// <summary>The current state, folded from every log (read and folded again after <see cref="ReleaseState"/>).</summary>
+    /// <summary>
+    /// The current state, folded from every log (read and folded again after <see cref="ReleaseState"/>). The fold
+    /// started by an open or a reread is dropped once its state is taken or replaced: it held that state after a pull
+    /// had folded a new one, a second copy for as long as the vault stayed open.
+    /// </summary>
     public VaultState State
     {
         get
         {
-            if (_state is null && _folding is null && _entries is null)
+            if (_state is null)
             {
-                ReadLogsAgain(fold: true);
+                if (_folding is null && _entries is null)
+                {
+                    ReadLogsAgain(fold: true);
+                }
+                State = _folding?.GetAwaiter().GetResult() ?? VaultState.Fold(LoadedEntries);
             }
-            return _state ??= _folding?.GetAwaiter().GetResult() ?? VaultState.Fold(LoadedEntries);
+            return _state!;
         }
-        private set => _state = value;
+        private set
+        {
+            _state = value;
+            _folding = null;
+        }
     }
 
     /// <summary>Whether the state is folded and held (false after <see cref="ReleaseState"/>, until it is used again).</summary>

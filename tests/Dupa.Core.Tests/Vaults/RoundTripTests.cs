@@ -1,4 +1,5 @@
 using Dupa.Core.Chunking;
+using Dupa.Core.Errors;
 using Dupa.Core.Files;
 using Dupa.Core.Manifest;
 using Dupa.Core.Tests.Support;
@@ -450,6 +451,24 @@ public sealed class RoundTripTests
         opened.Dispose();
         using var reopened = vault.Open();
         Assert.Equal(afterPut, Convert.ToHexString(reopened.State.ComputeHash()));
+    }
+
+    [Fact]
+    public void ReleasedState_ALogDamagedMeanwhile_IsReportedWhenReadAgain_NotFolded()
+    {
+        using var vault = new TestVault();
+        vault.Put(vault.WriteSource("a.txt", "first"u8.ToArray()));
+        vault.Put(vault.WriteSource("b.txt", "second"u8.ToArray()));
+        using var opened = vault.Open(writable: true);
+        Assert.NotNull(opened.State.Get("/b.txt"));
+        var log = Path.Combine(vault.Directory, LogFile.RelativePath(opened.Device!.Id));
+
+        opened.ReleaseState();
+        FileDamage.Flip(log, 40);
+
+        Assert.Throws<IntegrityException>(() => opened.State);
+        Assert.Throws<IntegrityException>(() => opened.Entries);
+        Assert.False(opened.HoldsState);
     }
 
     [Fact]
